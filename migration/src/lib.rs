@@ -1,0 +1,26 @@
+//! Portable schema migrations: every migration runs unchanged on SQLite and
+//! PostgreSQL. One change per file, each with `down()`; an applied migration is
+//! never edited. No seed data lives here (see `chat-gateway seed`/the demo).
+
+pub use sea_orm_migration::prelude::*;
+
+mod checks;
+mod m20261125_000001_create_workspaces_and_api_keys;
+mod m20261125_000002_create_identities;
+mod m20261125_000003_create_channels_and_tickets;
+mod m20261125_000004_create_chats_and_messages;
+
+/// The gateway's migrator, run at start-up and by `chat-gateway migrate`.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_create_workspaces_and_api_keys::Migration),
+            Box::new(m20261125_000002_create_identities::Migration),
+            Box::new(m20261125_000003_create_channels_and_tickets::Migration),
+            Box::new(m20261125_000004_create_chats_and_messages::Migration),
+        ]
+    }
+}

@@ -1,0 +1,196 @@
+//! The server: state, router, binding and graceful shutdown. `main` and the
+//! tests start the gateway the same way, through [`Application::build`].
+
+use std::{future::Future, net::SocketAddr, time::Duration};
+
+use anyhow::Context as _;
+use axum::{
+    Router,
+    http::{HeaderName, Request},
+    response::Redirect,
+    routing::get,
+};
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tower_http::{
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+use crate::{
+    config::Config,
+    db::{self, StatementCounter},
+    demo::{self, Demo},
+    graphiql,
+    graphql::{self, AppSchema},
+    http,
+};
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The connection pool.
+    pub db: DatabaseConnection,
+    /// The GraphQL schema (built once).
+    pub schema: AppSchema,
+}
+
+/// The HTTP routes over `state`.
+pub fn router(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .route("/", get(|| async { Redirect::temporary("/graphql") }))
+        .route("/graphql", get(http::graphql_get).post(http::graphql_post))
+        .route(&format!("{}/{{file}}", graphiql::ASSETS_PATH), get(graphiql::asset))
+        .route("/healthz", get(http::healthz))
+        .route("/readyz", get(http::readyz))
+        .with_state(state)
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        // The span names the path only: query strings may carry GraphQL
+        // variables, and headers carry API keys; neither belongs in logs.
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let id = request
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            tracing::info_span!("request", method = %request.method(), path = request.uri().path(), id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// A migrated database and a bound listener, ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    state: AppState,
+    statements: StatementCounter,
+    demo: Option<Demo>,
+    shutdown_grace: Duration,
+}
+
+impl Application {
+    /// Connects and migrates the database, binds the listener and, unless
+    /// disabled, creates the demo workspace when the database has none.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let (db, statements) = db::connect(&config.database)
+            .await
+            .context("cannot connect to the database")?;
+        db::migrate(&db)
+            .await
+            .context("cannot migrate the database")?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let local_addr = listener.local_addr()?;
+        let base_url = base_url(local_addr);
+        let demo = if config.no_demo {
+            None
+        } else {
+            demo::create_if_empty(&db, &base_url)
+                .await
+                .map_err(|e| e.into_anyhow().context("cannot create the demo workspace"))?
+        };
+        Ok(Self {
+            listener,
+            local_addr,
+            state: AppState {
+                db,
+                schema: graphql::schema(),
+            },
+            statements,
+            demo,
+            shutdown_grace: Duration::from_secs(config.shutdown_grace_secs),
+        })
+    }
+
+    /// The address the server listens on (the real port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The server's connection pool.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.state.db
+    }
+
+    /// Counts every SQL statement the server runs.
+    pub fn statements(&self) -> StatementCounter {
+        self.statements.clone()
+    }
+
+    /// The demo workspace, when this start created it.
+    pub fn demo(&self) -> Option<&Demo> {
+        self.demo.as_ref()
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish
+    /// for at most the configured grace period.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes, then drains like [`Self::run_until_stopped`].
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let server =
+            axum::serve(self.listener, router(self.state)).with_graceful_shutdown(async move {
+                stop.await;
+                tracing::info!("shutting down: finishing in-flight requests");
+                let _ = stopping_tx.send(());
+            });
+        let grace = self.shutdown_grace;
+        let deadline = async move {
+            match stopping_rx.await {
+                Ok(()) => tokio::time::sleep(grace).await,
+                // The server ended on its own; nothing to time.
+                Err(_) => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            served = server => served.context("server failed"),
+            () = deadline => {
+                tracing::warn!(?grace, "in-flight requests did not finish within the grace period");
+                Ok(())
+            }
+        }
+    }
+}
+
+fn base_url(addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        format!("http://localhost:{}", addr.port())
+    } else {
+        format!("http://{addr}")
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

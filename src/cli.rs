@@ -1,0 +1,159 @@
+//! The command line. Output meant for scripts is one JSON object on stdout;
+//! progress and logs go to stderr.
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    app::Application,
+    config::{Config, DatabaseConfig},
+    db, graphql,
+    service::{api_key, workspace},
+};
+
+/// A GraphQL gateway over the chats of an AI customer-service platform.
+///
+/// With no subcommand, serves (same as `serve`). On an empty database it
+/// first creates a demo workspace and prints its API key.
+#[derive(Debug, Parser)]
+#[command(name = "chat-gateway", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    #[command(flatten)]
+    serve: Config,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve GraphQL (`/graphql`), GraphiQL and health checks (the default).
+    Serve(Config),
+    /// Apply pending database migrations and exit.
+    Migrate(DatabaseConfig),
+    /// Print the GraphQL schema (SDL); `schema.graphql` is exactly this output.
+    Schema,
+    /// Manage API keys.
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
+    /// Manage workspaces.
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ApiKeyCommand {
+    /// Create an API key for a workspace; prints it once as JSON.
+    Create {
+        /// The workspace the key authenticates.
+        #[arg(long)]
+        workspace: Uuid,
+        /// A name to recognise the key by (e.g. the app that uses it).
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        database: DatabaseConfig,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum WorkspaceCommand {
+    /// Create a workspace and a first API key; prints both as JSON.
+    Create {
+        /// The workspace's display name.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        database: DatabaseConfig,
+    },
+}
+
+impl Cli {
+    /// Runs the chosen command.
+    pub async fn run(self) -> anyhow::Result<()> {
+        match self.command {
+            None => serve(self.serve).await,
+            Some(Command::Serve(config)) => serve(config).await,
+            Some(Command::Migrate(database)) => {
+                connect(&database).await?;
+                eprintln!("migrations applied");
+                Ok(())
+            }
+            Some(Command::Schema) => {
+                print!("{}", graphql::sdl());
+                Ok(())
+            }
+            Some(Command::ApiKey(ApiKeyCommand::Create {
+                workspace,
+                name,
+                database,
+            })) => {
+                let db = connect(&database).await?;
+                if !workspace::exists(&db, workspace)
+                    .await
+                    .map_err(|e| e.into_anyhow())?
+                {
+                    anyhow::bail!("no workspace has the id {workspace}");
+                }
+                let key = api_key::create(&db, workspace, &name)
+                    .await
+                    .map_err(|e| e.into_anyhow())?;
+                eprintln!("API key created; it is shown only this once.");
+                println!(
+                    "{}",
+                    json!({
+                        "id": key.model.id,
+                        "workspaceId": workspace,
+                        "name": key.model.name,
+                        "prefix": key.model.prefix,
+                        "apiKey": key.key,
+                    })
+                );
+                Ok(())
+            }
+            Some(Command::Workspace(WorkspaceCommand::Create { name, database })) => {
+                let db = connect(&database).await?;
+                let (workspace, key) = workspace::create(&db, &name, "first key")
+                    .await
+                    .map_err(|e| e.into_anyhow())?;
+                eprintln!("Workspace created; its API key is shown only this once.");
+                println!(
+                    "{}",
+                    json!({ "workspaceId": workspace.id, "apiKey": key.key })
+                );
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Connects and migrates, so every command works on a fresh database.
+async fn connect(database: &DatabaseConfig) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    let (db, _) = db::connect(database)
+        .await
+        .context("cannot connect to the database")?;
+    db::migrate(&db)
+        .await
+        .context("cannot migrate the database")?;
+    Ok(db)
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let app = Application::build(config).await?;
+    let url = format!("http://{}/graphql", app.local_addr());
+    if let Some(demo) = app.demo() {
+        eprintln!(
+            "\nCreated a demo workspace ({}).\n\
+             \n  GraphiQL:  {}\n  API key:   {}\n\
+             \nOpen {}#apiKey={} to explore with the key filled in,\n\
+             or send it as `Authorization: Bearer <key>` (or `X-API-Key: <key>`).\n\
+             The key is shown only this once.\n",
+            demo.workspace_id, demo.graphiql_url, demo.api_key, demo.graphiql_url, demo.api_key,
+        );
+        println!("{}", serde_json::to_string(demo)?);
+    }
+    tracing::info!(%url, "listening");
+    app.run_until_stopped().await
+}

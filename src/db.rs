@@ -1,0 +1,74 @@
+//! Connecting to the database and migrating it.
+//!
+//! SQLite gets WAL (readers do not block the writer), a busy timeout (writers
+//! wait instead of failing) and enforced foreign keys. Every statement run
+//! through the pool is counted, so tests and benchmarks can see how many
+//! statements a request costs.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DbErr,
+    sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
+};
+
+use crate::config::DatabaseConfig;
+
+/// How many SQL statements a connection pool has run.
+#[derive(Debug, Clone, Default)]
+pub struct StatementCounter(Arc<AtomicU64>);
+
+impl StatementCounter {
+    /// Statements run so far.
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Opens a pool to the configured database; the SQLite file is created if
+/// missing. Does not migrate.
+pub async fn connect(
+    config: &DatabaseConfig,
+) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
+    let mut options = ConnectOptions::new(config.database_url.clone());
+    options
+        .max_connections(config.db_max_connections)
+        .acquire_timeout(Duration::from_secs(config.db_acquire_timeout_secs))
+        .connect_timeout(Duration::from_secs(config.db_acquire_timeout_secs))
+        // Statements are logged by the metric callback below, without values.
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // NORMAL is durable across application crashes in WAL mode;
+                // only an OS crash or power loss may lose the latest commits.
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true)
+        });
+    let mut db = Database::connect(options).await?;
+    let counter = StatementCounter::default();
+    let count = counter.0.clone();
+    db.set_metric_callback(move |info| {
+        count.fetch_add(1, Ordering::Relaxed);
+        tracing::trace!(
+            target: "chat_gateway::sql",
+            elapsed_us = info.elapsed.as_micros() as u64,
+            failed = info.failed,
+            sql = %info.statement.sql,
+        );
+    });
+    Ok((db, counter))
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}

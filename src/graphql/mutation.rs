@@ -1,0 +1,61 @@
+//! The mutation root: create, update and soft-remove chats.
+
+use async_graphql::{Context, Object, Result};
+use uuid::Uuid;
+
+use super::{
+    context::ContextExt,
+    types::{
+        chat::Chat,
+        inputs::{CreateChatInput, RemoveChatPayload, UpdateChatInput},
+    },
+};
+use crate::service;
+
+/// Writes to the caller's workspace.
+#[derive(Default)]
+pub struct MutationRoot;
+
+#[Object]
+impl MutationRoot {
+    /// Creates a chat. The channel, owner and responder must belong to the
+    /// workspace (NOT_FOUND otherwise); the owner must be a user or an
+    /// external user and the responder an agent or a squad (BAD_USER_INPUT
+    /// otherwise). The responder's latest version is pinned.
+    async fn create_chat(&self, ctx: &Context<'_>, input: CreateChatInput) -> Result<Chat> {
+        let session = ctx.session()?;
+        let chat = service::chat::create(&session.db, session.workspace_id, input.into()).await?;
+        Ok(Chat(chat))
+    }
+
+    /// Updates a chat: fields left out of `input` are kept, fields set to null
+    /// are cleared. Changing the responder pins its latest version. NOT_FOUND
+    /// for a removed chat or one outside the workspace.
+    async fn update_chat(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The chat ID.")] id: Uuid,
+        input: UpdateChatInput,
+    ) -> Result<Chat> {
+        let session = ctx.session()?;
+        let chat =
+            service::chat::update(&session.db, session.workspace_id, id, input.into()).await?;
+        Ok(Chat(chat))
+    }
+
+    /// Soft-removes a chat: it disappears from lists (unless asked for) but
+    /// can still be read by ID. NOT_FOUND when already removed or outside the
+    /// workspace.
+    async fn remove_chat(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The chat ID.")] id: Uuid,
+    ) -> Result<RemoveChatPayload> {
+        let session = ctx.session()?;
+        service::chat::remove(&session.db, session.workspace_id, id).await?;
+        Ok(RemoveChatPayload {
+            message: "The chat was removed.".to_owned(),
+            chat_id: id,
+        })
+    }
+}

@@ -1,0 +1,150 @@
+//! `Chat`: the rich chat row of the REST API, with its relations resolved
+//! through the request's DataLoaders.
+
+use async_graphql::{Context, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::chat;
+use uuid::Uuid;
+
+use super::{
+    channel::Channel,
+    message::Message,
+    owner::Owner,
+    responder::{Responder, ResponderVersion},
+    ticket::Ticket,
+};
+use crate::{
+    error::AppError,
+    graphql::{context::ContextExt, loaders::load},
+};
+
+/// A conversation on a channel between an owner (a platform user or an
+/// external customer) and a responder (an AI agent or squad).
+pub struct Chat(pub chat::Model);
+
+/// A row the chat points at is missing: a broken invariant, not the caller's fault.
+fn dangling(what: &str, id: Uuid) -> AppError {
+    AppError::Internal(anyhow::anyhow!("chat refers to a missing {what} {id}"))
+}
+
+#[Object]
+impl Chat {
+    /// The chat ID.
+    async fn id(&self) -> Uuid {
+        self.0.id
+    }
+
+    /// The workspace ID associated with the chat.
+    async fn workspace_id(&self) -> Uuid {
+        self.0.workspace_id
+    }
+
+    /// The title of the chat.
+    async fn title(&self) -> Option<&str> {
+        self.0.title.as_deref()
+    }
+
+    /// When the chat was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When the chat was last changed (created, updated or removed).
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
+    /// Whether the chat has been soft removed.
+    async fn is_removed(&self) -> bool {
+        self.0.removed_at.is_some()
+    }
+
+    /// When the chat was soft removed, if it was.
+    async fn removed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.removed_at
+    }
+
+    /// When the newest message of the chat was created; null without messages.
+    async fn last_message_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_message_at
+    }
+
+    /// The channel ID associated with the chat.
+    async fn channel_id(&self) -> Uuid {
+        self.0.channel_id
+    }
+
+    /// The channel the chat arrived on.
+    async fn channel(&self, ctx: &Context<'_>) -> Result<Channel> {
+        let id = self.0.channel_id;
+        let channel = load(&ctx.session()?.loaders.channel, id).await?;
+        Ok(Channel(channel.ok_or_else(|| dangling("channel", id))?))
+    }
+
+    /// The super identity ID of the chat owner. Can refer to a user's or an
+    /// external user's `superIdentityId`.
+    async fn owner_super_identity_id(&self) -> Uuid {
+        self.0.owner_super_identity_id
+    }
+
+    /// The chat owner: a platform user or an external user.
+    async fn owner(&self, ctx: &Context<'_>) -> Result<Owner> {
+        let id = self.0.owner_super_identity_id;
+        let owner = load(&ctx.session()?.loaders.owner, id).await?;
+        Ok(owner.ok_or_else(|| dangling("owner", id))?.into())
+    }
+
+    /// The super identity ID of the current chat responder. Can refer to an
+    /// agent's or a squad's `superIdentityId`.
+    async fn responder_super_identity_id(&self) -> Option<Uuid> {
+        self.0.responder_super_identity_id
+    }
+
+    /// The AI agent or squad currently assigned to the chat, if any.
+    async fn responder(&self, ctx: &Context<'_>) -> Result<Option<Responder>> {
+        let Some(id) = self.0.responder_super_identity_id else {
+            return Ok(None);
+        };
+        let responder = load(&ctx.session()?.loaders.responder, id).await?;
+        Ok(Some(Responder(
+            responder.ok_or_else(|| dangling("responder", id))?,
+        )))
+    }
+
+    /// The version of the responder pinned to this chat, if any.
+    async fn responder_version(&self, ctx: &Context<'_>) -> Result<Option<ResponderVersion>> {
+        let Some(id) = self.0.responder_version_id else {
+            return Ok(None);
+        };
+        let version = load(&ctx.session()?.loaders.responder_version, id).await?;
+        Ok(Some(ResponderVersion(
+            version.ok_or_else(|| dangling("responder version", id))?,
+        )))
+    }
+
+    /// The ticket ID currently linked to the chat, when one exists.
+    async fn ticket_id(&self) -> Option<Uuid> {
+        self.0.ticket_id
+    }
+
+    /// The ticket currently linked to the chat, when one exists.
+    async fn ticket(&self, ctx: &Context<'_>) -> Result<Option<Ticket>> {
+        let Some(id) = self.0.ticket_id else {
+            return Ok(None);
+        };
+        let ticket = load(&ctx.session()?.loaders.ticket, id).await?;
+        Ok(Some(Ticket(ticket.ok_or_else(|| dangling("ticket", id))?)))
+    }
+
+    /// The latest message in the chat, if it has any.
+    async fn latest_message(&self, ctx: &Context<'_>) -> Result<Option<Message>> {
+        let recent = load(&ctx.session()?.loaders.recent_messages, self.0.id).await?;
+        Ok(recent.and_then(|r| r.latest).map(Message))
+    }
+
+    /// The message immediately before the latest one, if there is one.
+    async fn previous_message(&self, ctx: &Context<'_>) -> Result<Option<Message>> {
+        let recent = load(&ctx.session()?.loaders.recent_messages, self.0.id).await?;
+        Ok(recent.and_then(|r| r.previous).map(Message))
+    }
+}

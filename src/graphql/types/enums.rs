@@ -1,0 +1,96 @@
+//! The GraphQL enumerations, each mirroring a stored enumeration one to one.
+
+use async_graphql::Enum;
+use entity::enums;
+
+use crate::service::chat_filter::ChatOrder;
+
+/// Maps a GraphQL enum to and from its stored twin, variant by variant, so a
+/// new stored value fails to compile until the schema has it too.
+macro_rules! mirror {
+    ($graphql:ident <=> $stored:path { $($variant:ident),+ $(,)? }) => {
+        impl From<$stored> for $graphql {
+            fn from(value: $stored) -> Self {
+                use $stored as S;
+                match value { $(S::$variant => Self::$variant),+ }
+            }
+        }
+
+        impl From<$graphql> for $stored {
+            fn from(value: $graphql) -> Self {
+                use $stored as S;
+                match value { $($graphql::$variant => S::$variant),+ }
+            }
+        }
+    };
+}
+
+/// The transport a chat arrives on.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelType {
+    /// The web chat widget embedded in a site.
+    Widget,
+    /// WhatsApp through a WAHA (WhatsApp HTTP API) instance.
+    Waha,
+    /// The official WhatsApp Business platform.
+    Whatsapp,
+    /// Instagram direct messages.
+    Instagram,
+    /// Chats created by the workspace's own code through the API.
+    Api,
+}
+mirror!(ChannelType <=> enums::ChannelType { Widget, Waha, Whatsapp, Instagram, Api });
+
+/// Where a support ticket stands.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketStatus {
+    /// Waiting for the team.
+    Open,
+    /// Waiting for the customer or a third party.
+    Pending,
+    /// Solved, may still be reopened.
+    Resolved,
+    /// Finished for good.
+    Closed,
+}
+mirror!(TicketStatus <=> enums::TicketStatus { Open, Pending, Resolved, Closed });
+
+/// Who wrote a message.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageRole {
+    /// The chat owner (the customer or platform user).
+    User,
+    /// The AI responder.
+    Assistant,
+    /// A human operator of the workspace.
+    Operator,
+    /// The platform itself (notices, hand-offs).
+    System,
+}
+mirror!(MessageRole <=> enums::MessageRole { User, Assistant, Operator, System });
+
+/// The kind of responder assigned to a chat.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponderType {
+    /// A single AI agent.
+    Agent,
+    /// A squad of AI agents.
+    Squad,
+}
+mirror!(ResponderType <=> enums::ResponderKind { Agent, Squad });
+
+/// The order of a chat list. Every order breaks ties by chat id, so pages
+/// never repeat or skip a chat.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChatOrderBy {
+    /// Newest chats first (the default).
+    #[default]
+    CreatedAtDesc,
+    /// Oldest chats first.
+    CreatedAtAsc,
+    /// Most recent message first; chats without messages last.
+    LastActivityDesc,
+    /// Least recent message first; chats without messages first.
+    LastActivityAsc,
+}
+mirror!(ChatOrderBy <=> ChatOrder { CreatedAtDesc, CreatedAtAsc, LastActivityDesc, LastActivityAsc });

@@ -1,0 +1,118 @@
+//! Input objects of the chat operations, and their conversion to what the
+//! chat service takes.
+
+use async_graphql::{InputObject, MaybeUndefined, SimpleObject};
+use uuid::Uuid;
+
+use super::enums::{ChannelType, TicketStatus};
+use crate::service::{
+    chat::{ChatChanges, NewChat, Patch},
+    chat_filter::{ChatFilter, MAX_FILTER_VALUES},
+};
+
+/// Which chats to list. Conditions combine with AND; a list matches any of
+/// its values, and each list holds at most 100 values.
+#[derive(InputObject, Debug, Default)]
+pub struct ChatFilterInput {
+    /// Only these chats.
+    ids: Option<Vec<Uuid>>,
+    /// Only chats on these channels.
+    channel_ids: Option<Vec<Uuid>>,
+    /// Only chats on channels of these types.
+    channel_types: Option<Vec<ChannelType>>,
+    /// Only chats owned by these super identities (users or external users).
+    owner_super_identity_ids: Option<Vec<Uuid>>,
+    /// Only chats answered by these super identities (agents or squads).
+    responder_super_identity_ids: Option<Vec<Uuid>>,
+    /// Only chats linked to a ticket with one of these statuses.
+    ticket_statuses: Option<Vec<TicketStatus>>,
+    /// Include soft-removed chats too.
+    #[graphql(default = false)]
+    include_removed: bool,
+}
+
+impl From<ChatFilterInput> for ChatFilter {
+    fn from(input: ChatFilterInput) -> Self {
+        fn map<T: Into<U>, U>(values: Option<Vec<T>>) -> Option<Vec<U>> {
+            values.map(|v| v.into_iter().map(Into::into).collect())
+        }
+        Self {
+            ids: input.ids,
+            channel_ids: input.channel_ids,
+            channel_types: map(input.channel_types),
+            owner_super_identity_ids: input.owner_super_identity_ids,
+            responder_super_identity_ids: input.responder_super_identity_ids,
+            ticket_statuses: map(input.ticket_statuses),
+            include_removed: input.include_removed,
+        }
+    }
+}
+
+/// Keeps the documented cap in the schema text in step with the code.
+const _: () = assert!(MAX_FILTER_VALUES == 100);
+
+/// A new chat.
+#[derive(InputObject, Debug)]
+pub struct CreateChatInput {
+    /// The channel the chat arrives on.
+    channel_id: Uuid,
+    /// The super identity ID of the chat owner: a user's or an external
+    /// user's `superIdentityId`.
+    owner_super_identity_id: Uuid,
+    /// The super identity ID of the responder: an agent's or a squad's
+    /// `superIdentityId`. Its latest version is pinned to the chat.
+    responder_super_identity_id: Option<Uuid>,
+    /// The title of the chat, at most 500 characters.
+    title: Option<String>,
+}
+
+impl From<CreateChatInput> for NewChat {
+    fn from(input: CreateChatInput) -> Self {
+        Self {
+            channel_id: input.channel_id,
+            owner_super_identity_id: input.owner_super_identity_id,
+            responder_super_identity_id: input.responder_super_identity_id,
+            title: input.title,
+            created_at: None,
+        }
+    }
+}
+
+/// Changes to a chat: a field left out is kept, a field set to null is cleared.
+#[derive(InputObject, Debug, Default)]
+pub struct UpdateChatInput {
+    /// The new title (at most 500 characters), or null to clear it.
+    title: MaybeUndefined<String>,
+    /// The new responder (an agent's or squad's `superIdentityId`; its latest
+    /// version is pinned), or null to unassign it.
+    responder_super_identity_id: MaybeUndefined<Uuid>,
+    /// The ticket to link, or null to unlink the current one.
+    ticket_id: MaybeUndefined<Uuid>,
+}
+
+fn patch<T>(value: MaybeUndefined<T>) -> Patch<T> {
+    match value {
+        MaybeUndefined::Undefined => Patch::Keep,
+        MaybeUndefined::Null => Patch::Clear,
+        MaybeUndefined::Value(v) => Patch::Set(v),
+    }
+}
+
+impl From<UpdateChatInput> for ChatChanges {
+    fn from(input: UpdateChatInput) -> Self {
+        Self {
+            title: patch(input.title),
+            responder_super_identity_id: patch(input.responder_super_identity_id),
+            ticket_id: patch(input.ticket_id),
+        }
+    }
+}
+
+/// The result of removing a chat.
+#[derive(SimpleObject, Debug)]
+pub struct RemoveChatPayload {
+    /// An informative message for a call that has no effective result to be returned.
+    pub message: String,
+    /// The ID of the removed chat.
+    pub chat_id: Uuid,
+}

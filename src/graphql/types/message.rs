@@ -1,0 +1,77 @@
+//! `Message`: one message of a chat, with a preview for list views.
+
+use async_graphql::Object;
+use chrono::{DateTime, Utc};
+use entity::message;
+use uuid::Uuid;
+
+use super::enums::MessageRole;
+use crate::error::AppError;
+
+/// Longest preview a client may ask for, in characters.
+pub const MAX_PREVIEW_CHARS: i32 = 10_000;
+
+/// A message of a chat.
+pub struct Message(pub message::Model);
+
+/// The first `max_chars` characters of `content`, with an ellipsis when cut.
+/// Cuts on a character boundary, never inside a multi-byte character.
+pub fn preview(content: &str, max_chars: usize) -> String {
+    match content.char_indices().nth(max_chars) {
+        None => content.to_owned(),
+        Some((end, _)) => format!("{}…", content[..end].trim_end()),
+    }
+}
+
+#[Object]
+impl Message {
+    /// The message ID.
+    async fn id(&self) -> Uuid {
+        self.0.id
+    }
+
+    /// Who wrote the message.
+    async fn role(&self) -> MessageRole {
+        self.0.role.into()
+    }
+
+    /// The full text of the message.
+    async fn content(&self) -> &str {
+        &self.0.content
+    }
+
+    /// The content preview: at most `maxChars` characters, ending in "…"
+    /// when the content was cut.
+    async fn preview(
+        &self,
+        #[graphql(default = 100, desc = "Most characters to keep, 1 to 10000.")] max_chars: i32,
+    ) -> async_graphql::Result<String> {
+        if !(1..=MAX_PREVIEW_CHARS).contains(&max_chars) {
+            return Err(AppError::invalid(
+                "maxChars",
+                format!("must be between 1 and {MAX_PREVIEW_CHARS}, got {max_chars}"),
+            )
+            .into());
+        }
+        Ok(preview(&self.0.content, max_chars as usize))
+    }
+
+    /// When the message was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::preview;
+
+    #[test]
+    fn preview_cuts_on_character_boundaries() {
+        assert_eq!(preview("hello", 5), "hello");
+        assert_eq!(preview("hello world", 5), "hello…");
+        assert_eq!(preview("olá, tudo bem?", 3), "olá…");
+        assert_eq!(preview("😀😀😀", 2), "😀😀…");
+        assert_eq!(preview("", 3), "");
+    }
+}

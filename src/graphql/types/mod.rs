@@ -1,0 +1,12 @@
+//! GraphQL object, input and enum types: one file per type, each a thin
+//! wrapper over an entity or a service value.
+
+pub mod channel;
+pub mod chat;
+pub mod enums;
+pub mod inputs;
+pub mod message;
+pub mod owner;
+pub mod pagination;
+pub mod responder;
+pub mod ticket;

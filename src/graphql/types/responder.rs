@@ -1,0 +1,55 @@
+//! `Responder` and `ResponderVersion`: the AI agent or squad answering a chat.
+
+use async_graphql::Object;
+use entity::{responder, responder_version};
+use uuid::Uuid;
+
+use super::enums::ResponderType;
+
+/// The AI agent or squad assigned to a chat.
+pub struct Responder(pub responder::Model);
+
+#[Object]
+impl Responder {
+    /// The responder ID (of the agent or squad).
+    async fn id(&self) -> Uuid {
+        self.0.id
+    }
+
+    /// The super identity ID of the responder, as stored on the chat.
+    async fn super_identity_id(&self) -> Uuid {
+        self.0.super_identity_id
+    }
+
+    /// Whether the responder is an agent or a squad.
+    #[graphql(name = "type")]
+    async fn responder_type(&self) -> ResponderType {
+        self.0.kind.into()
+    }
+
+    /// The display name of the responder.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The picture (URL) of the responder, if it has one.
+    async fn picture(&self) -> Option<&str> {
+        self.0.picture.as_deref()
+    }
+}
+
+/// The version of a responder a chat is pinned to.
+pub struct ResponderVersion(pub responder_version::Model);
+
+#[Object]
+impl ResponderVersion {
+    /// The version ID of the responder for this chat.
+    async fn id(&self) -> Uuid {
+        self.0.id
+    }
+
+    /// The version number (1 for the first version).
+    async fn number(&self) -> i32 {
+        self.0.version_number
+    }
+}

@@ -1,0 +1,26 @@
+//! chat-gateway: a GraphQL gateway over the chat model of an AI
+//! customer-service platform (chats on channels, owners, responders,
+//! messages, tickets), on SQLite or PostgreSQL.
+
+/// HTTP server: router, state, binding and graceful shutdown.
+pub mod app;
+/// API key extraction from HTTP headers and the 401 response.
+pub mod auth;
+/// The command line: serve, migrate, schema, workspace and API key admin.
+pub mod cli;
+/// The typed configuration of the server, read from flags and environment.
+pub mod config;
+/// Database connection (pool, SQLite pragmas, statement metrics) and migrations.
+pub mod db;
+/// The demo workspace created on first start of an empty database.
+pub mod demo;
+/// The one error enum of the gateway and its single mapping to GraphQL.
+pub mod error;
+/// The embedded, offline GraphiQL page and its assets.
+pub mod graphiql;
+/// The GraphQL schema: types, roots, loaders, per-request context.
+pub mod graphql;
+/// HTTP handlers: GraphQL over POST and GET, GraphiQL, health checks.
+pub mod http;
+/// Business operations over the database, free of GraphQL.
+pub mod service;

@@ -1,0 +1,129 @@
+//! Workspace API keys: creation and authentication.
+//!
+//! A key reads `cgw_<16 hex prefix>_<64 hex secret>`: 320 random bits from the
+//! OS. The prefix is not secret; it finds the row. Only the SHA-256 of the
+//! whole key is stored, and it is compared in constant time. SHA-256 (not a
+//! slow password hash) is enough because keys are random, not chosen by
+//! people.
+
+use chrono::Duration;
+use entity::api_key;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, prelude::*};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+const KEY_TAG: &str = "cgw_";
+const PREFIX_BYTES: usize = 8;
+const SECRET_BYTES: usize = 32;
+/// `last_used_at` is refreshed at most this often, so authenticating does not
+/// cost a write on every request.
+const LAST_USED_RESOLUTION: Duration = Duration::seconds(60);
+
+/// A freshly created key: the secret is shown once and never stored.
+pub struct NewApiKey {
+    /// The stored row (prefix, hash, name, dates).
+    pub model: api_key::Model,
+    /// The whole key to hand to the client.
+    pub key: String,
+}
+
+fn random_hex(bytes: usize) -> AppResult<String> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("OS random source failed: {e}")))?;
+    Ok(hex::encode(buf))
+}
+
+fn hash(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+/// The row-finding prefix of a well-formed key, or `None`.
+fn prefix_of(key: &str) -> Option<&str> {
+    let rest = key.strip_prefix(KEY_TAG)?;
+    let (prefix, secret) = rest.split_once('_')?;
+    let well_formed = prefix.len() == 2 * PREFIX_BYTES
+        && secret.len() == 2 * SECRET_BYTES
+        && rest.bytes().all(|b| b == b'_' || b.is_ascii_hexdigit());
+    well_formed.then(|| &key[..KEY_TAG.len() + prefix.len()])
+}
+
+/// Creates a key named `name` for `workspace_id`.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    name: &str,
+) -> AppResult<NewApiKey> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(AppError::invalid("name", "must be 1 to 200 characters"));
+    }
+    let prefix = format!("{KEY_TAG}{}", random_hex(PREFIX_BYTES)?);
+    let key = format!("{prefix}_{}", random_hex(SECRET_BYTES)?);
+    let model = api_key::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        workspace_id: Set(workspace_id),
+        name: Set(name.to_owned()),
+        prefix: Set(prefix),
+        secret_hash: Set(hash(&key)),
+        created_at: Set(super::now()),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+    };
+    let model = api_key::Entity::insert(model)
+        .exec_with_returning(db)
+        .await?;
+    Ok(NewApiKey { model, key })
+}
+
+/// The workspace `key` belongs to, or UNAUTHENTICATED when the key is
+/// malformed, unknown or revoked (the three look the same to the caller).
+pub async fn authenticate(db: &impl ConnectionTrait, key: &str) -> AppResult<Uuid> {
+    const REJECTED: AppError = AppError::Unauthenticated("Invalid or revoked API key");
+    let prefix = prefix_of(key).ok_or(REJECTED)?;
+    let row = api_key::Entity::find()
+        .filter(api_key::Column::Prefix.eq(prefix))
+        .one(db)
+        .await?
+        .ok_or(REJECTED)?;
+    let matches: bool = hash(key)
+        .as_bytes()
+        .ct_eq(row.secret_hash.as_bytes())
+        .into();
+    if !matches || row.revoked_at.is_some() {
+        return Err(REJECTED);
+    }
+    let now = super::now();
+    if row
+        .last_used_at
+        .is_none_or(|used| now - used >= LAST_USED_RESOLUTION)
+    {
+        api_key::Entity::update_many()
+            .col_expr(api_key::Column::LastUsedAt, Expr::value(now))
+            .filter(api_key::Column::Id.eq(row.id))
+            .exec(db)
+            .await?;
+    }
+    Ok(row.workspace_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_is_found_only_in_well_formed_keys() {
+        let key = format!("cgw_{}_{}", "a".repeat(16), "b".repeat(64));
+        assert_eq!(prefix_of(&key), Some(&key[..20]));
+        assert_eq!(prefix_of("cgw_abc_def"), None);
+        assert_eq!(prefix_of(&key.replace("cgw_", "xyz_")), None);
+        assert_eq!(
+            prefix_of(&format!("cgw_{}_{}", "g".repeat(16), "b".repeat(64))),
+            None
+        );
+        assert_eq!(prefix_of(""), None);
+    }
+}

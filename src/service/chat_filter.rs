@@ -1,0 +1,191 @@
+//! Which chats a list asks for, in what order, and which page: validated
+//! once here so the list and the count share the same conditions.
+
+use entity::{
+    channel, chat,
+    enums::{ChannelType, TicketStatus},
+    ticket,
+};
+use sea_orm::{
+    Condition, QueryOrder, Select,
+    prelude::*,
+    sea_query::{NullOrdering, Order, Query},
+};
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+/// Most values any one filter list may hold.
+pub const MAX_FILTER_VALUES: usize = 100;
+/// Largest page a client may ask for.
+pub const MAX_PAGE_SIZE: u64 = 100;
+/// Highest page number accepted; far past any real inbox, it keeps offsets
+/// well inside the databases' integer range.
+pub const MAX_PAGE: u64 = 1_000_000;
+
+/// Conditions on a chat list. `None` means "no condition"; an empty list
+/// matches no chat.
+#[derive(Debug, Clone, Default)]
+pub struct ChatFilter {
+    pub ids: Option<Vec<Uuid>>,
+    pub channel_ids: Option<Vec<Uuid>>,
+    pub channel_types: Option<Vec<ChannelType>>,
+    pub owner_super_identity_ids: Option<Vec<Uuid>>,
+    pub responder_super_identity_ids: Option<Vec<Uuid>>,
+    pub ticket_statuses: Option<Vec<TicketStatus>>,
+    /// Soft-removed chats are left out unless this is set.
+    pub include_removed: bool,
+}
+
+/// The order of a chat list. Every order ends on the id, so rows with equal
+/// timestamps keep one stable order and pages never repeat or skip a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChatOrder {
+    /// Newest first.
+    #[default]
+    CreatedAtDesc,
+    /// Oldest first.
+    CreatedAtAsc,
+    /// Most recent message first; chats without messages last.
+    LastActivityDesc,
+    /// Least recent message first; chats without messages first.
+    LastActivityAsc,
+}
+
+/// A validated page request (1-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub page: u64,
+    pub page_size: u64,
+}
+
+impl PageRequest {
+    /// Checks `page >= 1` and `1 <= page_size <= MAX_PAGE_SIZE`.
+    pub fn new(page: i64, page_size: i64) -> AppResult<Self> {
+        let page = u64::try_from(page)
+            .ok()
+            .filter(|p| (1..=MAX_PAGE).contains(p))
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "page",
+                    format!("must be between 1 and {MAX_PAGE}, got {page}"),
+                )
+            })?;
+        let page_size = u64::try_from(page_size)
+            .ok()
+            .filter(|s| (1..=MAX_PAGE_SIZE).contains(s))
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "pageSize",
+                    format!("must be between 1 and {MAX_PAGE_SIZE}, got {page_size}"),
+                )
+            })?;
+        Ok(Self { page, page_size })
+    }
+
+    /// Rows before this page.
+    pub fn offset(&self) -> u64 {
+        (self.page - 1) * self.page_size
+    }
+}
+
+fn check_len<T>(field: &str, values: &Option<Vec<T>>) -> AppResult<()> {
+    match values {
+        Some(v) if v.len() > MAX_FILTER_VALUES => Err(AppError::invalid(
+            format!("filter.{field}"),
+            format!("at most {MAX_FILTER_VALUES} values, got {}", v.len()),
+        )),
+        _ => Ok(()),
+    }
+}
+
+impl ChatFilter {
+    /// Rejects lists longer than [`MAX_FILTER_VALUES`], naming the field.
+    pub fn validate(&self) -> AppResult<()> {
+        check_len("ids", &self.ids)?;
+        check_len("channelIds", &self.channel_ids)?;
+        check_len("channelTypes", &self.channel_types)?;
+        check_len("ownerSuperIdentityIds", &self.owner_super_identity_ids)?;
+        check_len(
+            "responderSuperIdentityIds",
+            &self.responder_super_identity_ids,
+        )?;
+        check_len("ticketStatuses", &self.ticket_statuses)
+    }
+
+    /// The SQL condition for chats of `workspace_id` matching this filter.
+    pub fn condition(&self, workspace_id: Uuid) -> Condition {
+        let mut cond = Condition::all().add(chat::Column::WorkspaceId.eq(workspace_id));
+        if !self.include_removed {
+            cond = cond.add(chat::Column::RemovedAt.is_null());
+        }
+        if let Some(ids) = &self.ids {
+            cond = cond.add(chat::Column::Id.is_in(ids.clone()));
+        }
+        if let Some(ids) = &self.channel_ids {
+            cond = cond.add(chat::Column::ChannelId.is_in(ids.clone()));
+        }
+        if let Some(ids) = &self.owner_super_identity_ids {
+            cond = cond.add(chat::Column::OwnerSuperIdentityId.is_in(ids.clone()));
+        }
+        if let Some(ids) = &self.responder_super_identity_ids {
+            cond = cond.add(chat::Column::ResponderSuperIdentityId.is_in(ids.clone()));
+        }
+        if let Some(types) = &self.channel_types {
+            let channels = Query::select()
+                .column(channel::Column::Id)
+                .from(channel::Entity)
+                .and_where(channel::Column::WorkspaceId.eq(workspace_id))
+                .and_where(channel::Column::ChannelType.is_in(types.iter().copied()))
+                .to_owned();
+            cond = cond.add(chat::Column::ChannelId.in_subquery(channels));
+        }
+        if let Some(statuses) = &self.ticket_statuses {
+            let tickets = Query::select()
+                .column(ticket::Column::Id)
+                .from(ticket::Entity)
+                .and_where(ticket::Column::WorkspaceId.eq(workspace_id))
+                .and_where(ticket::Column::Status.is_in(statuses.iter().copied()))
+                .to_owned();
+            cond = cond.add(chat::Column::TicketId.in_subquery(tickets));
+        }
+        cond
+    }
+}
+
+impl ChatOrder {
+    /// Applies this order, id last, to a chat query.
+    pub fn apply(self, query: Select<chat::Entity>) -> Select<chat::Entity> {
+        use chat::Column::{CreatedAt, Id, LastMessageAt};
+        match self {
+            Self::CreatedAtDesc => query.order_by_desc(CreatedAt).order_by_desc(Id),
+            Self::CreatedAtAsc => query.order_by_asc(CreatedAt).order_by_asc(Id),
+            // Spelled out because the databases disagree on where NULLs sort.
+            Self::LastActivityDesc => query
+                .order_by_with_nulls(LastMessageAt, Order::Desc, NullOrdering::Last)
+                .order_by_desc(Id),
+            Self::LastActivityAsc => query
+                .order_by_with_nulls(LastMessageAt, Order::Asc, NullOrdering::First)
+                .order_by_asc(Id),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_bounds_name_the_argument() {
+        assert_eq!(PageRequest::new(1, 100).unwrap().offset(), 0);
+        assert_eq!(PageRequest::new(3, 10).unwrap().offset(), 20);
+        let field = |r: AppResult<PageRequest>| match r {
+            Err(AppError::Invalid { field, .. }) => field,
+            other => panic!("expected Invalid, got {other:?}"),
+        };
+        assert_eq!(field(PageRequest::new(0, 10)), "page");
+        assert_eq!(field(PageRequest::new(-5, 10)), "page");
+        assert_eq!(field(PageRequest::new(1, 0)), "pageSize");
+        assert_eq!(field(PageRequest::new(1, 101)), "pageSize");
+    }
+}

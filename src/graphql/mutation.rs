@@ -16,13 +16,18 @@ use crate::service;
 #[derive(Default)]
 pub struct MutationRoot;
 
-#[Object]
+/// Writes to the caller's workspace.
+#[Object(name = "Mutation")]
 impl MutationRoot {
     /// Creates a chat. The channel, owner and responder must belong to the
     /// workspace (NOT_FOUND otherwise); the owner must be a user or an
     /// external user and the responder an agent or a squad (BAD_USER_INPUT
     /// otherwise). The responder's latest version is pinned.
-    async fn create_chat(&self, ctx: &Context<'_>, input: CreateChatInput) -> Result<Chat> {
+    async fn create_chat(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The chat to create.")] input: CreateChatInput,
+    ) -> Result<Chat> {
         let session = ctx.session()?;
         let chat = service::chat::create(&session.db, session.workspace_id, input.into()).await?;
         Ok(Chat(chat))
@@ -35,7 +40,7 @@ impl MutationRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The chat ID.")] id: Uuid,
-        input: UpdateChatInput,
+        #[graphql(desc = "The changes; fields left out are kept.")] input: UpdateChatInput,
     ) -> Result<Chat> {
         let session = ctx.session()?;
         let chat =

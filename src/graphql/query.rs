@@ -16,7 +16,8 @@ use crate::service::{
 #[derive(Default)]
 pub struct QueryRoot;
 
-#[Object]
+/// Reads of the caller's workspace.
+#[Object(name = "Query")]
 impl QueryRoot {
     /// Retrieves a chat of the workspace, removed or not. NOT_FOUND when no
     /// chat of the workspace has this ID.
@@ -39,13 +40,26 @@ impl QueryRoot {
         #[graphql(desc = "Which chats to list; all live chats when omitted.")] filter: Option<
             ChatFilterInput,
         >,
-        #[graphql(default = 1, desc = "The page number, from 1.")] page: i64,
-        #[graphql(default = 10, desc = "The page size, 1 to 100.")] page_size: i64,
-        #[graphql(default, desc = "The order of the list; newest first by default.")]
-        order_by: ChatOrderBy,
+        #[graphql(
+            default_with = "Some(1)",
+            desc = "The page number, from 1; null means 1."
+        )]
+        page: Option<i64>,
+        #[graphql(
+            default_with = "Some(10)",
+            desc = "The page size, 1 to 100; null means 10."
+        )]
+        page_size: Option<i64>,
+        #[graphql(
+            default,
+            desc = "The order of the list; newest first when omitted or null."
+        )]
+        order_by: Option<ChatOrderBy>,
     ) -> Result<ChatPage> {
+        // Nullable with defaults, so a client may forward an unset variable.
         let session = ctx.session()?;
-        let request = PageRequest::new(page, page_size)?;
+        let request = PageRequest::new(page.unwrap_or(1), page_size.unwrap_or(10))?;
+        let order_by = order_by.unwrap_or_default();
         let filter = ChatFilter::from(filter.unwrap_or_default());
         let items = service::chat::list(
             &session.db,

@@ -9,6 +9,7 @@ use super::enums::ChannelType;
 /// A channel chats arrive on (web widget, WhatsApp, WAHA, Instagram, API).
 pub struct Channel(pub channel::Model);
 
+/// A channel chats arrive on (web widget, WhatsApp, WAHA, Instagram, API).
 #[Object]
 impl Channel {
     /// The channel ID associated with the chat.

@@ -27,6 +27,8 @@ fn dangling(what: &str, id: Uuid) -> AppError {
     AppError::Internal(anyhow::anyhow!("chat refers to a missing {what} {id}"))
 }
 
+/// A conversation on a channel between an owner (a platform user or an
+/// external customer) and a responder (an AI agent or squad).
 #[Object]
 impl Chat {
     /// The chat ID.

@@ -13,6 +13,7 @@ use crate::service::{
 /// Which chats to list. Conditions combine with AND; a list matches any of
 /// its values, and each list holds at most 100 values.
 #[derive(InputObject, Debug, Default)]
+#[graphql(name = "ChatFilter")]
 pub struct ChatFilterInput {
     /// Only these chats.
     ids: Option<Vec<Uuid>>,

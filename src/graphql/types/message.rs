@@ -23,6 +23,7 @@ pub fn preview(content: &str, max_chars: usize) -> String {
     }
 }
 
+/// A message of a chat.
 #[Object]
 impl Message {
     /// The message ID.

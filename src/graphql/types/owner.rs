@@ -9,6 +9,7 @@ use crate::service::lookup;
 /// A platform user who owns a chat.
 pub struct User(pub user::Model);
 
+/// A platform user who owns a chat.
 #[Object]
 impl User {
     /// The user ID.
@@ -40,6 +41,7 @@ impl User {
 /// An end customer who owns a chat, known on a channel by an external id.
 pub struct ExternalUser(pub external_user::Model);
 
+/// An end customer who owns a chat, known on a channel by an external id.
 #[Object]
 impl ExternalUser {
     /// The external user ID that owns the chat.

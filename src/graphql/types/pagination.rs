@@ -66,6 +66,7 @@ impl ChatPage {
     }
 }
 
+/// One page of chats.
 #[Object]
 impl ChatPage {
     /// The chats of this page, in the requested order.

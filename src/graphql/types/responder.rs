@@ -9,6 +9,7 @@ use super::enums::ResponderType;
 /// The AI agent or squad assigned to a chat.
 pub struct Responder(pub responder::Model);
 
+/// The AI agent or squad assigned to a chat.
 #[Object]
 impl Responder {
     /// The responder ID (of the agent or squad).
@@ -41,6 +42,7 @@ impl Responder {
 /// The version of a responder a chat is pinned to.
 pub struct ResponderVersion(pub responder_version::Model);
 
+/// The version of a responder a chat is pinned to.
 #[Object]
 impl ResponderVersion {
     /// The version ID of the responder for this chat.

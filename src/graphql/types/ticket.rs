@@ -9,6 +9,7 @@ use super::enums::TicketStatus;
 /// A support ticket linked to a chat.
 pub struct Ticket(pub ticket::Model);
 
+/// A support ticket linked to a chat.
 #[Object]
 impl Ticket {
     /// The ticket ID.

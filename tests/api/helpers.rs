@@ -1,0 +1,389 @@
+//! The test harness: a real gateway over HTTP on a fresh database per test.
+//!
+//! SQLite by default (a temporary file); with `TEST_DATABASE_URL` pointing
+//! at a PostgreSQL server (any database on it, e.g. `postgres://postgres@127.0.0.1:5432/postgres`),
+//! each test creates its own database there and drops it when done.
+
+use std::net::SocketAddr;
+
+use chat_gateway::{
+    app::Application,
+    config::Config,
+    db::StatementCounter,
+    service::{self, chat::NewChat, directory, message},
+};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use entity::{
+    channel, chat,
+    enums::{ChannelType, MessageRole, ResponderKind, TicketStatus},
+    external_user, responder, responder_version, ticket, user,
+};
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, EntityTrait, PaginatorTrait};
+use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+/// Every field of a chat, as the REST rich row has them.
+pub const CHAT_FIELDS: &str = "
+    id title createdAt updatedAt isRemoved removedAt lastMessageAt workspaceId
+    channelId channel { id name type }
+    ownerSuperIdentityId
+    owner {
+        __typename name superIdentityId
+        ... on User { id email picture }
+        ... on ExternalUser { id externalId isBlocked }
+    }
+    responderSuperIdentityId
+    responder { id superIdentityId type name picture }
+    responderVersion { id number }
+    ticketId ticket { id status }
+    latestMessage { id preview createdAt role content }
+    previousMessage { id preview createdAt role content }
+";
+
+/// A database made for one test and removed after it.
+enum TestDatabase {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    async fn create() -> (Self, String) {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let name = format!("cgw_test_{}", Uuid::new_v4().simple());
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create the test database");
+                admin.close().await.ok();
+                let base = admin_url
+                    .rsplit_once('/')
+                    .expect("a database URL has a path")
+                    .0;
+                let url = format!("{base}/{name}");
+                (Self::Postgres { admin_url, name }, url)
+            }
+            _ => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                (Self::Sqlite(dir), url)
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Self::Postgres { admin_url, name } = self {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs outside any async context we could borrow: use a thread of our own.
+            let dropped = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                runtime.block_on(async {
+                    let admin = Database::connect(&admin_url).await?;
+                    admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await?;
+                    admin.close().await
+                })
+            })
+            .join();
+            if !matches!(dropped, Ok(Ok(()))) {
+                eprintln!("could not drop test database {}", self.name());
+            }
+        }
+    }
+}
+
+impl TestDatabase {
+    fn name(&self) -> &str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres { name, .. } => name,
+        }
+    }
+}
+
+/// A running gateway on its own database.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    /// The gateway's own pool, for fixtures and for looking behind the API.
+    pub db: DatabaseConnection,
+    pub statements: StatementCounter,
+    pub client: reqwest::Client,
+    server: JoinHandle<()>,
+    // Last, so the server and pool are gone before the database is dropped.
+    _database: TestDatabase,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl TestApp {
+    /// A gateway without demo data.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// A gateway whose configuration `configure` adjusts first.
+    pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
+        let (database, url) = TestDatabase::create().await;
+        let mut config = Config::for_database(url);
+        configure(&mut config);
+        let app = Application::build(config)
+            .await
+            .expect("the gateway starts");
+        Self::serve(app, database)
+    }
+
+    fn serve(app: Application, database: TestDatabase) -> Self {
+        let addr = app.local_addr();
+        let db = app.db().clone();
+        let statements = app.statements();
+        let server = tokio::spawn(async move {
+            app.run_until(std::future::pending())
+                .await
+                .expect("server runs");
+        });
+        Self {
+            addr,
+            db,
+            statements,
+            client: reqwest::Client::new(),
+            server,
+            _database: database,
+        }
+    }
+
+    /// Builds the application with `configure`, returning it before it serves.
+    pub async fn build_with(
+        configure: impl FnOnce(&mut Config),
+    ) -> (Application, impl FnOnce(Application) -> Self) {
+        let (database, url) = TestDatabase::create().await;
+        let mut config = Config::for_database(url);
+        configure(&mut config);
+        let app = Application::build(config)
+            .await
+            .expect("the gateway starts");
+        (app, move |app| Self::serve(app, database))
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// POSTs a GraphQL request with `key` as a bearer token (or no key).
+    pub async fn post(&self, key: Option<&str>, body: Value) -> (StatusCode, Value) {
+        let mut request = self.client.post(self.url("/graphql")).json(&body);
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
+    /// Runs `query` with `variables` as `key`; the whole JSON response.
+    pub async fn gql(&self, key: &str, query: &str, variables: Value) -> Value {
+        let (status, body) = self
+            .post(Some(key), json!({ "query": query, "variables": variables }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "unexpected status, body: {body}");
+        body
+    }
+
+    /// Runs `query` and returns its `data`, failing on any error.
+    pub async fn data(&self, key: &str, query: &str, variables: Value) -> Value {
+        let body = self.gql(key, query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// A workspace with a channel of every type, owners, responders and tickets.
+    pub async fn world(&self, name: &str) -> World {
+        World::create(&self.db, name).await
+    }
+
+    /// Inserts a chat directly (not through the API under test).
+    pub async fn insert_chat(&self, world: &World, new: NewChat) -> chat::Model {
+        service::chat::create(&self.db, world.workspace_id, new)
+            .await
+            .map_err(|e| e.into_anyhow())
+            .expect("fixture chat")
+    }
+
+    /// Appends a message to a chat.
+    pub async fn post_message(
+        &self,
+        chat_id: Uuid,
+        role: MessageRole,
+        text: &str,
+        at: DateTime<Utc>,
+    ) {
+        message::post(&self.db, chat_id, role, text, at)
+            .await
+            .map_err(|e| e.into_anyhow())
+            .expect("fixture message");
+    }
+
+    /// Row counts of every table a chat operation could touch, plus every chat row.
+    pub async fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            chats: chat::Entity::find().all(&self.db).await.expect("chats"),
+            messages: entity::message::Entity::find()
+                .count(&self.db)
+                .await
+                .expect("messages"),
+            tickets: ticket::Entity::find()
+                .count(&self.db)
+                .await
+                .expect("tickets"),
+            channels: channel::Entity::find()
+                .count(&self.db)
+                .await
+                .expect("channels"),
+        }
+    }
+}
+
+/// The state of the chat tables, to show a failed operation changed nothing.
+#[derive(Debug, PartialEq)]
+pub struct Snapshot {
+    pub chats: Vec<chat::Model>,
+    pub messages: u64,
+    pub tickets: u64,
+    pub channels: u64,
+}
+
+/// A workspace and its directory.
+pub struct World {
+    pub workspace_id: Uuid,
+    pub key: String,
+    /// One per type, in the order widget, waha, whatsapp, instagram, api.
+    pub channels: Vec<channel::Model>,
+    pub user: user::Model,
+    pub customer: external_user::Model,
+    pub blocked_customer: external_user::Model,
+    pub agent: responder::Model,
+    pub agent_versions: Vec<responder_version::Model>,
+    pub squad: responder::Model,
+    pub open_ticket: ticket::Model,
+    pub closed_ticket: ticket::Model,
+}
+
+pub const CHANNEL_TYPES: [ChannelType; 5] = [
+    ChannelType::Widget,
+    ChannelType::Waha,
+    ChannelType::Whatsapp,
+    ChannelType::Instagram,
+    ChannelType::Api,
+];
+
+impl World {
+    async fn create(db: &DatabaseConnection, name: &str) -> Self {
+        let anyhow = |e: chat_gateway::error::AppError| e.into_anyhow();
+        let (workspace, key) = service::workspace::create(db, name, "test")
+            .await
+            .map_err(anyhow)
+            .unwrap();
+        let ws = workspace.id;
+        let mut channels = Vec::new();
+        for channel_type in CHANNEL_TYPES {
+            let name = format!("{name} {channel_type:?}");
+            channels.push(
+                directory::create_channel(db, ws, &name, channel_type)
+                    .await
+                    .map_err(anyhow)
+                    .unwrap(),
+            );
+        }
+        let email = format!("owner@{}.example", name.to_lowercase());
+        let user = directory::create_user(db, ws, &email, "Platform Owner")
+            .await
+            .map_err(anyhow)
+            .unwrap();
+        let customer =
+            directory::create_external_user(db, ws, "+55 11 5555-0001", "Customer One", false)
+                .await
+                .map_err(anyhow)
+                .unwrap();
+        let blocked_customer =
+            directory::create_external_user(db, ws, "@blocked", "Blocked Customer", true)
+                .await
+                .map_err(anyhow)
+                .unwrap();
+        let (agent, agent_versions) = directory::create_responder(
+            db,
+            ws,
+            ResponderKind::Agent,
+            "Agent Ava",
+            Some("https://img.example/ava.png"),
+            3,
+        )
+        .await
+        .map_err(anyhow)
+        .unwrap();
+        let (squad, _) =
+            directory::create_responder(db, ws, ResponderKind::Squad, "Squad One", None, 1)
+                .await
+                .map_err(anyhow)
+                .unwrap();
+        let open_ticket = directory::create_ticket(db, ws, TicketStatus::Open)
+            .await
+            .map_err(anyhow)
+            .unwrap();
+        let closed_ticket = directory::create_ticket(db, ws, TicketStatus::Closed)
+            .await
+            .map_err(anyhow)
+            .unwrap();
+        Self {
+            workspace_id: ws,
+            key: key.key,
+            channels,
+            user,
+            customer,
+            blocked_customer,
+            agent,
+            agent_versions,
+            squad,
+            open_ticket,
+            closed_ticket,
+        }
+    }
+
+    /// A new chat on the widget channel owned by the customer, answered by the agent.
+    pub fn new_chat(&self) -> NewChat {
+        NewChat {
+            channel_id: self.channels[0].id,
+            owner_super_identity_id: self.customer.super_identity_id,
+            responder_super_identity_id: Some(self.agent.super_identity_id),
+            title: Some("Where is my order?".to_owned()),
+            created_at: None,
+        }
+    }
+}
+
+/// A fixed instant `minutes` after a base time, for ordered fixtures.
+pub fn at(minutes: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap() + Duration::minutes(minutes)
+}
+
+/// The `extensions.code` of the first error.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {body}"))
+}

@@ -1,0 +1,111 @@
+//! The HTTP surface: GraphiQL served offline, GraphQL over GET, health checks.
+
+use reqwest::{StatusCode, header};
+use serde_json::json;
+
+use crate::helpers::{TestApp, error_code};
+
+#[tokio::test]
+async fn graphiql_page_loads_nothing_from_outside() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .client
+        .get(app.url("/graphql"))
+        .header(header::ACCEPT, "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = response.text().await.unwrap();
+    assert!(html.contains("id=\"graphiql\""));
+    for external in ["http:", "https:", "//unpkg", "cdn"] {
+        assert!(
+            !html.contains(external),
+            "the page refers to {external}: {html}"
+        );
+    }
+    // Every script and stylesheet the page names is served by the gateway.
+    let assets: Vec<&str> = html
+        .split(['"', '\''])
+        .filter(|part| part.starts_with("/graphiql/"))
+        .collect();
+    assert_eq!(assets.len(), 5, "{assets:?}");
+    for asset in assets {
+        let response = app.client.get(app.url(asset)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{asset}");
+        let body = response.text().await.unwrap();
+        assert!(body.len() > 100, "{asset} is empty");
+    }
+    let missing = app
+        .client
+        .get(app.url("/graphiql/nope.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn queries_run_over_get_but_mutations_are_refused() {
+    let app = TestApp::spawn().await;
+    let w = app.world("Acme").await;
+    let chat = app.insert_chat(&w, w.new_chat()).await;
+    let get = |query: String| {
+        app.client
+            .get(app.url("/graphql"))
+            .query(&[("query", query)])
+            .bearer_auth(&w.key)
+            .send()
+    };
+    let response = get("{ chats { totalCount } }".to_owned()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.json::<serde_json::Value>().await.unwrap(),
+        json!({ "data": { "chats": { "totalCount": 1 } } })
+    );
+
+    let before = app.snapshot().await;
+    let mutation = format!(
+        "mutation {{ removeChat(id: \"{}\") {{ chatId }} }}",
+        chat.id
+    );
+    let response = get(mutation).await.unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.headers()[header::ALLOW], "POST");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+    assert_eq!(app.snapshot().await, before);
+}
+
+#[tokio::test]
+async fn get_without_key_is_unauthorized() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .client
+        .get(app.url("/graphql"))
+        .query(&[("query", "{ chats { totalCount } }")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let app = TestApp::spawn().await;
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    app.db.clone().close().await.unwrap();
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+}

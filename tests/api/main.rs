@@ -1,0 +1,14 @@
+//! Integration tests: the real gateway over HTTP on a real database (SQLite
+//! by default, PostgreSQL with `TEST_DATABASE_URL`), one database per test.
+
+mod auth;
+mod chat_query;
+mod chats_list;
+mod demo;
+mod errors;
+mod helpers;
+mod http;
+mod isolation;
+mod mutations;
+mod schema;
+mod statements;

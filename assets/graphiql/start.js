@@ -40,7 +40,12 @@
     "}",
     "",
   ].join("\n");
-  var fetcher = GraphiQL.createFetcher({ url: window.location.pathname });
+  // The fetcher carries the key too: the first schema introspection runs
+  // before the header editor exists, and would otherwise go without it.
+  var fetcher = GraphiQL.createFetcher({
+    url: window.location.pathname,
+    headers: key ? { Authorization: "Bearer " + key } : {},
+  });
   ReactDOM.createRoot(document.getElementById("graphiql")).render(
     React.createElement(GraphiQL, {
       fetcher: fetcher,

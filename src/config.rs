@@ -39,7 +39,8 @@ pub struct Config {
     pub listen: SocketAddr,
 
     /// Do not create the demo workspace when the database holds no workspace.
-    #[arg(long, env = "NO_DEMO")]
+    /// The variable takes true/false, 1/0, yes/no, on/off.
+    #[arg(long, env = "NO_DEMO", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_demo: bool,
 
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.

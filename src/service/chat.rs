@@ -167,7 +167,6 @@ pub async fn update(
     if chat.removed_at.is_some() {
         return Err(AppError::not_found_at("Chat", "id"));
     }
-    let mut update = chat::Entity::update_many();
     match changes.title {
         Patch::Keep => {}
         Patch::Clear => chat.title = None,
@@ -198,7 +197,7 @@ pub async fn update(
         }
     }
     chat.updated_at = super::now();
-    update = update
+    let done = chat::Entity::update_many()
         .col_expr(chat::Column::Title, Expr::value(chat.title.clone()))
         .col_expr(
             chat::Column::ResponderSuperIdentityId,
@@ -209,8 +208,10 @@ pub async fn update(
             Expr::value(chat.responder_version_id),
         )
         .col_expr(chat::Column::TicketId, Expr::value(chat.ticket_id))
-        .col_expr(chat::Column::UpdatedAt, Expr::value(chat.updated_at));
-    let done = update.filter(live_chat(workspace_id, id)).exec(db).await?;
+        .col_expr(chat::Column::UpdatedAt, Expr::value(chat.updated_at))
+        .filter(live_chat(workspace_id, id))
+        .exec(db)
+        .await?;
     // Removed by a concurrent request since it was read.
     if done.rows_affected == 0 {
         return Err(AppError::not_found_at("Chat", "id"));

@@ -121,6 +121,7 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub statements: StatementCounter,
     pub client: reqwest::Client,
+    database_url: String,
     server: JoinHandle<()>,
     // Last, so the server and pool are gone before the database is dropped.
     _database: TestDatabase,
@@ -140,16 +141,25 @@ impl TestApp {
 
     /// A gateway whose configuration `configure` adjusts first.
     pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
+        let (app, serve) = Self::build_with(configure).await;
+        serve(app)
+    }
+
+    /// Builds the application with `configure`; the returned function
+    /// serves it (so a test can look at the application first).
+    pub async fn build_with(
+        configure: impl FnOnce(&mut Config),
+    ) -> (Application, impl FnOnce(Application) -> Self) {
         let (database, url) = TestDatabase::create().await;
-        let mut config = Config::for_database(url);
+        let mut config = Config::for_database(url.clone());
         configure(&mut config);
         let app = Application::build(config)
             .await
             .expect("the gateway starts");
-        Self::serve(app, database)
+        (app, move |app| Self::serve(app, database, url))
     }
 
-    fn serve(app: Application, database: TestDatabase) -> Self {
+    fn serve(app: Application, database: TestDatabase, database_url: String) -> Self {
         let addr = app.local_addr();
         let db = app.db().clone();
         let statements = app.statements();
@@ -163,22 +173,15 @@ impl TestApp {
             db,
             statements,
             client: reqwest::Client::new(),
+            database_url,
             server,
             _database: database,
         }
     }
 
-    /// Builds the application with `configure`, returning it before it serves.
-    pub async fn build_with(
-        configure: impl FnOnce(&mut Config),
-    ) -> (Application, impl FnOnce(Application) -> Self) {
-        let (database, url) = TestDatabase::create().await;
-        let mut config = Config::for_database(url);
-        configure(&mut config);
-        let app = Application::build(config)
-            .await
-            .expect("the gateway starts");
-        (app, move |app| Self::serve(app, database))
+    /// The URL of this test's database, for running the binary against it.
+    pub fn database_url(&self) -> String {
+        self.database_url.clone()
     }
 
     pub fn url(&self, path: &str) -> String {

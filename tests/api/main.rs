@@ -4,6 +4,7 @@
 mod auth;
 mod chat_query;
 mod chats_list;
+mod cli;
 mod demo;
 mod errors;
 mod helpers;

@@ -1,0 +1,156 @@
+//! The binary itself: the README's run command serves a demo whose printed
+//! key works, the admin commands print JSON for scripts, and SIGTERM stops
+//! the server cleanly.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+
+const BIN: &str = env!("CARGO_BIN_EXE_chat-gateway");
+
+/// Runs the binary with `args` on `database_url`; its stdout as JSON.
+fn run_json(database_url: &str, args: &[&str]) -> Value {
+    let output = Command::new(BIN)
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{args:?} failed: {stderr}");
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {stderr}"))
+}
+
+#[test]
+fn schema_command_prints_the_checked_in_sdl() {
+    let output = Command::new(BIN).arg("schema").output().unwrap();
+    assert!(output.status.success());
+    let stored =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), stored);
+}
+
+#[tokio::test]
+async fn workspace_and_api_key_commands_print_keys_that_authenticate() {
+    let app = TestApp::spawn().await;
+    let url = app.database_url();
+    let created = tokio::task::spawn_blocking({
+        let url = url.clone();
+        move || run_json(&url, &["workspace", "create", "--name", "Scripted"])
+    })
+    .await
+    .unwrap();
+    let workspace = created["workspaceId"].as_str().unwrap().to_owned();
+    let first = created["apiKey"].as_str().unwrap().to_owned();
+    let second = tokio::task::spawn_blocking({
+        let url = url.clone();
+        let workspace = workspace.clone();
+        move || {
+            run_json(
+                &url,
+                &[
+                    "api-key",
+                    "create",
+                    "--workspace",
+                    &workspace,
+                    "--name",
+                    "ci",
+                ],
+            )
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(second["workspaceId"], json!(workspace));
+    assert_eq!(second["name"], "ci");
+    let key = second["apiKey"].as_str().unwrap().to_owned();
+    assert!(key.starts_with(second["prefix"].as_str().unwrap()));
+    for key in [first, key] {
+        let data = app.data(&key, "{ chats { totalCount } }", json!({})).await;
+        assert_eq!(data, json!({ "chats": { "totalCount": 0 } }));
+    }
+}
+
+#[tokio::test]
+async fn api_key_for_an_unknown_workspace_fails_and_prints_nothing() {
+    let app = TestApp::spawn().await;
+    let url = app.database_url();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .args([
+                "api-key",
+                "create",
+                "--workspace",
+                &uuid::Uuid::new_v4().to_string(),
+                "--name",
+                "x",
+            ])
+            .env("DATABASE_URL", url)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no workspace has the id"));
+}
+
+#[tokio::test]
+async fn default_command_serves_the_demo_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).map(|_| line)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let demo: Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line:?}"));
+    assert!(
+        dir.path().join("chat-gateway.db").exists(),
+        "the default SQLite file is created"
+    );
+
+    let url = demo["graphiqlUrl"].as_str().unwrap();
+    let response = reqwest::Client::new()
+        .post(url)
+        .bearer_auth(demo["apiKey"].as_str().unwrap())
+        .json(&json!({ "query": "{ chats { totalCount items { channel { type } owner { name } } } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["data"]["chats"]["totalCount"], 49,
+        "50 demo chats, one removed: {body}"
+    );
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+}

@@ -4,14 +4,17 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{channel, message, responder, responder_version, ticket};
 use sea_orm::{DatabaseConnection, DbErr};
 use uuid::Uuid;
 
 use crate::{
     error::{AppError, AppResult},
-    service::lookup::{self, Owner},
+    service::{
+        chat_row::ChatRow,
+        lookup::{self, Owner},
+    },
 };
 
 /// The newest two messages of a chat.
@@ -83,28 +86,46 @@ impl Loader<Uuid> for RecentMessagesLoader {
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, RecentMessages>, Arc<DbErr>> {
-        // Rows arrive newest first within each chat.
-        let mut recent: HashMap<Uuid, RecentMessages> = HashMap::new();
-        for message in lookup::recent_messages(&self.0.db, keys).await? {
-            let entry = recent.entry(message.chat_id).or_default();
-            if entry.latest.is_none() {
-                entry.latest = Some(message);
-            } else {
-                entry.previous = Some(message);
-            }
-        }
-        Ok(recent)
+        Ok(group_recent(
+            keys,
+            lookup::recent_messages(&self.0.db, keys).await?,
+        ))
     }
 }
 
+/// Each chat of `chat_ids` with its newest two `messages` (given newest
+/// first within each chat); chats without messages get an empty entry.
+fn group_recent(chat_ids: &[Uuid], messages: Vec<message::Model>) -> HashMap<Uuid, RecentMessages> {
+    let mut recent: HashMap<Uuid, RecentMessages> = chat_ids
+        .iter()
+        .map(|id| (*id, RecentMessages::default()))
+        .collect();
+    for message in messages {
+        let entry = recent.entry(message.chat_id).or_default();
+        if entry.latest.is_none() {
+            entry.latest = Some(message);
+        } else {
+            entry.previous = Some(message);
+        }
+    }
+    recent
+}
+
+/// A loader that keeps what it loaded (or was fed) for the rest of the request.
+pub type Cached<T> = DataLoader<T, HashMapCache>;
+
 /// The loaders of one request.
 pub struct Loaders {
-    pub channel: DataLoader<ChannelLoader>,
-    pub owner: DataLoader<OwnerLoader>,
-    pub responder: DataLoader<ResponderLoader>,
-    pub responder_version: DataLoader<ResponderVersionLoader>,
-    pub ticket: DataLoader<TicketLoader>,
-    pub recent_messages: DataLoader<RecentMessagesLoader>,
+    pub channel: Cached<ChannelLoader>,
+    pub owner: Cached<OwnerLoader>,
+    pub responder: Cached<ResponderLoader>,
+    pub responder_version: Cached<ResponderVersionLoader>,
+    pub ticket: Cached<TicketLoader>,
+    pub recent_messages: Cached<RecentMessagesLoader>,
+}
+
+fn cached<T: Loader<Uuid>>(loader: T) -> Cached<T> {
+    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
 }
 
 impl Loaders {
@@ -115,19 +136,56 @@ impl Loaders {
             workspace_id,
         };
         Self {
-            channel: DataLoader::new(ChannelLoader(scope.clone()), tokio::spawn),
-            owner: DataLoader::new(OwnerLoader(scope.clone()), tokio::spawn),
-            responder: DataLoader::new(ResponderLoader(scope.clone()), tokio::spawn),
-            responder_version: DataLoader::new(ResponderVersionLoader(scope.clone()), tokio::spawn),
-            ticket: DataLoader::new(TicketLoader(scope.clone()), tokio::spawn),
-            recent_messages: DataLoader::new(RecentMessagesLoader(scope), tokio::spawn),
+            channel: cached(ChannelLoader(scope.clone())),
+            owner: cached(OwnerLoader(scope.clone())),
+            responder: cached(ResponderLoader(scope.clone())),
+            responder_version: cached(ResponderVersionLoader(scope.clone())),
+            ticket: cached(TicketLoader(scope.clone())),
+            recent_messages: cached(RecentMessagesLoader(scope)),
         }
+    }
+
+    /// Feeds the relations read along with `rows`, so resolving them costs
+    /// no further statement. Whatever a row lacks is still loaded on demand.
+    pub async fn prime(&self, rows: &[ChatRow]) {
+        let mut channels = Vec::new();
+        let mut owners = Vec::new();
+        let mut responders = Vec::new();
+        let mut versions = Vec::new();
+        let mut tickets = Vec::new();
+        for row in rows {
+            channels.extend(row.channel.clone().map(|c| (c.id, c)));
+            owners.extend(row.owner.clone().map(|o| (o.super_identity_id(), o)));
+            responders.extend(row.responder.clone().map(|r| (r.super_identity_id, r)));
+            versions.extend(row.responder_version.clone().map(|v| (v.id, v)));
+            tickets.extend(row.ticket.clone().map(|t| (t.id, t)));
+        }
+        self.channel.feed_many(channels).await;
+        self.owner.feed_many(owners).await;
+        self.responder.feed_many(responders).await;
+        self.responder_version.feed_many(versions).await;
+        self.ticket.feed_many(tickets).await;
+    }
+
+    /// Reads the newest two messages of every chat of `chat_ids` now, in one
+    /// statement, instead of when the first resolver asks: a page's chats
+    /// then never split over several batches, however long resolving takes.
+    pub async fn prime_recent_messages(
+        &self,
+        db: &DatabaseConnection,
+        chat_ids: &[Uuid],
+    ) -> AppResult<()> {
+        let messages = lookup::recent_messages(db, chat_ids).await?;
+        self.recent_messages
+            .feed_many(group_recent(chat_ids, messages))
+            .await;
+        Ok(())
     }
 }
 
 /// `load_one` with the database error turned into the gateway's error, so
 /// resolvers cannot leak its text by accident.
-pub async fn load<T>(loader: &DataLoader<T>, key: Uuid) -> AppResult<Option<T::Value>>
+pub async fn load<T>(loader: &Cached<T>, key: Uuid) -> AppResult<Option<T::Value>>
 where
     T: Loader<Uuid, Error = Arc<DbErr>>,
 {

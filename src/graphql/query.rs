@@ -1,6 +1,6 @@
 //! The query root: read one chat, list chats.
 
-use async_graphql::{Context, Object, Result};
+use async_graphql::{Context, Lookahead, Object, Result};
 use uuid::Uuid;
 
 use super::{
@@ -8,8 +8,8 @@ use super::{
     types::{chat::Chat, enums::ChatOrderBy, inputs::ChatFilterInput, pagination::ChatPage},
 };
 use crate::service::{
-    self,
     chat_filter::{ChatFilter, PageRequest},
+    chat_row,
 };
 
 /// Reads of the caller's workspace.
@@ -25,11 +25,19 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The chat ID.")] id: Uuid,
-    ) -> Result<Chat> {
+    ) -> Result<Option<Chat>> {
         let session = ctx.session()?;
-        Ok(Chat(
-            service::chat::get(&session.db, session.workspace_id, id).await?,
-        ))
+        let row = chat_row::get(&session.db, session.workspace_id, id).await?;
+        session.loaders.prime(std::slice::from_ref(&row)).await;
+        if selects_messages(&ctx.look_ahead()) {
+            let loaders = &session.loaders;
+            loaders
+                .prime_recent_messages(&session.db, &[row.chat.id])
+                .await?;
+        }
+        // Nullable, so a failure leaves the rest of the response standing;
+        // a missing chat is an error (NOT_FOUND), never a silent null.
+        Ok(Some(Chat(row.chat)))
     }
 
     /// Retrieves the workspace's chats, one numbered page at a time. Removed
@@ -61,7 +69,7 @@ impl QueryRoot {
         let request = PageRequest::new(page.unwrap_or(1), page_size.unwrap_or(10))?;
         let order_by = order_by.unwrap_or_default();
         let filter = ChatFilter::from(filter.unwrap_or_default());
-        let items = service::chat::list(
+        let page = chat_row::list(
             &session.db,
             session.workspace_id,
             &filter,
@@ -69,6 +77,19 @@ impl QueryRoot {
             request,
         )
         .await?;
-        Ok(ChatPage::new(items, request, session.workspace_id, filter))
+        session.loaders.prime(&page.rows).await;
+        if selects_messages(&ctx.look_ahead().field("items")) {
+            let ids: Vec<Uuid> = page.rows.iter().map(|row| row.chat.id).collect();
+            session
+                .loaders
+                .prime_recent_messages(&session.db, &ids)
+                .await?;
+        }
+        Ok(ChatPage::new(page, request, session.workspace_id, filter))
     }
+}
+
+/// Whether the selection on a chat asks for its latest or previous message.
+fn selects_messages(chat: &Lookahead<'_>) -> bool {
+    chat.field("latestMessage").exists() || chat.field("previousMessage").exists()
 }

@@ -12,19 +12,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::chat_filter::{ChatFilter, ChatOrder, PageRequest};
+use super::chat_filter::ChatFilter;
 use crate::error::{AppError, AppResult};
 
 /// Longest accepted title, in characters.
 pub const MAX_TITLE_CHARS: usize = 500;
-
-/// One page of a chat list.
-#[derive(Debug, Clone)]
-pub struct ChatPage {
-    pub items: Vec<chat::Model>,
-    /// Whether a row exists after this page.
-    pub has_next_page: bool,
-}
 
 /// What `create` needs.
 #[derive(Debug, Clone)]
@@ -66,31 +58,6 @@ pub async fn get(
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found_at("Chat", "id"))
-}
-
-/// One page of the workspace's chats matching `filter`, in `order`.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    workspace_id: Uuid,
-    filter: &ChatFilter,
-    order: ChatOrder,
-    page: PageRequest,
-) -> AppResult<ChatPage> {
-    filter.validate()?;
-    let query = chat::Entity::find().filter(filter.condition(workspace_id));
-    // One row past the page tells whether there is a next page without a count.
-    let mut items = order
-        .apply(query)
-        .offset(page.offset())
-        .limit(page.page_size + 1)
-        .all(db)
-        .await?;
-    let has_next_page = items.len() as u64 > page.page_size;
-    items.truncate(page.page_size as usize);
-    Ok(ChatPage {
-        items,
-        has_next_page,
-    })
 }
 
 /// How many of the workspace's chats match `filter`.

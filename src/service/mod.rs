@@ -6,6 +6,7 @@
 pub mod api_key;
 pub mod chat;
 pub mod chat_filter;
+pub mod chat_row;
 pub mod directory;
 pub mod lookup;
 pub mod message;

@@ -1,5 +1,6 @@
-//! The cost of a page in SQL statements does not depend on its size: every
-//! relation comes from a batched DataLoader.
+//! The cost of a request in SQL statements does not depend on the page size:
+//! the to-one relations are joined into the row query, the latest and
+//! previous messages come from one batched statement.
 
 use chat_gateway::service::chat::NewChat;
 use entity::enums::MessageRole;
@@ -7,9 +8,11 @@ use serde_json::json;
 
 use crate::helpers::{CHAT_FIELDS, TestApp, at};
 
-/// Authentication (1), the page (1), channels, owners, responders,
-/// responder versions, tickets and recent messages (1 each), the count (1).
-const STATEMENTS_PER_PAGE: u64 = 9;
+/// Authentication (1), the page with its joined relations (1), the latest
+/// and previous messages (1).
+const STATEMENTS_PER_PAGE: u64 = 3;
+/// `totalCount` adds one count.
+const COUNT: u64 = 1;
 
 #[tokio::test]
 async fn a_full_page_costs_the_same_statements_at_any_page_size() {
@@ -56,13 +59,20 @@ async fn a_full_page_costs_the_same_statements_at_any_page_size() {
     let query = format!(
         "query($size: Int!) {{ chats(pageSize: $size) {{ totalCount items {{ {CHAT_FIELDS} }} }} }}"
     );
+    let without_count =
+        format!("query($size: Int!) {{ chats(pageSize: $size) {{ items {{ {CHAT_FIELDS} }} }} }}");
     // Warm up: the first use of a key records when it was last used.
     app.data(&w.key, &query, json!({ "size": 1 })).await;
 
     let mut costs = Vec::new();
-    for size in [10, 100] {
+    for (query, size) in [
+        (&query, 10),
+        (&query, 100),
+        (&without_count, 10),
+        (&without_count, 100),
+    ] {
         let before = app.statements.get();
-        let data = app.data(&w.key, &query, json!({ "size": size })).await;
+        let data = app.data(&w.key, query, json!({ "size": size })).await;
         costs.push(app.statements.get() - before);
         let items = data["chats"]["items"].as_array().unwrap();
         assert_eq!(items.len(), size);
@@ -80,5 +90,28 @@ async fn a_full_page_costs_the_same_statements_at_any_page_size() {
         );
         assert!(items.iter().any(|c| c["previousMessage"]["role"] == "USER"));
     }
-    assert_eq!(costs, vec![STATEMENTS_PER_PAGE, STATEMENTS_PER_PAGE]);
+    let (page, counted) = (STATEMENTS_PER_PAGE, STATEMENTS_PER_PAGE + COUNT);
+    assert_eq!(costs, vec![counted, counted, page, page]);
+
+    // One chat with every field: the same three statements.
+    let id = data_id(&app, &w.key).await;
+    let one = format!("query($id: UUID!) {{ chat(id: $id) {{ {CHAT_FIELDS} }} }}");
+    let before = app.statements.get();
+    let data = app.data(&w.key, &one, json!({ "id": id })).await;
+    assert_eq!(app.statements.get() - before, 3);
+    assert!(
+        data["chat"]["owner"]["name"].is_string() && data["chat"]["channel"]["type"].is_string()
+    );
+}
+
+async fn data_id(app: &TestApp, key: &str) -> serde_json::Value {
+    // The newest chat has a ticket, a responder and messages (see the fixture loop).
+    let data = app
+        .data(
+            key,
+            "{ chats(pageSize: 1, orderBy: LAST_ACTIVITY_DESC) { items { id } } }",
+            json!({}),
+        )
+        .await;
+    data["chats"]["items"][0]["id"].clone()
 }

@@ -11,6 +11,7 @@ use crate::{
     service::{
         self,
         chat_filter::{ChatFilter, PageRequest},
+        chat_row::ChatRowPage,
     },
 };
 
@@ -41,13 +42,13 @@ pub struct ChatPage {
 impl ChatPage {
     /// A page read with `filter`, which `totalCount` counts again when asked.
     pub fn new(
-        page: service::chat::ChatPage,
+        page: ChatRowPage,
         request: PageRequest,
         workspace_id: Uuid,
         filter: ChatFilter,
     ) -> Self {
         Self {
-            items: page.items.into_iter().map(Chat).collect(),
+            items: page.rows.into_iter().map(|row| Chat(row.chat)).collect(),
             page: request,
             has_next_page: page.has_next_page,
             workspace_id,

@@ -1,0 +1,172 @@
+//! Chats read together with their to-one relations (channel, owner,
+//! responder, responder version, ticket) in one joined statement, so a page
+//! costs one statement whatever its size; the GraphQL layer primes its
+//! DataLoaders with the joined rows.
+
+use entity::{channel, chat, external_user, responder, responder_version, ticket, user};
+use sea_orm::{
+    ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Iterable, QueryFilter, QueryResult,
+    QuerySelect, QueryTrait,
+    prelude::*,
+    sea_query::{Alias, Expr, ExprTrait, IntoIden, SelectStatement},
+};
+use uuid::Uuid;
+
+use super::{
+    chat_filter::{ChatFilter, ChatOrder, PageRequest},
+    lookup::Owner,
+};
+use crate::error::{AppError, AppResult};
+
+/// A chat with everything it points at.
+#[derive(Debug, Clone)]
+pub struct ChatRow {
+    pub chat: chat::Model,
+    pub channel: Option<channel::Model>,
+    pub owner: Option<Owner>,
+    pub responder: Option<responder::Model>,
+    pub responder_version: Option<responder_version::Model>,
+    pub ticket: Option<ticket::Model>,
+}
+
+/// One page of joined chat rows.
+#[derive(Debug, Clone)]
+pub struct ChatRowPage {
+    pub rows: Vec<ChatRow>,
+    /// Whether a row exists after this page.
+    pub has_next_page: bool,
+}
+
+// Column prefixes of the joined tables; the chat's own columns keep their names.
+const CHANNEL: &str = "ch_";
+const USER: &str = "u_";
+const EXTERNAL_USER: &str = "eu_";
+const RESPONDER: &str = "r_";
+const VERSION: &str = "rv_";
+const TICKET: &str = "t_";
+
+/// Adds `table`'s columns, each aliased with `prefix`, and a LEFT JOIN on
+/// `table.join_column = chats.chat_column`.
+fn join<E: EntityTrait>(
+    select: &mut SelectStatement,
+    table: E,
+    prefix: &str,
+    join_column: E::Column,
+    chat_column: chat::Column,
+) {
+    for column in E::Column::iter() {
+        select.expr_as(
+            Expr::col((table, column)),
+            Alias::new(format!("{prefix}{}", column.into_iden())),
+        );
+    }
+    select.left_join(
+        table,
+        Expr::col((table, join_column)).equals((chat::Entity, chat_column)),
+    );
+}
+
+/// The joined form of a chat query.
+fn with_relations(query: Select<chat::Entity>) -> SelectStatement {
+    let mut select = query.into_query();
+    use chat::Column as C;
+    join(
+        &mut select,
+        channel::Entity,
+        CHANNEL,
+        channel::Column::Id,
+        C::ChannelId,
+    );
+    let owner = C::OwnerSuperIdentityId;
+    join(
+        &mut select,
+        user::Entity,
+        USER,
+        user::Column::SuperIdentityId,
+        owner,
+    );
+    let external = external_user::Column::SuperIdentityId;
+    join(
+        &mut select,
+        external_user::Entity,
+        EXTERNAL_USER,
+        external,
+        owner,
+    );
+    let responder_si = C::ResponderSuperIdentityId;
+    join(
+        &mut select,
+        responder::Entity,
+        RESPONDER,
+        responder::Column::SuperIdentityId,
+        responder_si,
+    );
+    let version = responder_version::Column::Id;
+    join(
+        &mut select,
+        responder_version::Entity,
+        VERSION,
+        version,
+        C::ResponderVersionId,
+    );
+    join(
+        &mut select,
+        ticket::Entity,
+        TICKET,
+        ticket::Column::Id,
+        C::TicketId,
+    );
+    select
+}
+
+fn parse(row: &QueryResult) -> Result<ChatRow, DbErr> {
+    let user = Option::<user::Model>::from_query_result(row, USER)?;
+    let external = Option::<external_user::Model>::from_query_result(row, EXTERNAL_USER)?;
+    Ok(ChatRow {
+        chat: chat::Model::from_query_result(row, "")?,
+        channel: Option::<channel::Model>::from_query_result(row, CHANNEL)?,
+        owner: user.map(Owner::User).or(external.map(Owner::External)),
+        responder: Option::<responder::Model>::from_query_result(row, RESPONDER)?,
+        responder_version: Option::<responder_version::Model>::from_query_result(row, VERSION)?,
+        ticket: Option::<ticket::Model>::from_query_result(row, TICKET)?,
+    })
+}
+
+async fn fetch(db: &impl ConnectionTrait, select: &SelectStatement) -> Result<Vec<ChatRow>, DbErr> {
+    db.query_all(select).await?.iter().map(parse).collect()
+}
+
+/// The chat `id` of the workspace, removed or not, with its relations.
+pub async fn get(db: &impl ConnectionTrait, workspace_id: Uuid, id: Uuid) -> AppResult<ChatRow> {
+    let query = chat::Entity::find_by_id(id).filter(chat::Column::WorkspaceId.eq(workspace_id));
+    fetch(db, &with_relations(query))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::not_found_at("Chat", "id"))
+}
+
+/// One page of the workspace's chats matching `filter`, in `order`, with
+/// their relations.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    filter: &ChatFilter,
+    order: ChatOrder,
+    page: PageRequest,
+) -> AppResult<ChatRowPage> {
+    filter.validate()?;
+    let query = chat::Entity::find().filter(filter.condition(workspace_id));
+    // One row past the page tells whether there is a next page without a count.
+    let query = order
+        .apply(query)
+        .offset(page.offset())
+        .limit(page.page_size + 1);
+    let mut rows = fetch(db, &with_relations(query)).await?;
+    let has_next_page = rows.len() as u64 > page.page_size;
+    rows.truncate(page.page_size as usize);
+    Ok(ChatRowPage {
+        rows,
+        has_next_page,
+    })
+}

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::{
     app::Application,
     config::{Config, DatabaseConfig},
-    db, graphql,
+    db, graphql, seed,
     service::{api_key, workspace},
 };
 
@@ -41,6 +41,21 @@ enum Command {
     /// Manage workspaces.
     #[command(subcommand)]
     Workspace(WorkspaceCommand),
+    /// Fill a new workspace with synthetic chats (and a second, small one);
+    /// prints the workspace, its API key, counts and seconds as JSON.
+    Seed {
+        /// Chats to create in the main workspace.
+        #[arg(long)]
+        chats: u64,
+        /// Each chat gets 1 to this many messages (at most 100).
+        #[arg(long, default_value_t = 20)]
+        messages_per_chat_max: u32,
+        /// Seed of the generator: the same seed gives the same data.
+        #[arg(long, default_value_t = 42)]
+        random_seed: u64,
+        #[command(flatten)]
+        database: DatabaseConfig,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,6 +126,26 @@ impl Cli {
                         "apiKey": key.key,
                     })
                 );
+                Ok(())
+            }
+            Some(Command::Seed {
+                chats,
+                messages_per_chat_max,
+                random_seed,
+                database,
+            }) => {
+                let db = connect(&database).await?;
+                let options = seed::SeedOptions {
+                    chats,
+                    messages_per_chat_max,
+                    random_seed,
+                };
+                let summary = seed::run(&db, options).await.map_err(|e| e.into_anyhow())?;
+                eprintln!(
+                    "Seeded {} chats with {} messages in {:.1} s.",
+                    summary.chats, summary.messages, summary.seconds
+                );
+                println!("{}", serde_json::to_string(&summary)?);
                 Ok(())
             }
             Some(Command::Workspace(WorkspaceCommand::Create { name, database })) => {

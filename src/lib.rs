@@ -22,5 +22,7 @@ pub mod graphiql;
 pub mod graphql;
 /// HTTP handlers: GraphQL over POST and GET, GraphiQL, health checks.
 pub mod http;
+/// Bulk synthetic data at scale (`chat-gateway seed`).
+pub mod seed;
 /// Business operations over the database, free of GraphQL.
 pub mod service;

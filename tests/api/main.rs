@@ -12,4 +12,5 @@ mod http;
 mod isolation;
 mod mutations;
 mod schema;
+mod seed;
 mod statements;

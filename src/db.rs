@@ -7,28 +7,52 @@
 
 use std::{
     sync::{
-        Arc,
-        atomic::{AtomicU64, Ordering},
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::Duration,
 };
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DbErr,
+    ConnectOptions, Database, DatabaseConnection, DbErr, Statement,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
 use crate::config::DatabaseConfig;
 
-/// How many SQL statements a connection pool has run.
+/// How many SQL statements a connection pool has run, and, while asked to,
+/// which ones (tests read the plans of the statements a request really ran).
 #[derive(Debug, Clone, Default)]
-pub struct StatementCounter(Arc<AtomicU64>);
+pub struct StatementCounter {
+    count: Arc<AtomicU64>,
+    recording: Arc<AtomicBool>,
+    recorded: Arc<Mutex<Vec<Statement>>>,
+}
 
 impl StatementCounter {
     /// Statements run so far.
     pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// Starts keeping every statement run from now on, with its values.
+    pub fn start_recording(&self) {
+        self.recording.store(true, Ordering::SeqCst);
+    }
+
+    /// Stops recording and returns what was recorded.
+    pub fn take_recorded(&self) -> Vec<Statement> {
+        self.recording.store(false, Ordering::SeqCst);
+        std::mem::take(&mut *self.recorded.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn observe(&self, statement: &Statement) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        if self.recording.load(Ordering::Relaxed) {
+            let mut recorded = self.recorded.lock().unwrap_or_else(|e| e.into_inner());
+            recorded.push(statement.clone());
+        }
     }
 }
 
@@ -55,9 +79,9 @@ pub async fn connect(
         });
     let mut db = Database::connect(options).await?;
     let counter = StatementCounter::default();
-    let count = counter.0.clone();
+    let observer = counter.clone();
     db.set_metric_callback(move |info| {
-        count.fetch_add(1, Ordering::Relaxed);
+        observer.observe(info.statement);
         tracing::trace!(
             target: "chat_gateway::sql",
             elapsed_us = info.elapsed.as_micros() as u64,

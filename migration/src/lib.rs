@@ -9,6 +9,7 @@ mod m20261125_000001_create_workspaces_and_api_keys;
 mod m20261125_000002_create_identities;
 mod m20261125_000003_create_channels_and_tickets;
 mod m20261125_000004_create_chats_and_messages;
+mod m20261126_000005_index_orders_and_live_counts;
 
 /// The gateway's migrator, run at start-up and by `chat-gateway migrate`.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_create_identities::Migration),
             Box::new(m20261125_000003_create_channels_and_tickets::Migration),
             Box::new(m20261125_000004_create_chats_and_messages::Migration),
+            Box::new(m20261126_000005_index_orders_and_live_counts::Migration),
         ]
     }
 }

@@ -11,7 +11,7 @@ mod generate;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -80,6 +80,7 @@ pub async fn run(db: &DatabaseConnection, options: SeedOptions) -> AppResult<See
     let (second, _) = workspace::create(db, "Second seeded inbox", "seed").await?;
     seed_workspace(db, second.id, SECOND_WORKSPACE_CHATS, options, &progress).await?;
     progress.finish_and_clear();
+    refresh_statistics(db).await?;
     Ok(SeedSummary {
         workspace_id: main.id,
         api_key: key.key,
@@ -117,6 +118,17 @@ async fn seed_workspace(
         progress.inc(end - start);
     }
     Ok(counts)
+}
+
+/// Bulk loads leave the planner's statistics stale, and on PostgreSQL the
+/// visibility map empty (so no index-only scans until autovacuum passes):
+/// refresh both now, so the data set is queried as it would be in service.
+async fn refresh_statistics(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let sql = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => "VACUUM ANALYZE",
+        _ => "ANALYZE",
+    };
+    db.execute_unprepared(sql).await.map(|_| ())
 }
 
 /// Writes `batches` and counts what they held.

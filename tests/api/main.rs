@@ -11,6 +11,7 @@ mod helpers;
 mod http;
 mod isolation;
 mod mutations;
+mod plans;
 mod schema;
 mod seed;
 mod statements;

@@ -1,0 +1,155 @@
+//! On PostgreSQL, with enough chats for the planner to care, every statement
+//! a request really runs on the hot paths is answered through indexes: no
+//! sequential scan of chats or messages. The statements are recorded from
+//! the gateway itself, values included, and explained on the same database.
+
+use chat_gateway::seed::{self, SeedOptions};
+use entity::{channel, chat};
+use sea_orm::{
+    ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement, prelude::*,
+};
+use serde_json::{Value, json};
+
+use crate::helpers::{CHAT_FIELDS, TestApp};
+
+/// Chats seeded for the test: the planner picks sequential scans on small
+/// tables, so the data must be large enough for indexes to win.
+fn seeded_chats() -> u64 {
+    std::env::var("PLAN_TEST_CHATS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20_000)
+}
+
+/// Every scan node of a JSON plan, as (node type, relation).
+fn scans(plan: &Value, out: &mut Vec<(String, String)>) {
+    if let Some(node) = plan["Node Type"].as_str() {
+        let relation = plan["Relation Name"].as_str().unwrap_or_default();
+        out.push((node.to_owned(), relation.to_owned()));
+    }
+    for child in plan["Plans"].as_array().into_iter().flatten() {
+        scans(child, out);
+    }
+}
+
+async fn explain(app: &TestApp, statement: &Statement) -> Vec<(String, String)> {
+    let explained = Statement {
+        sql: format!("EXPLAIN (FORMAT JSON) {}", statement.sql),
+        ..statement.clone()
+    };
+    let row = app
+        .db
+        .query_one_raw(explained)
+        .await
+        .unwrap()
+        .expect("a plan");
+    let plan: Value = row.try_get_by_index(0).unwrap();
+    let mut found = Vec::new();
+    scans(&plan[0]["Plan"], &mut found);
+    found
+}
+
+#[tokio::test]
+async fn hot_paths_use_indexes_on_a_large_inbox() {
+    let app = TestApp::spawn().await;
+    if app.db.get_database_backend() != DbBackend::Postgres {
+        eprintln!("plans are checked on PostgreSQL only (set TEST_DATABASE_URL)");
+        return;
+    }
+    let options = SeedOptions {
+        chats: seeded_chats(),
+        messages_per_chat_max: 20,
+        random_seed: 3,
+    };
+    let seeded = seed::run(&app.db, options)
+        .await
+        .map_err(|e| e.into_anyhow())
+        .unwrap();
+    let key = seeded.api_key.as_str();
+    let ws = seeded.workspace_id;
+    let channels = channel::Entity::find()
+        .filter(channel::Column::WorkspaceId.eq(ws))
+        .all(&app.db)
+        .await
+        .unwrap();
+    let some_chat = chat::Entity::find()
+        .filter(chat::Column::WorkspaceId.eq(ws))
+        .filter(chat::Column::ResponderSuperIdentityId.is_not_null())
+        .order_by_asc(chat::Column::Id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+
+    let list = |args: &str, extra: &str| {
+        format!("{{ chats({args}) {{ {extra} items {{ {CHAT_FIELDS} }} }} }}")
+    };
+    let operations = [
+        ("list newest", list("pageSize: 50", "")),
+        (
+            "list by two channels, page 3, with count",
+            list(
+                &format!(
+                    "pageSize: 10, page: 3, filter: {{ channelIds: [\"{}\", \"{}\"] }}",
+                    channels[0].id, channels[1].id
+                ),
+                "totalCount",
+            ),
+        ),
+        (
+            "list by channel type",
+            list("filter: { channelTypes: [WHATSAPP] }", ""),
+        ),
+        (
+            "list by owner",
+            list(
+                &format!(
+                    "filter: {{ ownerSuperIdentityIds: [\"{}\"] }}",
+                    some_chat.owner_super_identity_id
+                ),
+                "",
+            ),
+        ),
+        (
+            "list by responder",
+            list(
+                &format!(
+                    "filter: {{ responderSuperIdentityIds: [\"{}\"] }}",
+                    some_chat.responder_super_identity_id.unwrap()
+                ),
+                "",
+            ),
+        ),
+        (
+            "list by ticket status",
+            list("filter: { ticketStatuses: [PENDING] }", ""),
+        ),
+        (
+            "list by last activity",
+            list("pageSize: 50, orderBy: LAST_ACTIVITY_DESC", ""),
+        ),
+        ("count", "{ chats { totalCount } }".to_owned()),
+        (
+            "one chat",
+            format!("{{ chat(id: \"{}\") {{ {CHAT_FIELDS} }} }}", some_chat.id),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, query) in operations {
+        app.statements.start_recording();
+        app.data(key, &query, json!({})).await;
+        let statements = app.statements.take_recorded();
+        assert!(!statements.is_empty(), "{name} ran no statement");
+        for statement in statements {
+            for (node, relation) in explain(&app, &statement).await {
+                if node == "Seq Scan" && (relation == "chats" || relation == "messages") {
+                    failures.push(format!(
+                        "{name}: sequential scan of {relation} in\n  {}",
+                        statement.sql
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

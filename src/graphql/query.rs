@@ -5,11 +5,17 @@ use uuid::Uuid;
 
 use super::{
     context::ContextExt,
-    types::{chat::Chat, enums::ChatOrderBy, inputs::ChatFilterInput, pagination::ChatPage},
+    types::{
+        chat::Chat,
+        enums::ChatOrderBy,
+        inputs::ChatFilterInput,
+        pagination::{ChatConnection, ChatPage},
+    },
 };
 use crate::service::{
-    chat_filter::{ChatFilter, PageRequest},
-    chat_row,
+    chat_filter::{ChatFilter, ChatOrder, PageRequest},
+    chat_row::{self, ChatRow},
+    keyset::KeysetRequest,
 };
 
 /// Reads of the caller's workspace.
@@ -87,6 +93,65 @@ impl QueryRoot {
         }
         Ok(ChatPage::new(page, request, session.workspace_id, filter))
     }
+
+    /// Retrieves the workspace's chats by cursor, for infinite scroll: the
+    /// first `first` after `after`, or the last `last` before `before`.
+    /// Cursors are keyset positions, so a page deep into the list costs what
+    /// the first one does. Removed chats are left out unless
+    /// `filter.includeRemoved` is true.
+    // Each argument is one of the field's GraphQL arguments (Relay's four,
+    // plus filter and order), so their number is the schema's, not a smell.
+    #[allow(clippy::too_many_arguments)]
+    async fn chats_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which chats to list; all live chats when omitted.")] filter: Option<
+            ChatFilterInput,
+        >,
+        #[graphql(
+            default,
+            desc = "The order of the list; newest first when omitted or null."
+        )]
+        order_by: Option<ChatOrderBy>,
+        #[graphql(
+            desc = "How many chats after `after` (1 to 100; 10 when neither first nor last is given)."
+        )]
+        first: Option<i64>,
+        #[graphql(desc = "A cursor this list returned; the page starts after it.")] after: Option<
+            String,
+        >,
+        #[graphql(desc = "How many chats before `before` (1 to 100).")] last: Option<i64>,
+        #[graphql(desc = "A cursor this list returned; the page ends before it.")] before: Option<
+            String,
+        >,
+    ) -> Result<ChatConnection> {
+        let session = ctx.session()?;
+        let order: ChatOrder = order_by.unwrap_or_default().into();
+        let request = KeysetRequest::new(order, first, after.as_deref(), last, before.as_deref())?;
+        let filter = ChatFilter::from(filter.unwrap_or_default());
+        let ws = session.workspace_id;
+        let page = chat_row::list_keyset(&session.db, ws, &filter, order, request).await?;
+        let chat = ctx.look_ahead();
+        let messages = selects_messages(&chat.field("edges").field("node"))
+            || selects_messages(&chat.field("nodes"));
+        prime(ctx, &page.rows, messages).await?;
+        Ok(ChatConnection::new(page, order, request, ws, filter))
+    }
+}
+
+/// Primes the request's loaders with `rows` and, when asked, the rows'
+/// latest and previous messages (one statement for all of them).
+async fn prime(ctx: &Context<'_>, rows: &[ChatRow], with_messages: bool) -> Result<()> {
+    let session = ctx.session()?;
+    session.loaders.prime(rows).await;
+    if with_messages {
+        let ids: Vec<Uuid> = rows.iter().map(|row| row.chat.id).collect();
+        session
+            .loaders
+            .prime_recent_messages(&session.db, &ids)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Whether the selection on a chat asks for its latest or previous message.

@@ -154,6 +154,29 @@ impl ChatFilter {
 }
 
 impl ChatOrder {
+    /// The same order, backwards (for paging backwards from a cursor).
+    pub fn reversed(self) -> Self {
+        match self {
+            Self::CreatedAtDesc => Self::CreatedAtAsc,
+            Self::CreatedAtAsc => Self::CreatedAtDesc,
+            Self::LastActivityDesc => Self::LastActivityAsc,
+            Self::LastActivityAsc => Self::LastActivityDesc,
+        }
+    }
+
+    /// Whether the list runs from the largest key down.
+    pub fn is_descending(self) -> bool {
+        matches!(self, Self::CreatedAtDesc | Self::LastActivityDesc)
+    }
+
+    /// The timestamp the list is sorted by (the id breaks ties).
+    pub fn key_column(self) -> chat::Column {
+        match self {
+            Self::CreatedAtDesc | Self::CreatedAtAsc => chat::Column::CreatedAt,
+            Self::LastActivityDesc | Self::LastActivityAsc => chat::Column::LastMessageAt,
+        }
+    }
+
     /// Applies this order, id last, to a chat query.
     pub fn apply(self, query: Select<chat::Entity>) -> Select<chat::Entity> {
         use chat::Column::{CreatedAt, Id, LastMessageAt};

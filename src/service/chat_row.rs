@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::{
     chat_filter::{ChatFilter, ChatOrder, PageRequest},
+    keyset::{self, KeysetRequest},
     lookup::Owner,
 };
 use crate::error::{AppError, AppResult};
@@ -33,8 +34,8 @@ pub struct ChatRow {
 #[derive(Debug, Clone)]
 pub struct ChatRowPage {
     pub rows: Vec<ChatRow>,
-    /// Whether a row exists after this page.
-    pub has_next_page: bool,
+    /// Whether a row exists past this page, in the direction it was read.
+    pub has_more: bool,
 }
 
 // Column prefixes of the joined tables; the chat's own columns keep their names.
@@ -157,16 +158,46 @@ pub async fn list(
 ) -> AppResult<ChatRowPage> {
     filter.validate()?;
     let query = chat::Entity::find().filter(filter.condition(workspace_id));
-    // One row past the page tells whether there is a next page without a count.
-    let query = order
-        .apply(query)
-        .offset(page.offset())
-        .limit(page.page_size + 1);
-    let mut rows = fetch(db, &with_relations(query)).await?;
-    let has_next_page = rows.len() as u64 > page.page_size;
-    rows.truncate(page.page_size as usize);
-    Ok(ChatRowPage {
-        rows,
-        has_next_page,
-    })
+    let query = order.apply(query).offset(page.offset());
+    read_page(db, query, page.page_size).await
+}
+
+/// The page of the workspace's chats `request` names: keyset pagination,
+/// so a page deep into the list costs what the first one does.
+pub async fn list_keyset(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    filter: &ChatFilter,
+    order: ChatOrder,
+    request: KeysetRequest,
+) -> AppResult<ChatRowPage> {
+    filter.validate()?;
+    // Backwards pages are read in the reverse order, then turned around.
+    let walk = if request.backward {
+        order.reversed()
+    } else {
+        order
+    };
+    let mut condition = filter.condition(workspace_id);
+    if let Some(from) = request.from {
+        condition = condition.add(keyset::after(walk, from));
+    }
+    let query = walk.apply(chat::Entity::find().filter(condition));
+    let mut page = read_page(db, query, request.size).await?;
+    if request.backward {
+        page.rows.reverse();
+    }
+    Ok(page)
+}
+
+/// Reads `size` rows of `query` (and one more, to tell whether there are more).
+async fn read_page(
+    db: &impl ConnectionTrait,
+    query: Select<chat::Entity>,
+    size: u64,
+) -> AppResult<ChatRowPage> {
+    let mut rows = fetch(db, &with_relations(query.limit(size + 1))).await?;
+    let has_more = rows.len() as u64 > size;
+    rows.truncate(size as usize);
+    Ok(ChatRowPage { rows, has_more })
 }

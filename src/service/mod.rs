@@ -8,6 +8,7 @@ pub mod chat;
 pub mod chat_filter;
 pub mod chat_row;
 pub mod directory;
+pub mod keyset;
 pub mod lookup;
 pub mod message;
 pub mod workspace;

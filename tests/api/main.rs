@@ -5,6 +5,7 @@ mod auth;
 mod chat_query;
 mod chats_list;
 mod cli;
+mod connection;
 mod demo;
 mod errors;
 mod helpers;

@@ -130,6 +130,17 @@ async fn hot_paths_use_indexes_on_a_large_inbox() {
         ),
         ("count", "{ chats { totalCount } }".to_owned()),
         (
+            "connection page after a cursor",
+            format!(
+                "{{ chatsConnection(first: 50, after: \"{}\", orderBy: LAST_ACTIVITY_DESC) {{ edges {{ node {{ {CHAT_FIELDS} }} }} }} }}",
+                chat_gateway::service::keyset::Position::of(
+                    &some_chat,
+                    chat_gateway::service::chat_filter::ChatOrder::LastActivityDesc
+                )
+                .encode(chat_gateway::service::chat_filter::ChatOrder::LastActivityDesc)
+            ),
+        ),
+        (
             "one chat",
             format!("{{ chat(id: \"{}\") {{ {CHAT_FIELDS} }} }}", some_chat.id),
         ),

@@ -1,5 +1,6 @@
-//! `ChatPage` and `PageInfo`: numbered pages of chats, as the REST API pages
-//! them. The total is counted only when a client selects it.
+//! The two ways to page through chats: numbered pages (`ChatPage`, as the
+//! REST API pages them) and a Relay connection (`ChatConnection`, keyset
+//! cursors for infinite scroll). Both count the total only when selected.
 
 use async_graphql::{Context, Object, Result, SimpleObject};
 use tokio::sync::OnceCell;
@@ -10,14 +11,39 @@ use crate::{
     graphql::context::ContextExt,
     service::{
         self,
-        chat_filter::{ChatFilter, PageRequest},
+        chat_filter::{ChatFilter, ChatOrder, PageRequest},
         chat_row::ChatRowPage,
+        keyset::{KeysetRequest, Position},
     },
 };
 
-/// Where a page sits in the list.
+/// The number of chats a list's filter matches, counted on first use only.
+struct LazyCount {
+    workspace_id: Uuid,
+    filter: ChatFilter,
+    /// Shared by every field that needs it, so a request counts at most once.
+    total: OnceCell<u64>,
+}
+
+impl LazyCount {
+    fn new(workspace_id: Uuid, filter: ChatFilter) -> Self {
+        Self {
+            workspace_id,
+            filter,
+            total: OnceCell::new(),
+        }
+    }
+
+    async fn get(&self, ctx: &Context<'_>) -> Result<u64> {
+        let db = &ctx.session()?.db;
+        let count = || service::chat::count(db, self.workspace_id, &self.filter);
+        Ok(*self.total.get_or_try_init(count).await?)
+    }
+}
+
+/// Where a numbered page sits in the list.
 #[derive(SimpleObject, Debug, Clone, Copy)]
-pub struct PageInfo {
+pub struct NumberedPageInfo {
     /// The page number (1 for the first page).
     page: i64,
     /// The page size asked for; the last page may hold fewer items.
@@ -28,15 +54,12 @@ pub struct PageInfo {
     has_previous_page: bool,
 }
 
-/// One page of chats.
+/// One numbered page of chats.
 pub struct ChatPage {
     items: Vec<Chat>,
     page: PageRequest,
     has_next_page: bool,
-    workspace_id: Uuid,
-    filter: ChatFilter,
-    /// Shared by `totalCount` and `totalPages`, so selecting both counts once.
-    total: OnceCell<u64>,
+    count: LazyCount,
 }
 
 impl ChatPage {
@@ -50,24 +73,13 @@ impl ChatPage {
         Self {
             items: page.rows.into_iter().map(|row| Chat(row.chat)).collect(),
             page: request,
-            has_next_page: page.has_next_page,
-            workspace_id,
-            filter,
-            total: OnceCell::new(),
+            has_next_page: page.has_more,
+            count: LazyCount::new(workspace_id, filter),
         }
-    }
-
-    async fn total(&self, ctx: &Context<'_>) -> Result<u64> {
-        let db = &ctx.session()?.db;
-        let total = self
-            .total
-            .get_or_try_init(|| service::chat::count(db, self.workspace_id, &self.filter))
-            .await?;
-        Ok(*total)
     }
 }
 
-/// One page of chats.
+/// One numbered page of chats.
 #[Object]
 impl ChatPage {
     /// The chats of this page, in the requested order.
@@ -76,8 +88,8 @@ impl ChatPage {
     }
 
     /// Where this page sits in the list.
-    async fn page_info(&self) -> PageInfo {
-        PageInfo {
+    async fn page_info(&self) -> NumberedPageInfo {
+        NumberedPageInfo {
             page: self.page.page as i64,
             page_size: self.page.page_size as i64,
             has_next_page: self.has_next_page,
@@ -88,11 +100,103 @@ impl ChatPage {
     /// How many chats match the filter, over all pages. Costs a count; only
     /// computed when selected.
     async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        Ok(self.total(ctx).await? as i64)
+        Ok(self.count.get(ctx).await? as i64)
     }
 
     /// How many pages of this size the matching chats fill (0 when none match).
     async fn total_pages(&self, ctx: &Context<'_>) -> Result<i64> {
-        Ok(self.total(ctx).await?.div_ceil(self.page.page_size) as i64)
+        Ok(self.count.get(ctx).await?.div_ceil(self.page.page_size) as i64)
+    }
+}
+
+/// Where a connection's page sits (the Relay `PageInfo`).
+#[derive(SimpleObject, Debug, Clone)]
+pub struct PageInfo {
+    /// Whether chats follow this page (pass `endCursor` as `after`).
+    has_next_page: bool,
+    /// Whether chats precede this page (pass `startCursor` as `before`).
+    has_previous_page: bool,
+    /// The cursor of the first chat of the page; null when the page is empty.
+    start_cursor: Option<String>,
+    /// The cursor of the last chat of the page; null when the page is empty.
+    end_cursor: Option<String>,
+}
+
+/// A chat and its cursor.
+#[derive(SimpleObject)]
+pub struct ChatEdge {
+    /// An opaque position in the list: pass it as `after` or `before`.
+    cursor: String,
+    /// The chat.
+    node: Chat,
+}
+
+/// A page of chats read by cursor (a Relay connection).
+pub struct ChatConnection {
+    edges: Vec<ChatEdge>,
+    page_info: PageInfo,
+    count: LazyCount,
+}
+
+impl ChatConnection {
+    /// The connection page `request` read in `order`.
+    pub fn new(
+        page: ChatRowPage,
+        order: ChatOrder,
+        request: KeysetRequest,
+        workspace_id: Uuid,
+        filter: ChatFilter,
+    ) -> Self {
+        let edges: Vec<ChatEdge> = page
+            .rows
+            .into_iter()
+            .map(|row| ChatEdge {
+                cursor: Position::of(&row.chat, order).encode(order),
+                node: Chat(row.chat),
+            })
+            .collect();
+        // Past the page in the direction read, we know; behind it, a cursor
+        // means the list goes on that way (the chat at the cursor, at least).
+        let (has_next_page, has_previous_page) = if request.backward {
+            (request.from.is_some(), page.has_more)
+        } else {
+            (page.has_more, request.from.is_some())
+        };
+        let page_info = PageInfo {
+            has_next_page,
+            has_previous_page,
+            start_cursor: edges.first().map(|e| e.cursor.clone()),
+            end_cursor: edges.last().map(|e| e.cursor.clone()),
+        };
+        Self {
+            edges,
+            page_info,
+            count: LazyCount::new(workspace_id, filter),
+        }
+    }
+}
+
+/// A page of chats read by cursor (a Relay connection).
+#[Object]
+impl ChatConnection {
+    /// The chats of this page with their cursors, in the requested order.
+    async fn edges(&self) -> &[ChatEdge] {
+        &self.edges
+    }
+
+    /// The chats of this page, without cursors.
+    async fn nodes(&self) -> Vec<&Chat> {
+        self.edges.iter().map(|e| &e.node).collect()
+    }
+
+    /// Where this page sits, and the cursors to move from it.
+    async fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
+
+    /// How many chats match the filter in all. Costs a count; only computed
+    /// when selected.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(self.count.get(ctx).await? as i64)
     }
 }

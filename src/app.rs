@@ -33,6 +33,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// The GraphQL schema (built once).
     pub schema: AppSchema,
+    /// Counts the SQL statements run, for `/metrics`.
+    pub statements: StatementCounter,
 }
 
 /// The HTTP routes over `state`.
@@ -44,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route(&format!("{}/{{file}}", graphiql::ASSETS_PATH), get(graphiql::asset))
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
+        .route("/metrics", get(http::metrics))
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         // The span names the path only: query strings may carry GraphQL
@@ -97,6 +100,7 @@ impl Application {
             state: AppState {
                 db,
                 schema: graphql::schema(),
+                statements: statements.clone(),
             },
             statements,
             demo,

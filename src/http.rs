@@ -101,3 +101,14 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         }
     }
 }
+
+/// `GET /metrics`: counters in the Prometheus text format.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let body = format!(
+        "# HELP chat_gateway_sql_statements_total SQL statements run since start.\n\
+         # TYPE chat_gateway_sql_statements_total counter\n\
+         chat_gateway_sql_statements_total {}\n",
+        state.statements.get()
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}

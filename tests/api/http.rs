@@ -109,3 +109,30 @@ async fn health_and_readiness() {
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
+
+#[tokio::test]
+async fn metrics_count_sql_statements() {
+    let app = TestApp::spawn().await;
+    let w = app.world("Acme").await;
+    let read = |app: &TestApp| {
+        let url = app.url("/metrics");
+        let client = app.client.clone();
+        async move {
+            let text = client.get(url).send().await.unwrap().text().await.unwrap();
+            let line = text
+                .lines()
+                .find(|l| l.starts_with("chat_gateway_sql_statements_total "))
+                .unwrap()
+                .to_owned();
+            line.rsplit(' ').next().unwrap().parse::<u64>().unwrap()
+        }
+    };
+    let before = read(&app).await;
+    app.data(&w.key, "{ chats { items { id } } }", json!({}))
+        .await;
+    let after = read(&app).await;
+    assert!(
+        after >= before + 2,
+        "a query runs the key check and the list: {before} -> {after}"
+    );
+}

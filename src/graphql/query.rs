@@ -34,13 +34,8 @@ impl QueryRoot {
     ) -> Result<Option<Chat>> {
         let session = ctx.session()?;
         let row = chat_row::get(&session.db, session.workspace_id, id).await?;
-        session.loaders.prime(std::slice::from_ref(&row)).await;
-        if selects_messages(&ctx.look_ahead()) {
-            let loaders = &session.loaders;
-            loaders
-                .prime_recent_messages(&session.db, &[row.chat.id])
-                .await?;
-        }
+        let messages = selects_messages(&ctx.look_ahead());
+        prime(ctx, std::slice::from_ref(&row), messages).await?;
         // Nullable, so a failure leaves the rest of the response standing;
         // a missing chat is an error (NOT_FOUND), never a silent null.
         Ok(Some(Chat(row.chat)))
@@ -83,14 +78,8 @@ impl QueryRoot {
             request,
         )
         .await?;
-        session.loaders.prime(&page.rows).await;
-        if selects_messages(&ctx.look_ahead().field("items")) {
-            let ids: Vec<Uuid> = page.rows.iter().map(|row| row.chat.id).collect();
-            session
-                .loaders
-                .prime_recent_messages(&session.db, &ids)
-                .await?;
-        }
+        let messages = selects_messages(&ctx.look_ahead().field("items"));
+        prime(ctx, &page.rows, messages).await?;
         Ok(ChatPage::new(page, request, session.workspace_id, filter))
     }
 

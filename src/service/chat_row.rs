@@ -6,7 +6,7 @@
 use entity::{channel, chat, external_user, responder, responder_version, ticket, user};
 use sea_orm::{
     ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Iterable, QueryFilter, QueryResult,
-    QuerySelect, QueryTrait,
+    QueryTrait,
     prelude::*,
     sea_query::{Alias, Expr, ExprTrait, IntoIden, SelectStatement},
 };
@@ -133,14 +133,34 @@ fn parse(row: &QueryResult) -> Result<ChatRow, DbErr> {
     })
 }
 
-async fn fetch(db: &impl ConnectionTrait, select: &SelectStatement) -> Result<Vec<ChatRow>, DbErr> {
-    db.query_all(select).await?.iter().map(parse).collect()
+/// Rows `offset..offset + limit` of `select`, or all of them.
+async fn fetch(
+    db: &impl ConnectionTrait,
+    select: &SelectStatement,
+    window: Option<(u64, u64)>,
+) -> Result<Vec<ChatRow>, DbErr> {
+    let mut statement = db.get_database_backend().build(select);
+    if let Some((limit, offset)) = window {
+        // Written into the SQL, not bound: PostgreSQL plans a prepared
+        // statement once (see db.rs), and a generic plan that cannot see the
+        // LIMIT assumes a tenth of the table is wanted: at 1M chats it picked
+        // a parallel scan that took 45 ms instead of a 1 ms index walk.
+        // Both are validated integers.
+        statement
+            .sql
+            .push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
+    }
+    db.query_all_raw(statement)
+        .await?
+        .iter()
+        .map(parse)
+        .collect()
 }
 
 /// The chat `id` of the workspace, removed or not, with its relations.
 pub async fn get(db: &impl ConnectionTrait, workspace_id: Uuid, id: Uuid) -> AppResult<ChatRow> {
     let query = chat::Entity::find_by_id(id).filter(chat::Column::WorkspaceId.eq(workspace_id));
-    fetch(db, &with_relations(query))
+    fetch(db, &with_relations(query), None)
         .await?
         .into_iter()
         .next()
@@ -158,8 +178,7 @@ pub async fn list(
 ) -> AppResult<ChatRowPage> {
     filter.validate()?;
     let query = chat::Entity::find().filter(filter.condition(workspace_id));
-    let query = order.apply(query).offset(page.offset());
-    read_page(db, query, page.page_size).await
+    read_page(db, order.apply(query), page.page_size, page.offset()).await
 }
 
 /// The page of the workspace's chats `request` names: keyset pagination,
@@ -183,20 +202,23 @@ pub async fn list_keyset(
         condition = condition.add(keyset::after(walk, from));
     }
     let query = walk.apply(chat::Entity::find().filter(condition));
-    let mut page = read_page(db, query, request.size).await?;
+    let mut page = read_page(db, query, request.size, 0).await?;
     if request.backward {
         page.rows.reverse();
     }
     Ok(page)
 }
 
-/// Reads `size` rows of `query` (and one more, to tell whether there are more).
+/// Reads `size` rows of `query` from `offset` (and one more, to tell whether
+/// there are more).
 async fn read_page(
     db: &impl ConnectionTrait,
     query: Select<chat::Entity>,
     size: u64,
+    offset: u64,
 ) -> AppResult<ChatRowPage> {
-    let mut rows = fetch(db, &with_relations(query.limit(size + 1))).await?;
+    let window = Some((size + 1, offset));
+    let mut rows = fetch(db, &with_relations(query), window).await?;
     let has_more = rows.len() as u64 > size;
     rows.truncate(size as usize);
     Ok(ChatRowPage { rows, has_more })

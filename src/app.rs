@@ -67,7 +67,6 @@ pub struct Application {
     listener: TcpListener,
     local_addr: SocketAddr,
     state: AppState,
-    statements: StatementCounter,
     demo: Option<Demo>,
     shutdown_grace: Duration,
 }
@@ -100,9 +99,8 @@ impl Application {
             state: AppState {
                 db,
                 schema: graphql::schema(),
-                statements: statements.clone(),
+                statements,
             },
-            statements,
             demo,
             shutdown_grace: Duration::from_secs(config.shutdown_grace_secs),
         })
@@ -120,7 +118,7 @@ impl Application {
 
     /// Counts every SQL statement the server runs.
     pub fn statements(&self) -> StatementCounter {
-        self.statements.clone()
+        self.state.statements.clone()
     }
 
     /// The demo workspace, when this start created it.

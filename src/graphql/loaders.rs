@@ -170,11 +170,8 @@ impl Loaders {
     /// Reads the newest two messages of every chat of `chat_ids` now, in one
     /// statement, instead of when the first resolver asks: a page's chats
     /// then never split over several batches, however long resolving takes.
-    pub async fn prime_recent_messages(
-        &self,
-        db: &DatabaseConnection,
-        chat_ids: &[Uuid],
-    ) -> AppResult<()> {
+    pub async fn prime_recent_messages(&self, chat_ids: &[Uuid]) -> AppResult<()> {
+        let db = &self.recent_messages.loader().0.db;
         let messages = lookup::recent_messages(db, chat_ids).await?;
         self.recent_messages
             .feed_many(group_recent(chat_ids, messages))

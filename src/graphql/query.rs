@@ -135,10 +135,7 @@ async fn prime(ctx: &Context<'_>, rows: &[ChatRow], with_messages: bool) -> Resu
     session.loaders.prime(rows).await;
     if with_messages {
         let ids: Vec<Uuid> = rows.iter().map(|row| row.chat.id).collect();
-        session
-            .loaders
-            .prime_recent_messages(&session.db, &ids)
-            .await?;
+        session.loaders.prime_recent_messages(&ids).await?;
     }
     Ok(())
 }

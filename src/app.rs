@@ -1,29 +1,32 @@
 //! The server: state, router, binding and graceful shutdown. `main` and the
 //! tests start the gateway the same way, through [`Application::build`].
 
-use std::{future::Future, net::SocketAddr, time::Duration};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use axum::{
     Router,
-    http::{HeaderName, Request},
+    http::{HeaderName, HeaderValue, Method, Request, header},
     response::Redirect,
     routing::get,
 };
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tower_http::{
+    cors::{AllowOrigin, CorsLayer},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
 };
 
 use crate::{
-    config::Config,
+    auth::API_KEY_HEADER,
+    config::{Config, Limits},
     db::{self, StatementCounter},
     demo::{self, Demo},
     graphiql,
     graphql::{self, AppSchema},
     http,
+    rate_limit::RateLimiter,
 };
 
 /// What every handler shares.
@@ -35,12 +38,17 @@ pub struct AppState {
     pub schema: AppSchema,
     /// Counts the SQL statements run, for `/metrics`.
     pub statements: StatementCounter,
+    /// What one request may ask for.
+    pub limits: Arc<Limits>,
+    /// Requests left per API key.
+    pub rate_limiter: RateLimiter,
 }
 
-/// The HTTP routes over `state`.
-pub fn router(state: AppState) -> Router {
+/// The HTTP routes over `state`; browsers on `cors_allowed_origins` may
+/// call them cross-origin.
+pub fn router(state: AppState, cors_allowed_origins: &[HeaderValue]) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
-    Router::new()
+    let router = Router::new()
         .route("/", get(|| async { Redirect::temporary("/graphql") }))
         .route("/graphql", get(http::graphql_get).post(http::graphql_post))
         .route(&format!("{}/{{file}}", graphiql::ASSETS_PATH), get(graphiql::asset))
@@ -59,7 +67,23 @@ pub fn router(state: AppState) -> Router {
                 .unwrap_or_default();
             tracing::info_span!("request", method = %request.method(), path = request.uri().path(), id)
         }))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
+    if cors_allowed_origins.is_empty() {
+        // No CORS headers at all: browsers keep pages of other origins out.
+        return router;
+    }
+    router.layer(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(cors_allowed_origins.iter().cloned()))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::ACCEPT,
+                HeaderName::from_static(API_KEY_HEADER),
+            ])
+            .max_age(Duration::from_secs(600)),
+    )
 }
 
 /// A migrated database and a bound listener, ready to serve.
@@ -69,12 +93,21 @@ pub struct Application {
     state: AppState,
     demo: Option<Demo>,
     shutdown_grace: Duration,
+    cors_allowed_origins: Vec<HeaderValue>,
 }
 
 impl Application {
     /// Connects and migrates the database, binds the listener and, unless
     /// disabled, creates the demo workspace when the database has none.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let cors_allowed_origins = config
+            .cors_allowed_origins
+            .iter()
+            .map(|origin| {
+                HeaderValue::from_str(origin.trim())
+                    .with_context(|| format!("bad CORS origin {origin:?}"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let (db, statements) = db::connect(&config.database)
             .await
             .context("cannot connect to the database")?;
@@ -98,11 +131,14 @@ impl Application {
             local_addr,
             state: AppState {
                 db,
-                schema: graphql::schema(),
+                schema: graphql::schema(&config.limits),
                 statements,
+                rate_limiter: RateLimiter::new(&config.limits),
+                limits: Arc::new(config.limits),
             },
             demo,
             shutdown_grace: Duration::from_secs(config.shutdown_grace_secs),
+            cors_allowed_origins,
         })
     }
 
@@ -138,12 +174,15 @@ impl Application {
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-        let server =
-            axum::serve(self.listener, router(self.state)).with_graceful_shutdown(async move {
-                stop.await;
-                tracing::info!("shutting down: finishing in-flight requests");
-                let _ = stopping_tx.send(());
-            });
+        let server = axum::serve(
+            self.listener,
+            router(self.state, &self.cors_allowed_origins),
+        )
+        .with_graceful_shutdown(async move {
+            stop.await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            let _ = stopping_tx.send(());
+        });
         let grace = self.shutdown_grace;
         let deadline = async move {
             match stopping_rx.await {

@@ -1,13 +1,9 @@
 //! Who is calling: the API key of a request, turned into its workspace once,
-//! in the handler, before any GraphQL runs. A missing, malformed, unknown or
+//! in the handler, before any resolver runs. A missing, malformed, unknown or
 //! revoked key is rejected with 401; a present but bad key is never treated
 //! as anonymous.
 
-use axum::{
-    extract::FromRequestParts,
-    http::{HeaderMap, header, request::Parts},
-    response::{IntoResponse, Response},
-};
+use axum::http::{HeaderMap, header};
 use uuid::Uuid;
 
 use crate::{app::AppState, error::AppError, service::api_key};
@@ -42,15 +38,16 @@ fn presented_key(headers: &HeaderMap) -> Result<&str, AppError> {
     }
 }
 
-impl FromRequestParts<AppState> for Viewer {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let key = presented_key(&parts.headers).map_err(IntoResponse::into_response)?;
-        let workspace_id = api_key::authenticate(&state.db, key)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        Ok(Self { workspace_id })
+impl Viewer {
+    /// Authenticates the request's key and takes one request from the key's
+    /// rate limit.
+    pub async fn authenticate(headers: &HeaderMap, state: &AppState) -> Result<Self, AppError> {
+        let key = presented_key(headers)?;
+        let found = api_key::authenticate(&state.db, key).await?;
+        state.rate_limiter.check(found.api_key_id)?;
+        Ok(Self {
+            workspace_id: found.workspace_id,
+        })
     }
 }
 

@@ -71,6 +71,23 @@ enum ApiKeyCommand {
         #[command(flatten)]
         database: DatabaseConfig,
     },
+    /// List API keys as JSON: prefix, name, workspace, created, last used,
+    /// revoked. Never the secret (it is not stored).
+    List {
+        /// Only this workspace's keys.
+        #[arg(long)]
+        workspace: Option<Uuid>,
+        #[command(flatten)]
+        database: DatabaseConfig,
+    },
+    /// Revoke an API key: its next request is refused.
+    Revoke {
+        /// The key's prefix, `cgw_` and 16 hex digits (see `api-key list`).
+        #[arg(long)]
+        prefix: String,
+        #[command(flatten)]
+        database: DatabaseConfig,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,6 +145,27 @@ impl Cli {
                 );
                 Ok(())
             }
+            Some(Command::ApiKey(ApiKeyCommand::List {
+                workspace,
+                database,
+            })) => {
+                let db = connect(&database).await?;
+                let keys = api_key::list(&db, workspace)
+                    .await
+                    .map_err(|e| e.into_anyhow())?;
+                let keys: Vec<_> = keys.iter().map(key_json).collect();
+                println!("{}", serde_json::Value::Array(keys));
+                Ok(())
+            }
+            Some(Command::ApiKey(ApiKeyCommand::Revoke { prefix, database })) => {
+                let db = connect(&database).await?;
+                let key = api_key::revoke(&db, &prefix)
+                    .await
+                    .map_err(|e| e.into_anyhow())?;
+                eprintln!("API key {} revoked.", key.prefix);
+                println!("{}", key_json(&key));
+                Ok(())
+            }
             Some(Command::Seed {
                 chats,
                 messages_per_chat_max,
@@ -162,6 +200,19 @@ impl Cli {
             }
         }
     }
+}
+
+/// What the CLI shows of a key: everything but its hash.
+fn key_json(key: &entity::api_key::Model) -> serde_json::Value {
+    json!({
+        "id": key.id,
+        "workspaceId": key.workspace_id,
+        "name": key.name,
+        "prefix": key.prefix,
+        "createdAt": key.created_at,
+        "lastUsedAt": key.last_used_at,
+        "revokedAt": key.revoked_at,
+    })
 }
 
 /// Connects and migrates, so every command works on a fresh database.

@@ -26,6 +26,12 @@ pub struct DatabaseConfig {
     /// Seconds to wait for a free pooled connection before failing a request.
     #[arg(long, env = "DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5)]
     pub db_acquire_timeout_secs: u64,
+
+    /// Seconds PostgreSQL may spend on one statement before cancelling it;
+    /// 0 means no limit. (SQLite runs in-process: `--request-timeout-secs`
+    /// bounds it.)
+    #[arg(long, env = "DB_STATEMENT_TIMEOUT_SECS", default_value_t = 5)]
+    pub db_statement_timeout_secs: u64,
 }
 
 /// Settings of the `serve` subcommand (the default).
@@ -46,6 +52,88 @@ pub struct Config {
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
+
+    /// Origins (e.g. `https://app.example.com`) whose browser pages may call
+    /// the API, comma-separated. Empty (the default): same-origin only.
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub cors_allowed_origins: Vec<String>,
+
+    #[command(flatten)]
+    pub limits: Limits,
+}
+
+/// What one request may ask for. Every limit is checked before the
+/// request's data is read; a request over one is refused with an error
+/// naming it.
+#[derive(Debug, Clone, Args)]
+pub struct Limits {
+    /// Largest request body, in bytes (larger: HTTP 413). Also bounds the
+    /// query string of a GET.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = Limits::DEFAULT.max_body_bytes)]
+    pub max_body_bytes: usize,
+
+    /// Most lexical tokens in a GraphQL document (checked before parsing).
+    #[arg(long, env = "MAX_TOKENS", default_value_t = Limits::DEFAULT.max_tokens)]
+    pub max_tokens: usize,
+
+    /// Deepest field nesting. 15 admits the standard introspection query
+    /// that GraphiQL and code generators send.
+    #[arg(long, env = "MAX_DEPTH", default_value_t = Limits::DEFAULT.max_depth)]
+    pub max_depth: usize,
+
+    /// Highest query cost: each field costs 1, and a list costs its page
+    /// size times what one item costs. A full 100-chat page asking for
+    /// every field costs about 6,000.
+    #[arg(long, env = "MAX_COMPLEXITY", default_value_t = Limits::DEFAULT.max_complexity)]
+    pub max_complexity: usize,
+
+    /// Most aliased fields in a document.
+    #[arg(long, env = "MAX_ALIASES", default_value_t = Limits::DEFAULT.max_aliases)]
+    pub max_aliases: usize,
+
+    /// Most fields at the root of the operation.
+    #[arg(long, env = "MAX_ROOT_FIELDS", default_value_t = Limits::DEFAULT.max_root_fields)]
+    pub max_root_fields: usize,
+
+    /// Most directives on one field.
+    #[arg(long, env = "MAX_DIRECTIVES", default_value_t = Limits::DEFAULT.max_directives)]
+    pub max_directives: usize,
+
+    /// Seconds a GraphQL request may take, key check included, before the
+    /// gateway gives up on it (HTTP 504).
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = Limits::DEFAULT.request_timeout_secs)]
+    pub request_timeout_secs: u64,
+
+    /// Requests per second each API key may make on average; 0 turns rate
+    /// limiting off.
+    #[arg(long, env = "RATE_LIMIT_PER_SEC", default_value_t = Limits::DEFAULT.rate_limit_per_sec)]
+    pub rate_limit_per_sec: u32,
+
+    /// Requests an API key may make in one burst above the average rate.
+    #[arg(long, env = "RATE_LIMIT_BURST", default_value_t = Limits::DEFAULT.rate_limit_burst)]
+    pub rate_limit_burst: u32,
+}
+
+impl Limits {
+    /// The defaults `--help` shows.
+    pub const DEFAULT: Self = Self {
+        max_body_bytes: 256 * 1024,
+        max_tokens: 5_000,
+        max_depth: 15,
+        max_complexity: 12_000,
+        max_aliases: 30,
+        max_root_fields: 10,
+        max_directives: 10,
+        request_timeout_secs: 10,
+        rate_limit_per_sec: 100,
+        rate_limit_burst: 200,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
 }
 
 impl DatabaseConfig {
@@ -55,6 +143,7 @@ impl DatabaseConfig {
             database_url: url.into(),
             db_max_connections: 10,
             db_acquire_timeout_secs: 5,
+            db_statement_timeout_secs: 5,
         }
     }
 }
@@ -68,6 +157,8 @@ impl Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             no_demo: true,
             shutdown_grace_secs: 10,
+            cors_allowed_origins: Vec::new(),
+            limits: Limits::default(),
         }
     }
 }

@@ -61,6 +61,7 @@ impl StatementCounter {
 pub async fn connect(
     config: &DatabaseConfig,
 ) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
+    let statement_timeout_ms = (config.db_statement_timeout_secs * 1000).to_string();
     let mut options = ConnectOptions::new(config.database_url.clone());
     options
         .max_connections(config.db_max_connections)
@@ -83,7 +84,15 @@ pub async fn connect(
         // execution, and planning the chat row's seven-table join costs
         // ~30 ms against ~1 ms to run it. The generic plans of these
         // statements are the same index walks, so plan once per connection.
-        .map_sqlx_postgres_opts(|opts| opts.options([("plan_cache_mode", "force_generic_plan")]));
+        .map_sqlx_postgres_opts(move |opts| {
+            opts.options([
+                ("plan_cache_mode", "force_generic_plan"),
+                // A slow or stuck statement is cancelled server-side
+                // (SQLSTATE 57014, reported as TIMEOUT) instead of holding
+                // its connection past the request's own deadline.
+                ("statement_timeout", statement_timeout_ms.as_str()),
+            ])
+        });
     let mut db = Database::connect(options).await?;
     let counter = StatementCounter::default();
     let observer = counter.clone();

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use async_graphql::ErrorExtensions;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use sea_orm::DbErr;
 
 /// Everything a service or resolver can fail with.
@@ -39,6 +39,47 @@ pub enum AppError {
 
     /// The HTTP method cannot be used for this request (a mutation over GET).
     MethodNotAllowed(&'static str),
+
+    /// The HTTP request is not a GraphQL-over-HTTP request: unreadable
+    /// body, bad JSON, wrong parameter types, a batch.
+    Malformed(String),
+
+    /// The body's media type is not one the gateway reads (only JSON: form
+    /// and text bodies are what cross-site forms can send without a CORS
+    /// preflight).
+    UnsupportedMediaType(&'static str),
+
+    /// The client accepts no media type the gateway writes.
+    NotAcceptable,
+
+    /// The body is larger than `--max-body-bytes`.
+    PayloadTooLarge {
+        /// The configured maximum, in bytes.
+        max: usize,
+    },
+
+    /// The document asks for more than a configured limit allows.
+    LimitExceeded {
+        /// The limit's name, as in its flag (e.g. `max-aliases`).
+        limit: &'static str,
+        /// What the document asks for, when it was counted to the end.
+        actual: Option<usize>,
+        /// The configured maximum.
+        max: usize,
+    },
+
+    /// The API key made more requests than its rate allows.
+    RateLimited {
+        /// Whole seconds until the next request would be let through.
+        retry_after_secs: u64,
+    },
+
+    /// The request ran past `--request-timeout-secs` or the database
+    /// cancelled a statement that ran past its own timeout.
+    Timeout,
+
+    /// The database cannot be reached or has no free connection.
+    Unavailable,
 
     /// A failure the client cannot fix (database down, a bug).
     Internal(anyhow::Error),
@@ -78,6 +119,13 @@ impl AppError {
             Self::NotFound { .. } => "NOT_FOUND",
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::Invalid { .. } | Self::MethodNotAllowed(_) => "BAD_USER_INPUT",
+            Self::Malformed(_) | Self::UnsupportedMediaType(_) | Self::NotAcceptable => {
+                "BAD_REQUEST"
+            }
+            Self::PayloadTooLarge { .. } | Self::LimitExceeded { .. } => "LIMIT_EXCEEDED",
+            Self::RateLimited { .. } => "RATE_LIMITED",
+            Self::Timeout => "TIMEOUT",
+            Self::Unavailable => "UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -89,6 +137,13 @@ impl AppError {
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Self::Invalid { .. } => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Malformed(_) | Self::LimitExceeded { .. } => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Timeout => StatusCode::GATEWAY_TIMEOUT,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -97,10 +152,32 @@ impl AppError {
     pub fn message(&self) -> String {
         match self {
             Self::NotFound { entity, .. } => format!("{entity} not found"),
-            Self::Unauthenticated(message) | Self::MethodNotAllowed(message) => {
-                (*message).to_owned()
-            }
+            Self::Unauthenticated(message)
+            | Self::MethodNotAllowed(message)
+            | Self::UnsupportedMediaType(message) => (*message).to_owned(),
             Self::Invalid { field, reason } => format!("Invalid {field}: {reason}"),
+            Self::Malformed(reason) => format!("Malformed request: {reason}"),
+            Self::NotAcceptable => "The Accept header allows no media type this server \
+                 writes; accept application/graphql-response+json or application/json"
+                .to_owned(),
+            Self::PayloadTooLarge { max } => {
+                format!("The request body is larger than the limit of {max} bytes (max-body-bytes)")
+            }
+            Self::LimitExceeded {
+                limit,
+                actual: Some(actual),
+                max,
+            } => format!("The query exceeds {limit}: it has {actual}, at most {max} are allowed"),
+            Self::LimitExceeded {
+                limit,
+                actual: None,
+                max,
+            } => format!("The query exceeds {limit}: at most {max} are allowed"),
+            Self::RateLimited { retry_after_secs } => {
+                format!("Too many requests for this API key; retry in {retry_after_secs} s")
+            }
+            Self::Timeout => "The request took too long and was cancelled".to_owned(),
+            Self::Unavailable => "The database is unavailable; retry shortly".to_owned(),
             Self::Internal(_) => "Internal server error".to_owned(),
         }
     }
@@ -118,7 +195,7 @@ impl AppError {
         match self {
             Self::NotFound { field, .. } => *field,
             Self::Invalid { field, .. } => Some(field),
-            Self::Unauthenticated(_) | Self::MethodNotAllowed(_) | Self::Internal(_) => None,
+            _ => None,
         }
     }
 
@@ -140,14 +217,57 @@ impl AppError {
 
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
-        Self::Internal(err.into())
+        match classify(&err) {
+            Some(kind) => kind,
+            None => Self::Internal(err.into()),
+        }
     }
 }
 
 impl From<Arc<DbErr>> for AppError {
     fn from(err: Arc<DbErr>) -> Self {
-        Self::Internal(anyhow::anyhow!("{err}"))
+        match classify(&err) {
+            Some(kind) => kind,
+            None => Self::Internal(anyhow::anyhow!("{err}")),
+        }
     }
+}
+
+/// Database failures the client should see as such (retry later) rather
+/// than as a bug: the database is down or saturated, or cancelled a slow
+/// statement.
+fn classify(err: &DbErr) -> Option<AppError> {
+    use sea_orm::{RuntimeErr, sqlx::Error as Sqlx};
+    let sqlx = match err {
+        DbErr::ConnectionAcquire(_) => return Some(unavailable(err)),
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return None,
+    };
+    match sqlx.as_ref() {
+        Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::Io(_) | Sqlx::Tls(_) => {
+            Some(unavailable(err))
+        }
+        Sqlx::Database(db) => match db.code().as_deref() {
+            // query_canceled: statement_timeout fired.
+            Some("57014") => {
+                tracing::warn!(error = %err, "statement cancelled by the database");
+                Some(AppError::Timeout)
+            }
+            // Connection exceptions, and the server shutting down.
+            Some(code) if code.starts_with("08") || code.starts_with("57P") => {
+                Some(unavailable(err))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn unavailable(err: &DbErr) -> AppError {
+    tracing::warn!(error = %err, "database unavailable");
+    AppError::Unavailable
 }
 
 impl From<AppError> for async_graphql::Error {
@@ -168,6 +288,17 @@ impl axum::response::IntoResponse for AppError {
                 "extensions": error.extensions,
             }]
         });
-        (self.status(), axum::Json(body)).into_response()
+        let mut response = (self.status(), axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        match self {
+            Self::MethodNotAllowed(_) => {
+                headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
+            }
+            Self::RateLimited { retry_after_secs } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            }
+            _ => {}
+        }
+        response
     }
 }

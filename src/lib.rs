@@ -4,7 +4,7 @@
 
 /// HTTP server: router, state, binding and graceful shutdown.
 pub mod app;
-/// API key extraction from HTTP headers and the 401 response.
+/// API key extraction from HTTP headers, authentication and rate limiting.
 pub mod auth;
 /// The command line: serve, migrate, schema, workspace and API key admin.
 pub mod cli;
@@ -20,8 +20,10 @@ pub mod error;
 pub mod graphiql;
 /// The GraphQL schema: types, roots, loaders, per-request context.
 pub mod graphql;
-/// HTTP handlers: GraphQL over POST and GET, GraphiQL, health checks.
+/// HTTP handlers: GraphQL over HTTP (POST and GET), GraphiQL, health checks.
 pub mod http;
+/// Per-API-key rate limiting.
+pub mod rate_limit;
 /// Bulk synthetic data at scale (`chat-gateway seed`).
 pub mod seed;
 /// Business operations over the database, free of GraphQL.

@@ -3,6 +3,7 @@
 //! brings its own [`context::Session`].
 
 pub mod context;
+pub mod limits;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
@@ -11,16 +12,21 @@ pub mod types;
 use async_graphql::{EmptySubscription, Schema};
 
 use self::{mutation::MutationRoot, query::QueryRoot};
+use crate::config::Limits;
 
 /// The gateway's schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-/// Builds the schema.
-pub fn schema() -> AppSchema {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription).finish()
+/// Builds the schema, refusing documents that cost more than
+/// `limits.max_complexity` (the other limits are checked before execution,
+/// by [`limits`]).
+pub fn schema(limits: &Limits) -> AppSchema {
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+        .limit_complexity(limits.max_complexity)
+        .finish()
 }
 
 /// The schema as SDL: what `chat-gateway schema` prints and `schema.graphql` holds.
 pub fn sdl() -> String {
-    schema().sdl()
+    schema(&Limits::DEFAULT).sdl()
 }

@@ -1,4 +1,4 @@
-//! Workspace API keys: creation and authentication.
+//! Workspace API keys: creation, authentication, listing and revocation.
 //!
 //! A key reads `cgw_<16 hex prefix>_<64 hex secret>`: 320 random bits from the
 //! OS. The prefix is not secret; it finds the row. Only the SHA-256 of the
@@ -8,7 +8,10 @@
 
 use chrono::Duration;
 use entity::api_key;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, prelude::*};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    prelude::*,
+};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
@@ -79,9 +82,18 @@ pub async fn create(
     Ok(NewApiKey { model, key })
 }
 
-/// The workspace `key` belongs to, or UNAUTHENTICATED when the key is
-/// malformed, unknown or revoked (the three look the same to the caller).
-pub async fn authenticate(db: &impl ConnectionTrait, key: &str) -> AppResult<Uuid> {
+/// A key that authenticated.
+#[derive(Debug, Clone, Copy)]
+pub struct Authenticated {
+    /// The key's own id (what rate limits count by).
+    pub api_key_id: Uuid,
+    /// The workspace the key belongs to.
+    pub workspace_id: Uuid,
+}
+
+/// Whom `key` authenticates, or UNAUTHENTICATED when the key is malformed,
+/// unknown or revoked (the three look the same to the caller).
+pub async fn authenticate(db: &impl ConnectionTrait, key: &str) -> AppResult<Authenticated> {
     const REJECTED: AppError = AppError::Unauthenticated("Invalid or revoked API key");
     let prefix = prefix_of(key).ok_or(REJECTED)?;
     let row = api_key::Entity::find()
@@ -107,7 +119,44 @@ pub async fn authenticate(db: &impl ConnectionTrait, key: &str) -> AppResult<Uui
             .exec(db)
             .await?;
     }
-    Ok(row.workspace_id)
+    Ok(Authenticated {
+        api_key_id: row.id,
+        workspace_id: row.workspace_id,
+    })
+}
+
+/// Every key, of one workspace or of all, oldest first. Secrets are not
+/// stored, so none can be listed.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    workspace_id: Option<Uuid>,
+) -> AppResult<Vec<api_key::Model>> {
+    let mut query = api_key::Entity::find();
+    if let Some(workspace_id) = workspace_id {
+        query = query.filter(api_key::Column::WorkspaceId.eq(workspace_id));
+    }
+    Ok(query
+        .order_by_asc(api_key::Column::CreatedAt)
+        .order_by_asc(api_key::Column::Prefix)
+        .all(db)
+        .await?)
+}
+
+/// Revokes the key with `prefix` (the `cgw_...` part before the secret);
+/// the next request with it is refused. Revoking a revoked key keeps its
+/// first revocation time. NOT_FOUND when no key has the prefix.
+pub async fn revoke(db: &impl ConnectionTrait, prefix: &str) -> AppResult<api_key::Model> {
+    let row = api_key::Entity::find()
+        .filter(api_key::Column::Prefix.eq(prefix.trim()))
+        .one(db)
+        .await?
+        .ok_or(AppError::not_found_at("API key", "prefix"))?;
+    if row.revoked_at.is_some() {
+        return Ok(row);
+    }
+    let mut active: api_key::ActiveModel = row.into();
+    active.revoked_at = Set(Some(super::now()));
+    Ok(active.update(db).await?)
 }
 
 #[cfg(test)]

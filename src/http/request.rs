@@ -1,0 +1,104 @@
+//! Reading a GraphQL request off the wire: a JSON body (POST) or URL
+//! parameters (GET), both bounded by `--max-body-bytes`. Anything that is
+//! not one well-formed GraphQL-over-HTTP request is MALFORMED (HTTP 400)
+//! with what was wrong.
+
+use std::collections::HashMap;
+
+use async_graphql::{Request, Variables};
+use axum::body::Body;
+use serde::Deserialize;
+
+use crate::error::AppError;
+
+/// Reads a POST body of at most `max` bytes as one GraphQL request.
+pub async fn from_body(body: Body, max: usize) -> Result<Request, AppError> {
+    let bytes = axum::body::to_bytes(body, max).await.map_err(|error| {
+        let too_large = std::error::Error::source(&error)
+            .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+        if too_large {
+            AppError::PayloadTooLarge { max }
+        } else {
+            AppError::Malformed("the request body could not be read".to_owned())
+        }
+    })?;
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(AppError::Malformed(
+            "batched requests are not accepted; send one operation per request".to_owned(),
+        ));
+    }
+    let params: Params = serde_json::from_slice(&bytes).map_err(|error| {
+        AppError::Malformed(format!("the body is not a GraphQL request: {error}"))
+    })?;
+    params.into_request()
+}
+
+/// Reads the URL parameters of a GET (`query`, `operationName`, and
+/// `variables` and `extensions` as JSON text).
+pub fn from_query_string(query: Option<&str>, max: usize) -> Result<Request, AppError> {
+    let query = query.unwrap_or_default();
+    if query.len() > max {
+        return Err(AppError::PayloadTooLarge { max });
+    }
+    let params: UrlParams = serde_urlencoded::from_str(query)
+        .map_err(|error| AppError::Malformed(format!("bad URL parameters: {error}")))?;
+    let json = |name: &str, text: Option<String>| -> Result<Option<serde_json::Value>, AppError> {
+        text.map(|text| {
+            serde_json::from_str(&text)
+                .map_err(|error| AppError::Malformed(format!("`{name}` is not JSON: {error}")))
+        })
+        .transpose()
+    };
+    let params = Params {
+        query: params.query,
+        operation_name: params.operation_name,
+        variables: json("variables", params.variables)?
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|_| AppError::Malformed("`variables` must be a JSON object".to_owned()))?,
+        extensions: json("extensions", params.extensions)?
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|_| AppError::Malformed("`extensions` must be a JSON object".to_owned()))?,
+    };
+    params.into_request()
+}
+
+/// The parameters of a GraphQL-over-HTTP request, typed as the spec says.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Params {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<serde_json::Map<String, serde_json::Value>>,
+    extensions: Option<HashMap<String, serde_json::Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UrlParams {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+impl Params {
+    fn into_request(self) -> Result<Request, AppError> {
+        let query = self
+            .query
+            .filter(|query| !query.trim().is_empty())
+            .ok_or_else(|| AppError::Malformed("`query` is required".to_owned()))?;
+        let mut request = Request::new(query);
+        if let Some(name) = self.operation_name {
+            request = request.operation_name(name);
+        }
+        if let Some(variables) = self.variables {
+            request = request.variables(Variables::from_json(serde_json::Value::Object(variables)));
+        }
+        // Extensions are accepted (the spec reserves them) and ignored: the
+        // gateway implements none.
+        drop(self.extensions);
+        Ok(request)
+    }
+}

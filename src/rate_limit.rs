@@ -1,0 +1,45 @@
+//! Per-API-key rate limiting: a token bucket per key (GCRA, from
+//! `governor`), refilled at `--rate-limit-per-sec` and holding at most
+//! `--rate-limit-burst` requests. Buckets live in memory, per process.
+
+use std::{num::NonZeroU32, sync::Arc};
+
+use governor::{
+    DefaultKeyedRateLimiter, Quota, RateLimiter as Governor,
+    clock::{Clock, DefaultClock},
+};
+use uuid::Uuid;
+
+use crate::{config::Limits, error::AppError};
+
+/// The limiter shared by every request; `None` inside when turned off.
+#[derive(Clone)]
+pub struct RateLimiter(Option<Arc<DefaultKeyedRateLimiter<Uuid>>>);
+
+impl RateLimiter {
+    /// A limiter for `limits`; rate 0 turns it off.
+    pub fn new(limits: &Limits) -> Self {
+        let Some(rate) = NonZeroU32::new(limits.rate_limit_per_sec) else {
+            return Self(None);
+        };
+        let burst = NonZeroU32::new(limits.rate_limit_burst).unwrap_or(rate);
+        let quota = Quota::per_second(rate).allow_burst(burst);
+        Self(Some(Arc::new(Governor::keyed(quota))))
+    }
+
+    /// Takes one request from `api_key_id`'s bucket, or says how long until
+    /// one is available.
+    pub fn check(&self, api_key_id: Uuid) -> Result<(), AppError> {
+        let Some(limiter) = &self.0 else {
+            return Ok(());
+        };
+        limiter.check_key(&api_key_id).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            AppError::RateLimited {
+                // Retry-After takes whole seconds; rounding down would send
+                // the client back too early.
+                retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+            }
+        })
+    }
+}

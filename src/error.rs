@@ -156,7 +156,13 @@ impl AppError {
             | Self::MethodNotAllowed(message)
             | Self::UnsupportedMediaType(message) => (*message).to_owned(),
             Self::Invalid { field, reason } => format!("Invalid {field}: {reason}"),
-            Self::Malformed(reason) => format!("Malformed request: {reason}"),
+            // The reason may quote the client's body, keys included.
+            Self::Malformed(reason) => {
+                format!(
+                    "Malformed request: {}",
+                    crate::service::api_key::redact(reason)
+                )
+            }
             Self::NotAcceptable => "The Accept header allows no media type this server \
                  writes; accept application/graphql-response+json or application/json"
                 .to_owned(),

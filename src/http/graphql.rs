@@ -4,7 +4,7 @@
 //! execution under the request timeout. What fails before execution never
 //! reaches the database, except the key lookup.
 
-use std::time::Duration;
+use std::{borrow::Cow, time::Duration};
 
 use async_graphql::{
     Request as GraphQLRequest, Response as GraphQLResult, ServerError,
@@ -27,6 +27,7 @@ use crate::{
     error::AppError,
     graphiql,
     graphql::{context::Session, limits},
+    service::api_key,
 };
 
 /// `POST /graphql`: runs a query or mutation for the key's workspace.
@@ -160,9 +161,13 @@ fn label_request_errors(result: &mut GraphQLResult, max_complexity: usize) {
 }
 
 /// Errors raised by async-graphql itself (syntax, validation, argument
-/// types) carry no code; every one of them is the client's input.
+/// types) carry no code; every one of them is the client's input. Messages
+/// that quote the client's text lose any API key in it.
 fn label_codes(result: &mut GraphQLResult) {
     for error in &mut result.errors {
+        if let Cow::Owned(redacted) = api_key::redact(&error.message) {
+            error.message = redacted;
+        }
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
             extensions.set("code", "BAD_USER_INPUT");

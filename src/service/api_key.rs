@@ -6,6 +6,8 @@
 //! slow password hash) is enough because keys are random, not chosen by
 //! people.
 
+use std::borrow::Cow;
+
 use chrono::Duration;
 use entity::api_key;
 use sea_orm::{
@@ -52,6 +54,36 @@ fn prefix_of(key: &str) -> Option<&str> {
         && secret.len() == 2 * SECRET_BYTES
         && rest.bytes().all(|b| b == b'_' || b.is_ascii_hexdigit());
     well_formed.then(|| &key[..KEY_TAG.len() + prefix.len()])
+}
+
+/// `text` with every well-formed key in it replaced by its prefix and
+/// `_[redacted]`. Error messages may quote what a client wrote (an unknown
+/// field, a bad value); a key pasted into a query must not travel on in
+/// them.
+pub fn redact(text: &str) -> Cow<'_, str> {
+    let key_len = KEY_TAG.len() + 2 * PREFIX_BYTES + 1 + 2 * SECRET_BYTES;
+    if !text.contains(KEY_TAG) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(KEY_TAG) {
+        out.push_str(&rest[..at]);
+        let candidate = &rest[at..];
+        match candidate.get(..key_len).and_then(prefix_of) {
+            Some(prefix) => {
+                out.push_str(prefix);
+                out.push_str("_[redacted]");
+                rest = &candidate[key_len..];
+            }
+            None => {
+                out.push_str(KEY_TAG);
+                rest = &candidate[KEY_TAG.len()..];
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
 }
 
 /// Creates a key named `name` for `workspace_id`.
@@ -162,6 +194,19 @@ pub async fn revoke(db: &impl ConnectionTrait, prefix: &str) -> AppResult<api_ke
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_in_text_are_redacted_to_their_prefix() {
+        let key = format!("cgw_{}_{}", "a".repeat(16), "b".repeat(64));
+        assert_eq!(
+            redact(&format!("Unknown field \"{key}\" on Query; cgw_ alone")),
+            format!(
+                "Unknown field \"cgw_{}_[redacted]\" on Query; cgw_ alone",
+                "a".repeat(16)
+            )
+        );
+        assert!(matches!(redact("no keys here"), Cow::Borrowed(_)));
+    }
 
     #[test]
     fn prefix_is_found_only_in_well_formed_keys() {

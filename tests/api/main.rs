@@ -17,5 +17,6 @@ mod mutations;
 mod over_http;
 mod plans;
 mod schema;
+mod secrets;
 mod seed;
 mod statements;

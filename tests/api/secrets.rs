@@ -1,0 +1,169 @@
+//! Secrets: an API key never shows up in the gateway's logs (at the most
+//! verbose level), its error responses or GraphiQL; keys are listed without
+//! secrets; a revoked key is refused on its very next request.
+
+use std::{
+    io::{BufRead, BufReader, Read},
+    process::{Command, Stdio},
+};
+
+use reqwest::{StatusCode, header};
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+
+const BIN: &str = env!("CARGO_BIN_EXE_chat-gateway");
+
+fn cli(database_url: &str, args: &[&str]) -> Value {
+    let output = Command::new(BIN)
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn keys_stay_out_of_logs_and_responses_and_revocation_is_immediate() {
+    // The test app provides the database; the binary under test serves it.
+    let app = TestApp::spawn().await;
+    let url = app.database_url();
+    let w = app.world("Acme").await;
+    let other = cli(
+        &url,
+        &[
+            "api-key",
+            "create",
+            "--workspace",
+            &w.workspace_id.to_string(),
+            "--name",
+            "ci",
+        ],
+    );
+    let other_key = other["apiKey"].as_str().unwrap().to_owned();
+    let mut server = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--no-demo"])
+        .env("DATABASE_URL", &url)
+        .env("RUST_LOG", "trace")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The address is in the "listening" log line.
+    let mut stderr = BufReader::new(server.stderr.take().unwrap());
+    let mut logs = String::new();
+    let addr = loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "server exited: {logs}"
+        );
+        logs.push_str(&line);
+        if let Some(rest) = line.split("url=http://").nth(1) {
+            break rest.split('/').next().unwrap().to_owned();
+        }
+    };
+    let graphql = format!("http://{addr}/graphql");
+    let client = reqwest::Client::new();
+    let wrong_secret = format!("{}_{}", &w.key[..20], "0".repeat(64));
+    let mut bodies = Vec::new();
+    for (key, query) in [
+        (w.key.as_str(), "{ chats { totalCount } }".to_owned()),
+        (
+            w.key.as_str(),
+            format!(
+                "{{ chats(filter: {{ ids: [\"{}\"] }}) {{ totalCount }} }}",
+                w.key
+            ),
+        ),
+        (w.key.as_str(), format!("{{ chats {} }}", w.key)),
+        (wrong_secret.as_str(), "{ __typename }".to_owned()),
+        (other_key.as_str(), "{ __typename }".to_owned()),
+    ] {
+        let response = client
+            .post(&graphql)
+            .header("x-api-key", key)
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .unwrap();
+        bodies.push(response.text().await.unwrap());
+    }
+    let html = client
+        .get(&graphql)
+        .header(header::ACCEPT, "text/html")
+        .bearer_auth(&w.key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    // Listed without secrets; the key just used has a last-used time.
+    let listed = cli(
+        &url,
+        &[
+            "api-key",
+            "list",
+            "--workspace",
+            &w.workspace_id.to_string(),
+        ],
+    );
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(
+        listed
+            .iter()
+            .all(|k| k["lastUsedAt"].is_string() && k["revokedAt"].is_null()),
+        "{listed:?}"
+    );
+    let prefix = other["prefix"].as_str().unwrap();
+    assert!(listed.iter().any(|k| k["prefix"] == prefix));
+
+    // Revoked from the CLI while the server runs: refused on the next request.
+    let revoked = cli(&url, &["api-key", "revoke", "--prefix", prefix]);
+    assert!(revoked["revokedAt"].is_string());
+    let response = client
+        .post(&graphql)
+        .bearer_auth(&other_key)
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    bodies.push(response.text().await.unwrap());
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    stderr.read_to_string(&mut logs).unwrap();
+    assert!(server.wait().unwrap().success());
+
+    assert!(logs.contains("/graphql"), "requests were logged: {logs}");
+    for key in [&w.key, &other_key, &wrong_secret] {
+        let secret = key.rsplit('_').next().unwrap();
+        assert!(!logs.contains(secret), "a key's secret is in the logs");
+        assert!(!html.contains(secret), "a key's secret is in GraphiQL");
+        for body in &bodies {
+            assert!(
+                !body.contains(secret),
+                "a key's secret is in a response: {body}"
+            );
+        }
+    }
+    for row in listed {
+        let text = row.to_string();
+        assert!(
+            !text.contains(other_key.rsplit('_').next().unwrap())
+                && row.get("secretHash").is_none()
+        );
+    }
+}

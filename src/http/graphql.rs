@@ -13,7 +13,7 @@ use async_graphql::{
 use axum::{
     body::Body,
     extract::{Request, State},
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, Method, StatusCode, header},
     response::{IntoResponse, Response},
 };
 
@@ -37,7 +37,7 @@ pub async fn graphql_post(State(state): State<AppState>, request: Request) -> Re
         let format = accept::negotiate(&parts.headers)?;
         accept::require_json_body(&parts.headers)?;
         let query = request::from_body(body, state.limits.max_body_bytes).await?;
-        Ok(run(&state, &parts.headers, format, query, Method::Post).await)
+        Ok(run(&state, &parts.headers, format, query, Method::POST).await)
     };
     run.await
         .unwrap_or_else(|error: AppError| error.into_response())
@@ -55,16 +55,10 @@ pub async fn graphql_get(State(state): State<AppState>, request: Request<Body>) 
     let run = async {
         let format = accept::negotiate(&parts.headers)?;
         let query = request::from_query_string(parts.uri.query(), state.limits.max_body_bytes)?;
-        Ok(run(&state, &parts.headers, format, query, Method::Get).await)
+        Ok(run(&state, &parts.headers, format, query, Method::GET).await)
     };
     run.await
         .unwrap_or_else(|error: AppError| error.into_response())
-}
-
-#[derive(PartialEq, Eq)]
-enum Method {
-    Get,
-    Post,
 }
 
 /// Checks the document, authenticates, executes; every failure from here
@@ -80,11 +74,11 @@ async fn run(
         Ok(document) => document,
         Err(errors) => return respond(format, GraphQLResult::from_errors(errors)),
     };
-    if method == Method::Get
+    if method == Method::GET
         && operation_type(&document, &query).is_some_and(|ty| ty != OperationType::Query)
     {
-        return AppError::MethodNotAllowed("Only queries may be sent with GET; use POST")
-            .into_response();
+        let refusal = AppError::MethodNotAllowed("Only queries may be sent with GET; use POST");
+        return refuse(format, refusal);
     }
     query.set_parsed_query(document);
     let timeout = Duration::from_secs(state.limits.request_timeout_secs);
@@ -95,12 +89,22 @@ async fn run(
     };
     match tokio::time::timeout(timeout, execution).await {
         Ok(Ok(mut result)) => {
-            label_request_errors(&mut result, state.limits.max_complexity);
+            name_complexity_limit(&mut result, state.limits.max_complexity);
             respond(format, result)
         }
-        Ok(Err(error)) => error.into_response(),
-        Err(_elapsed) => AppError::Timeout.into_response(),
+        Ok(Err(error)) => refuse(format, error),
+        Err(_elapsed) => refuse(format, AppError::Timeout),
     }
+}
+
+/// A whole-request failure after negotiation, in the negotiated media type.
+fn refuse(format: Format, error: AppError) -> Response {
+    let mut response = error.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(format.content_type()),
+    );
+    response
 }
 
 /// Tokens, then parsing, then the document's shape. Failures are request
@@ -147,7 +151,7 @@ fn respond(format: Format, mut result: GraphQLResult) -> Response {
 }
 
 /// async-graphql's own complexity error does not name the limit.
-fn label_request_errors(result: &mut GraphQLResult, max_complexity: usize) {
+fn name_complexity_limit(result: &mut GraphQLResult, max_complexity: usize) {
     for error in &mut result.errors {
         if error.path.is_empty() && error.message == "Query is too complex." {
             let named = AppError::LimitExceeded {

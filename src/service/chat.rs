@@ -214,6 +214,11 @@ fn validate_title(title: Option<String>) -> AppResult<Option<String>> {
             "input.title",
             format!("must be at most {MAX_TITLE_CHARS} characters"),
         )),
+        // PostgreSQL text cannot hold NUL; refuse it on every backend alike.
+        Some(t) if t.contains('\0') => Err(AppError::invalid(
+            "input.title",
+            "must not contain the NUL character (U+0000)",
+        )),
         other => Ok(other),
     }
 }

@@ -158,3 +158,109 @@ async fn default_command_serves_the_demo_and_stops_on_sigterm() {
         .unwrap();
     assert!(status.success(), "exit status after SIGTERM: {status}");
 }
+
+/// Starts the binary on a fresh SQLite file with `args`; its demo line
+/// (address, key) and the child.
+async fn serve_demo(dir: &std::path::Path, args: &[&str]) -> (std::process::Child, Value) {
+    let mut child = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).map(|_| line)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    (child, serde_json::from_str(&line).unwrap())
+}
+
+/// A POST whose body is only half sent: in flight until the rest follows.
+fn half_sent_request(demo: &Value) -> (std::net::TcpStream, Vec<u8>) {
+    use std::io::Write;
+    let url = demo["graphiqlUrl"].as_str().unwrap();
+    let addr = url.trim_start_matches("http://").split('/').next().unwrap();
+    let body = json!({ "query": "{ chats { totalCount } }" }).to_string();
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Authorization: Bearer {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        demo["apiKey"].as_str().unwrap(),
+        body.len()
+    )
+    .unwrap();
+    let (first, rest) = body.as_bytes().split_at(body.len() / 2);
+    stream.write_all(first).unwrap();
+    (stream, rest.to_vec())
+}
+
+fn sigterm(child: &std::process::Child) {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+}
+
+#[tokio::test]
+async fn sigterm_stops_accepting_finishes_in_flight_requests_and_exits_0() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, demo) = serve_demo(dir.path(), &["--shutdown-grace-secs", "30"]).await;
+    let (mut stream, rest) = half_sent_request(&demo);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    sigterm(&child);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    let url = demo["graphiqlUrl"].as_str().unwrap().to_owned();
+    let refused = reqwest::Client::new()
+        .get(url.replace("/graphql", "/healthz"))
+        .send()
+        .await;
+    assert!(
+        refused.is_err(),
+        "a new connection was accepted after SIGTERM"
+    );
+
+    let response = tokio::task::spawn_blocking(move || {
+        stream.write_all(&rest).unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    })
+    .await
+    .unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"totalCount\":49"), "{response}");
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+}
+
+#[tokio::test]
+async fn sigterm_gives_up_on_a_stuck_request_after_the_grace_period_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, demo) = serve_demo(dir.path(), &["--shutdown-grace-secs", "1"]).await;
+    // Never finished: only the deadline ends it.
+    let (_stream, _rest) = half_sent_request(&demo);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    sigterm(&child);
+    let waited = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        tokio::task::spawn_blocking(move || child.wait()),
+    )
+    .await
+    .expect("the process exits after its grace period, not never");
+    let status = waited.unwrap().unwrap();
+    assert!(status.success(), "exit status: {status}");
+}

@@ -50,6 +50,43 @@ async fn another_workspace_cannot_read_or_list_a_chat() {
             "filter {filter}"
         );
     }
+    let by_cursor = "query($f: ChatFilter) { chatsConnection(filter: $f, first: 100) { nodes { id } totalCount } }";
+    let data = app
+        .data(
+            &b.key,
+            by_cursor,
+            json!({ "f": { "ids": [a_chat], "includeRemoved": true } }),
+        )
+        .await;
+    assert_eq!(
+        data["chatsConnection"],
+        json!({ "nodes": [], "totalCount": 0 })
+    );
+    // A cursor is a position, not a row: A's cursor in B's list pages B's chats.
+    let a_page = app
+        .data(
+            &a.key,
+            "{ chatsConnection(first: 1) { edges { cursor } } }",
+            json!({}),
+        )
+        .await;
+    let a_cursor = &a_page["chatsConnection"]["edges"][0]["cursor"];
+    let after = "query($after: String, $before: String) {
+        next: chatsConnection(after: $after) { nodes { workspaceId } }
+        previous: chatsConnection(before: $before, last: 100) { nodes { workspaceId } } }";
+    let data = app
+        .data(
+            &b.key,
+            after,
+            json!({ "after": a_cursor, "before": a_cursor }),
+        )
+        .await;
+    for list in ["next", "previous"] {
+        for node in data[list]["nodes"].as_array().unwrap() {
+            assert_eq!(node["workspaceId"], json!(b.workspace_id), "{list}");
+        }
+    }
+
     let all = app.data(&b.key, by_ids, json!({})).await;
     let items = all["chats"]["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);

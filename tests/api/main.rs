@@ -2,6 +2,7 @@
 //! by default, PostgreSQL with `TEST_DATABASE_URL`), one database per test.
 
 mod auth;
+mod bad_input;
 mod chat_query;
 mod chats_list;
 mod cli;

@@ -7,12 +7,13 @@ use anyhow::Context as _;
 use axum::{
     Router,
     http::{HeaderName, HeaderValue, Method, Request, header},
-    response::Redirect,
+    response::{IntoResponse, Redirect, Response},
     routing::get,
 };
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tower_http::{
+    catch_panic::CatchPanicLayer,
     cors::{AllowOrigin, CorsLayer},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
@@ -23,10 +24,12 @@ use crate::{
     config::{Config, Limits},
     db::{self, StatementCounter},
     demo::{self, Demo},
+    error::AppError,
     graphiql,
     graphql::{self, AppSchema},
     http,
     rate_limit::RateLimiter,
+    service::api_key,
 };
 
 /// What every handler shares.
@@ -67,7 +70,10 @@ pub fn router(state: AppState, cors_allowed_origins: &[HeaderValue]) -> Router {
                 .unwrap_or_default();
             tracing::info_span!("request", method = %request.method(), path = request.uri().path(), id)
         }))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        // A bug that panics fails its own request with a 500, instead of
+        // dropping the connection with no answer.
+        .layer(CatchPanicLayer::custom(panic_response));
     if cors_allowed_origins.is_empty() {
         // No CORS headers at all: browsers keep pages of other origins out.
         return router;
@@ -84,6 +90,18 @@ pub fn router(state: AppState, cors_allowed_origins: &[HeaderValue]) -> Router {
             ])
             .max_age(Duration::from_secs(600)),
     )
+}
+
+/// The answer to a request whose handler panicked: the generic INTERNAL
+/// error. The panic message goes to the log only, keys redacted.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    let message = api_key::redact(message).into_owned();
+    AppError::Internal(anyhow::anyhow!("handler panicked: {message}")).into_response()
 }
 
 /// A migrated database and a bound listener, ready to serve.

@@ -115,13 +115,9 @@ pub fn check_document(document: &ExecutableDocument, limits: &Limits) -> Result<
     // Aliases and directives are written text: count each definition once.
     let mut aliases = 0;
     let operations = operations(document);
-    for selection_set in operations
-        .iter()
-        .copied()
-        .chain(document.fragments.values().map(|f| &f.node.selection_set))
-    {
-        let found = shallow_stats(selection_set, limits.max_directives)?;
-        aliases += found;
+    let fragments = document.fragments.values().map(|f| &f.node.selection_set);
+    for selection_set in operations.iter().copied().chain(fragments) {
+        aliases += written_aliases(selection_set, limits.max_directives)?;
     }
     if aliases > limits.max_aliases {
         return exceeded("max-aliases", aliases, limits.max_aliases);
@@ -151,7 +147,7 @@ fn operations(document: &ExecutableDocument) -> Vec<&Positioned<SelectionSet>> {
 
 /// Aliases written in `selection_set` (all levels, without entering
 /// fragment spreads); fails on a field with too many directives.
-fn shallow_stats(
+fn written_aliases(
     selection_set: &Positioned<SelectionSet>,
     max_directives: usize,
 ) -> Result<usize, AppError> {
@@ -168,10 +164,10 @@ fn shallow_stats(
                     });
                 }
                 aliases += usize::from(field.node.alias.is_some());
-                aliases += shallow_stats(&field.node.selection_set, max_directives)?;
+                aliases += written_aliases(&field.node.selection_set, max_directives)?;
             }
             Selection::InlineFragment(fragment) => {
-                aliases += shallow_stats(&fragment.node.selection_set, max_directives)?;
+                aliases += written_aliases(&fragment.node.selection_set, max_directives)?;
             }
             Selection::FragmentSpread(_) => {}
         }

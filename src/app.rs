@@ -126,12 +126,20 @@ impl Application {
                     .with_context(|| format!("bad CORS origin {origin:?}"))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let (db, statements) = db::connect(&config.database)
+        // Migrations get a pool of their own, without the statement timeout
+        // (building an index on a large table takes as long as it takes).
+        let (migrator, _) = db::connect(&config.database, None)
             .await
             .context("cannot connect to the database")?;
-        db::migrate(&db)
+        db::migrate(&migrator)
             .await
             .context("cannot migrate the database")?;
+        migrator.close().await.ok();
+        let statement_timeout = Some(Duration::from_secs(config.db_statement_timeout_secs))
+            .filter(|timeout| !timeout.is_zero());
+        let (db, statements) = db::connect(&config.database, statement_timeout)
+            .await
+            .context("cannot connect to the database")?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -217,7 +217,8 @@ fn key_json(key: &entity::api_key::Model) -> serde_json::Value {
 
 /// Connects and migrates, so every command works on a fresh database.
 async fn connect(database: &DatabaseConfig) -> anyhow::Result<sea_orm::DatabaseConnection> {
-    let (db, _) = db::connect(database)
+    // Admin work (migrations, seeding millions of rows) may take long.
+    let (db, _) = db::connect(database, None)
         .await
         .context("cannot connect to the database")?;
     db::migrate(&db)

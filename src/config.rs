@@ -26,12 +26,6 @@ pub struct DatabaseConfig {
     /// Seconds to wait for a free pooled connection before failing a request.
     #[arg(long, env = "DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5)]
     pub db_acquire_timeout_secs: u64,
-
-    /// Seconds PostgreSQL may spend on one statement before cancelling it;
-    /// 0 means no limit. (SQLite runs in-process: `--request-timeout-secs`
-    /// bounds it.)
-    #[arg(long, env = "DB_STATEMENT_TIMEOUT_SECS", default_value_t = 5)]
-    pub db_statement_timeout_secs: u64,
 }
 
 /// Settings of the `serve` subcommand (the default).
@@ -48,6 +42,13 @@ pub struct Config {
     /// The variable takes true/false, 1/0, yes/no, on/off.
     #[arg(long, env = "NO_DEMO", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_demo: bool,
+
+    /// Seconds PostgreSQL may spend on one statement of a request before
+    /// cancelling it; 0 means no limit. Migrations and the admin commands
+    /// run without it. (SQLite runs in-process: `--request-timeout-secs`
+    /// bounds it.)
+    #[arg(long, env = "DB_STATEMENT_TIMEOUT_SECS", default_value_t = 5)]
+    pub db_statement_timeout_secs: u64,
 
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 10)]
@@ -143,7 +144,6 @@ impl DatabaseConfig {
             database_url: url.into(),
             db_max_connections: 10,
             db_acquire_timeout_secs: 5,
-            db_statement_timeout_secs: 5,
         }
     }
 }
@@ -156,6 +156,7 @@ impl Config {
             database: DatabaseConfig::for_url(database_url),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             no_demo: true,
+            db_statement_timeout_secs: 5,
             shutdown_grace_secs: 10,
             cors_allowed_origins: Vec::new(),
             limits: Limits::default(),

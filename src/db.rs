@@ -57,11 +57,14 @@ impl StatementCounter {
 }
 
 /// Opens a pool to the configured database; the SQLite file is created if
-/// missing. Does not migrate.
+/// missing. Does not migrate. On PostgreSQL, `statement_timeout` (if any)
+/// cancels each statement that runs longer.
 pub async fn connect(
     config: &DatabaseConfig,
+    statement_timeout: Option<Duration>,
 ) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
-    let statement_timeout_ms = (config.db_statement_timeout_secs * 1000).to_string();
+    // PostgreSQL reads 0 as no limit.
+    let statement_timeout_ms = statement_timeout.map_or(0, |t| t.as_millis()).to_string();
     let mut options = ConnectOptions::new(config.database_url.clone());
     options
         .max_connections(config.db_max_connections)

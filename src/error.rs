@@ -81,7 +81,8 @@ pub enum AppError {
     /// The database cannot be reached or has no free connection.
     Unavailable,
 
-    /// A failure the client cannot fix (database down, a bug).
+    /// A failure the client cannot fix: a bug, or a database error that is
+    /// not one of the above.
     Internal(anyhow::Error),
 }
 

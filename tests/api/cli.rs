@@ -15,7 +15,7 @@ use crate::helpers::TestApp;
 const BIN: &str = env!("CARGO_BIN_EXE_chat-gateway");
 
 /// Runs the binary with `args` on `database_url`; its stdout as JSON.
-fn run_json(database_url: &str, args: &[&str]) -> Value {
+pub fn run_json(database_url: &str, args: &[&str]) -> Value {
     let output = Command::new(BIN)
         .args(args)
         .env("DATABASE_URL", database_url)
@@ -109,24 +109,7 @@ async fn api_key_for_an_unknown_workspace_fails_and_prints_nothing() {
 #[tokio::test]
 async fn default_command_serves_the_demo_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
-        .args(["--listen", "127.0.0.1:0"])
-        .current_dir(dir.path())
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).map(|_| line)
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    let demo: Value =
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line:?}"));
+    let (child, demo) = serve_demo(dir.path(), &[]).await;
     assert!(
         dir.path().join("chat-gateway.db").exists(),
         "the default SQLite file is created"
@@ -147,11 +130,8 @@ async fn default_command_serves_the_demo_and_stops_on_sigterm() {
         "50 demo chats, one removed: {body}"
     );
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    sigterm(&child);
+    let mut child = child;
     let status = tokio::task::spawn_blocking(move || child.wait())
         .await
         .unwrap()
@@ -179,7 +159,8 @@ async fn serve_demo(dir: &std::path::Path, args: &[&str]) -> (std::process::Chil
     .await
     .unwrap()
     .unwrap();
-    (child, serde_json::from_str(&line).unwrap())
+    let demo = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line:?}"));
+    (child, demo)
 }
 
 /// A POST whose body is only half sent: in flight until the rest follows.

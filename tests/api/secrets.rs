@@ -8,25 +8,11 @@ use std::{
 };
 
 use reqwest::{StatusCode, header};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::{cli::run_json, helpers::TestApp};
 
 const BIN: &str = env!("CARGO_BIN_EXE_chat-gateway");
-
-fn cli(database_url: &str, args: &[&str]) -> Value {
-    let output = Command::new(BIN)
-        .args(args)
-        .env("DATABASE_URL", database_url)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
-}
 
 #[tokio::test]
 async fn keys_stay_out_of_logs_and_responses_and_revocation_is_immediate() {
@@ -34,7 +20,7 @@ async fn keys_stay_out_of_logs_and_responses_and_revocation_is_immediate() {
     let app = TestApp::spawn().await;
     let url = app.database_url();
     let w = app.world("Acme").await;
-    let other = cli(
+    let other = run_json(
         &url,
         &[
             "api-key",
@@ -106,7 +92,7 @@ async fn keys_stay_out_of_logs_and_responses_and_revocation_is_immediate() {
         .unwrap();
 
     // Listed without secrets; the key just used has a last-used time.
-    let listed = cli(
+    let listed = run_json(
         &url,
         &[
             "api-key",
@@ -127,7 +113,7 @@ async fn keys_stay_out_of_logs_and_responses_and_revocation_is_immediate() {
     assert!(listed.iter().any(|k| k["prefix"] == prefix));
 
     // Revoked from the CLI while the server runs: refused on the next request.
-    let revoked = cli(&url, &["api-key", "revoke", "--prefix", prefix]);
+    let revoked = run_json(&url, &["api-key", "revoke", "--prefix", prefix]);
     assert!(revoked["revokedAt"].is_string());
     let response = client
         .post(&graphql)

@@ -56,7 +56,7 @@ pub fn from_query_string(query: Option<&str>, max: usize) -> Result<Request, App
             .map(serde_json::from_value)
             .transpose()
             .map_err(|_| AppError::Malformed("`variables` must be a JSON object".to_owned()))?,
-        extensions: json("extensions", params.extensions)?
+        _extensions: json("extensions", params.extensions)?
             .map(serde_json::from_value)
             .transpose()
             .map_err(|_| AppError::Malformed("`extensions` must be a JSON object".to_owned()))?,
@@ -71,7 +71,10 @@ struct Params {
     query: Option<String>,
     operation_name: Option<String>,
     variables: Option<serde_json::Map<String, serde_json::Value>>,
-    extensions: Option<HashMap<String, serde_json::Value>>,
+    /// Accepted (the spec reserves it) when it is an object, and ignored:
+    /// the gateway implements no extension.
+    #[serde(rename = "extensions")]
+    _extensions: Option<HashMap<String, serde_json::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -96,9 +99,6 @@ impl Params {
         if let Some(variables) = self.variables {
             request = request.variables(Variables::from_json(serde_json::Value::Object(variables)));
         }
-        // Extensions are accepted (the spec reserves them) and ignored: the
-        // gateway implements none.
-        drop(self.extensions);
         Ok(request)
     }
 }

@@ -4,10 +4,7 @@
 
 use std::{num::NonZeroU32, sync::Arc};
 
-use governor::{
-    DefaultKeyedRateLimiter, Quota, RateLimiter as Governor,
-    clock::{Clock, DefaultClock},
-};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter as Governor, clock::Clock};
 use uuid::Uuid;
 
 use crate::{config::Limits, error::AppError};
@@ -34,7 +31,7 @@ impl RateLimiter {
             return Ok(());
         };
         limiter.check_key(&api_key_id).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            let wait = not_until.wait_time_from(limiter.clock().now());
             AppError::RateLimited {
                 // Retry-After takes whole seconds; rounding down would send
                 // the client back too early.

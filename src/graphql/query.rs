@@ -13,7 +13,7 @@ use super::{
     },
 };
 use crate::service::{
-    chat_filter::{ChatFilter, ChatOrder, MAX_PAGE_SIZE, PageRequest},
+    chat_filter::{ChatFilter, ChatOrder, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest},
     chat_row::{self, ChatRow},
     keyset::KeysetRequest,
 };
@@ -56,7 +56,7 @@ impl QueryRoot {
         )]
         page: Option<i64>,
         #[graphql(
-            default_with = "Some(10)",
+            default_with = "Some(DEFAULT_PAGE_SIZE as i64)",
             desc = "The page size, 1 to 100; null means 10."
         )]
         page_size: Option<i64>,
@@ -68,7 +68,8 @@ impl QueryRoot {
     ) -> Result<ChatPage> {
         // Nullable with defaults, so a client may forward an unset variable.
         let session = ctx.session()?;
-        let request = PageRequest::new(page.unwrap_or(1), page_size.unwrap_or(10))?;
+        let page_size = page_size.unwrap_or(DEFAULT_PAGE_SIZE as i64);
+        let request = PageRequest::new(page.unwrap_or(1), page_size)?;
         let order_by = order_by.unwrap_or_default();
         let filter = ChatFilter::from(filter.unwrap_or_default());
         let page = chat_row::list(
@@ -134,14 +135,11 @@ impl QueryRoot {
 /// selection costs, times the page size asked for (the default when unset;
 /// out-of-range sizes are refused later, so they count as the largest).
 fn list_cost(page_size: Option<i64>, child_complexity: usize) -> usize {
-    const DEFAULT_PAGE_SIZE: u64 = 10;
+    // Clamped to 1..=MAX_PAGE_SIZE, so the conversion is lossless.
     let size = page_size.map_or(DEFAULT_PAGE_SIZE, |size| {
-        size.clamp(1, MAX_PAGE_SIZE as i64).unsigned_abs()
-    });
-    usize::try_from(size)
-        .unwrap_or(usize::MAX)
-        .saturating_mul(child_complexity)
-        .saturating_add(1)
+        size.clamp(1, MAX_PAGE_SIZE as i64) as u64
+    }) as usize;
+    size.saturating_mul(child_complexity).saturating_add(1)
 }
 
 /// Primes the request's loaders with `rows` and, when asked, the rows'

@@ -130,13 +130,18 @@ fn respond(format: Format, mut result: GraphQLResult) -> Response {
         && !result.errors.is_empty()
         && result.errors.iter().all(|error| error.path.is_empty());
     label_codes(&mut result);
-    let mut body = match serde_json::to_value(&result) {
+    // Serialized straight to text: this runs on every response.
+    let body = if request_error {
+        serde_json::to_string(&RequestErrors {
+            errors: &result.errors,
+        })
+    } else {
+        serde_json::to_string(&result)
+    };
+    let body = match body {
         Ok(body) => body,
         Err(error) => return AppError::Internal(error.into()).into_response(),
     };
-    if request_error && let Some(body) = body.as_object_mut() {
-        body.remove("data");
-    }
     let status = if request_error && format == Format::GraphQLResponse {
         StatusCode::BAD_REQUEST
     } else {
@@ -145,9 +150,15 @@ fn respond(format: Format, mut result: GraphQLResult) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, format.content_type())],
-        body.to_string(),
+        body,
     )
         .into_response()
+}
+
+/// A response to a request that did not execute: errors, no `data` entry.
+#[derive(serde::Serialize)]
+struct RequestErrors<'a> {
+    errors: &'a [ServerError],
 }
 
 /// async-graphql's own complexity error does not name the limit.

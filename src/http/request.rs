@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use async_graphql::{Request, Variables};
 use axum::body::Body;
-use serde::Deserialize;
+use serde::{Deserialize, de::DeserializeOwned};
 
 use crate::error::AppError;
 
@@ -42,26 +42,26 @@ pub fn from_query_string(query: Option<&str>, max: usize) -> Result<Request, App
     }
     let params: UrlParams = serde_urlencoded::from_str(query)
         .map_err(|error| AppError::Malformed(format!("bad URL parameters: {error}")))?;
-    let json = |name: &str, text: Option<String>| -> Result<Option<serde_json::Value>, AppError> {
-        text.map(|text| {
-            serde_json::from_str(&text)
-                .map_err(|error| AppError::Malformed(format!("`{name}` is not JSON: {error}")))
-        })
-        .transpose()
-    };
     let params = Params {
         query: params.query,
         operation_name: params.operation_name,
-        variables: json("variables", params.variables)?
-            .map(serde_json::from_value)
-            .transpose()
-            .map_err(|_| AppError::Malformed("`variables` must be a JSON object".to_owned()))?,
-        _extensions: json("extensions", params.extensions)?
-            .map(serde_json::from_value)
-            .transpose()
-            .map_err(|_| AppError::Malformed("`extensions` must be a JSON object".to_owned()))?,
+        variables: json_object("variables", params.variables)?,
+        _extensions: json_object("extensions", params.extensions)?,
     };
     params.into_request()
+}
+
+/// A URL parameter that must hold a JSON object, typed in one step.
+fn json_object<T: DeserializeOwned>(
+    name: &str,
+    text: Option<String>,
+) -> Result<Option<T>, AppError> {
+    text.map(|text| {
+        serde_json::from_str(&text).map_err(|error| {
+            AppError::Malformed(format!("`{name}` must be a JSON object: {error}"))
+        })
+    })
+    .transpose()
 }
 
 /// The parameters of a GraphQL-over-HTTP request, typed as the spec says.

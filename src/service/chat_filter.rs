@@ -17,6 +17,9 @@ use crate::error::{AppError, AppResult};
 
 /// Most values any one filter list may hold.
 pub const MAX_FILTER_VALUES: usize = 100;
+/// The page size when a client asks for none.
+pub const DEFAULT_PAGE_SIZE: u64 = 10;
+
 /// Largest page a client may ask for.
 pub const MAX_PAGE_SIZE: u64 = 100;
 /// Highest page number accepted; far past any real inbox, it keeps offsets

@@ -12,7 +12,7 @@ use entity::chat;
 use sea_orm::{Condition, prelude::*};
 use uuid::Uuid;
 
-use super::chat_filter::{ChatOrder, MAX_PAGE_SIZE};
+use super::chat_filter::{ChatOrder, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::error::{AppError, AppResult};
 
 /// Where a chat stands in an order.
@@ -146,7 +146,7 @@ impl KeysetRequest {
                     .transpose()?;
                 Ok(Self {
                     from,
-                    size: size("first", first.unwrap_or(10))?,
+                    size: size("first", first.unwrap_or(DEFAULT_PAGE_SIZE as i64))?,
                     backward: false,
                 })
             }

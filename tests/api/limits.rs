@@ -234,6 +234,7 @@ async fn a_request_over_the_timeout_is_504() {
 async fn a_stuck_statement_is_cancelled_and_reported_as_timeout() {
     use sea_orm::{ConnectionTrait, Database, DbBackend, TransactionTrait};
     if std::env::var("TEST_DATABASE_URL").is_err() {
+        eprintln!("skipped: needs PostgreSQL (TEST_DATABASE_URL)");
         return;
     }
     let app = TestApp::spawn_with(|config| {

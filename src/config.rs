@@ -63,9 +63,9 @@ pub struct Config {
     pub limits: Limits,
 }
 
-/// What one request may ask for. Every limit is checked before the
-/// request's data is read; a request over one is refused with an error
-/// naming it.
+/// What one request may ask for, how long it may run, and how often a key
+/// may send one. Every limit is checked before the request's data is read;
+/// a request over one is refused with an error naming it.
 #[derive(Debug, Clone, Args)]
 pub struct Limits {
     /// Largest request body, in bytes (larger: HTTP 413). Also bounds the

@@ -224,19 +224,13 @@ impl AppError {
 
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
-        match classify(&err) {
-            Some(kind) => kind,
-            None => Self::Internal(err.into()),
-        }
+        classify(&err).unwrap_or_else(|| Self::Internal(err.into()))
     }
 }
 
 impl From<Arc<DbErr>> for AppError {
     fn from(err: Arc<DbErr>) -> Self {
-        match classify(&err) {
-            Some(kind) => kind,
-            None => Self::Internal(anyhow::anyhow!("{err}")),
-        }
+        classify(&err).unwrap_or_else(|| Self::Internal(anyhow::anyhow!("{err}")))
     }
 }
 

@@ -20,11 +20,13 @@ pub struct DatabaseConfig {
     pub database_url: String,
 
     /// Most connections the pool keeps open to the database.
-    #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 10)]
+    #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub db_max_connections: u32,
 
     /// Seconds to wait for a free pooled connection before failing a request.
-    #[arg(long, env = "DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5)]
+    #[arg(long, env = "DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub db_acquire_timeout_secs: u64,
 }
 
@@ -47,16 +49,20 @@ pub struct Config {
     /// cancelling it; 0 means no limit. Migrations and the admin commands
     /// run without it. (SQLite runs in-process: `--request-timeout-secs`
     /// bounds it.)
-    #[arg(long, env = "DB_STATEMENT_TIMEOUT_SECS", default_value_t = 5)]
+    #[arg(long, env = "DB_STATEMENT_TIMEOUT_SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub db_statement_timeout_secs: u64,
 
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
-    #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(0..=3_600))]
     pub shutdown_grace_secs: u64,
 
     /// Origins (e.g. `https://app.example.com`) whose browser pages may call
-    /// the API, comma-separated. Empty (the default): same-origin only.
-    #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',')]
+    /// the API, comma-separated: `http` or `https`, a host and an optional
+    /// port, nothing after (a trailing `/` is dropped). Empty (the
+    /// default): same-origin only.
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
     pub cors_allowed_origins: Vec<String>,
 
     #[command(flatten)]
@@ -65,7 +71,8 @@ pub struct Config {
 
 /// What one request may ask for, how long it may run, and how often a key
 /// may send one. Every limit is checked before the request's data is read;
-/// a request over one is refused with an error naming it.
+/// a request over one is refused with an error naming it. For every one of
+/// them, 0 turns the limit off.
 #[derive(Debug, Clone, Args)]
 pub struct Limits {
     /// Largest request body, in bytes (larger: HTTP 413). Also bounds the
@@ -102,7 +109,8 @@ pub struct Limits {
 
     /// Seconds a GraphQL request may take, key check included, before the
     /// gateway gives up on it (HTTP 504).
-    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = Limits::DEFAULT.request_timeout_secs)]
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = Limits::DEFAULT.request_timeout_secs,
+          value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub request_timeout_secs: u64,
 
     /// Requests per second each API key may make on average; 0 turns rate
@@ -115,7 +123,40 @@ pub struct Limits {
     pub rate_limit_burst: u32,
 }
 
+/// A browser origin as browsers send it in `Origin`: `scheme://host[:port]`,
+/// lower-case, without a trailing slash.
+pub fn parse_origin(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let expected = "expected an origin such as https://app.example.com";
+    let uri: axum::http::Uri = text.parse().map_err(|_| expected.to_owned())?;
+    let scheme = uri.scheme_str().map(str::to_ascii_lowercase);
+    let scheme = scheme
+        .filter(|scheme| scheme == "http" || scheme == "https")
+        .ok_or_else(|| format!("{expected} (http or https)"))?;
+    let authority = uri.authority().ok_or_else(|| expected.to_owned())?;
+    if authority.as_str().contains('@') || uri.query().is_some() || !matches!(uri.path(), "" | "/")
+    {
+        return Err(format!("{expected}, without user, path or query"));
+    }
+    Ok(format!("{scheme}://{}", authority.as_str().to_ascii_lowercase()))
+}
+
+/// A count limit as configured, where 0 turns it off: what any count is
+/// compared against.
+pub fn cap(configured: usize) -> usize {
+    if configured == 0 {
+        usize::MAX
+    } else {
+        configured
+    }
+}
+
 impl Limits {
+    /// The request timeout; `None` when turned off (0).
+    pub fn request_timeout(&self) -> Option<std::time::Duration> {
+        Some(std::time::Duration::from_secs(self.request_timeout_secs)).filter(|t| !t.is_zero())
+    }
+
     /// The defaults `--help` shows.
     pub const DEFAULT: Self = Self {
         max_body_bytes: 256 * 1024,
@@ -160,6 +201,26 @@ impl Config {
             shutdown_grace_secs: 10,
             cors_allowed_origins: Vec::new(),
             limits: Limits::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_origin;
+
+    #[test]
+    fn origins_are_normalised_or_refused() {
+        assert_eq!(
+            parse_origin("https://App.Example.com/").as_deref(),
+            Ok("https://app.example.com")
+        );
+        assert_eq!(
+            parse_origin(" http://localhost:5173 ").as_deref(),
+            Ok("http://localhost:5173")
+        );
+        for bad in ["not a url", "app.example.com", "ftp://x.example", "https://x.example/app", ""] {
+            assert!(parse_origin(bad).is_err(), "{bad}");
         }
     }
 }

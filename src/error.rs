@@ -37,6 +37,14 @@ pub enum AppError {
         reason: String,
     },
 
+    /// A variable of the request is missing or does not fit its type.
+    InvalidVariable {
+        /// The variable, or the path inside its value (e.g. `input.title`).
+        field: String,
+        /// The whole sentence, naming the variable.
+        message: String,
+    },
+
     /// The HTTP method cannot be used for this request (a mutation over GET).
     MethodNotAllowed(&'static str),
 
@@ -86,6 +94,9 @@ pub enum AppError {
     Internal(anyhow::Error),
 }
 
+/// What `Retry-After` tells a client when the database is unavailable.
+pub const UNAVAILABLE_RETRY_SECS: u64 = 5;
+
 /// Shorthand for results of the gateway.
 pub type AppResult<T> = Result<T, AppError>;
 
@@ -119,7 +130,9 @@ impl AppError {
         match self {
             Self::NotFound { .. } => "NOT_FOUND",
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
-            Self::Invalid { .. } | Self::MethodNotAllowed(_) => "BAD_USER_INPUT",
+            Self::Invalid { .. } | Self::InvalidVariable { .. } | Self::MethodNotAllowed(_) => {
+                "BAD_USER_INPUT"
+            }
             Self::Malformed(_) | Self::UnsupportedMediaType(_) | Self::NotAcceptable => {
                 "BAD_REQUEST"
             }
@@ -136,7 +149,7 @@ impl AppError {
         match self {
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            Self::Invalid { .. } => StatusCode::BAD_REQUEST,
+            Self::Invalid { .. } | Self::InvalidVariable { .. } => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Malformed(_) | Self::LimitExceeded { .. } => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -157,6 +170,7 @@ impl AppError {
             | Self::MethodNotAllowed(message)
             | Self::UnsupportedMediaType(message) => (*message).to_owned(),
             Self::Invalid { field, reason } => format!("Invalid {field}: {reason}"),
+            Self::InvalidVariable { message, .. } => message.clone(),
             // The reason may quote the client's body, keys included.
             Self::Malformed(reason) => {
                 format!(
@@ -201,9 +215,19 @@ impl AppError {
     fn field(&self) -> Option<&str> {
         match self {
             Self::NotFound { field, .. } => *field,
-            Self::Invalid { field, .. } => Some(field),
+            Self::Invalid { field, .. } | Self::InvalidVariable { field, .. } => Some(field),
             _ => None,
         }
+    }
+
+    /// A request error (one that is about no field of the response), with
+    /// a location in the document only when it has one: the spec's
+    /// locations are 1-based, so none is better than a made-up `0:0`.
+    pub fn to_server_error(&self, at: Option<async_graphql::Pos>) -> async_graphql::ServerError {
+        let error = self.to_graphql();
+        let mut server_error = async_graphql::ServerError::new(error.message, at);
+        server_error.extensions = error.extensions;
+        server_error
     }
 
     /// The client-facing GraphQL error. Logs internal errors with detail.
@@ -248,6 +272,17 @@ fn classify(err: &DbErr) -> Option<AppError> {
     };
     match sqlx.as_ref() {
         Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::Io(_) | Sqlx::Tls(_) => {
+            Some(unavailable(err))
+        }
+        // SQLITE_BUSY or SQLITE_LOCKED (any extended code): another writer
+        // held the file past the busy timeout; a retry will likely pass.
+        Sqlx::Database(db)
+            if db
+                .try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+                .and_then(|e| sea_orm::sqlx::error::DatabaseError::code(e))
+                .and_then(|code| code.parse::<i32>().ok())
+                .is_some_and(|code| matches!(code & 0xff, 5 | 6)) =>
+        {
             Some(unavailable(err))
         }
         Sqlx::Database(db) => match db.code().as_deref() {
@@ -297,6 +332,14 @@ impl axum::response::IntoResponse for AppError {
             }
             Self::RateLimited { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            }
+            // RFC 9110: a 401 names the scheme that would authenticate.
+            Self::Unauthenticated(_) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            // The database is down or saturated: worth retrying soon.
+            Self::Unavailable => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_SECS));
             }
             _ => {}
         }

@@ -1,8 +1,58 @@
 // Starts GraphiQL against this gateway. An API key may be handed over in the
 // URL fragment (#apiKey=...): browsers never send the fragment to a server,
 // so the key stays out of access logs; it is removed from the address bar
-// at once and never stored.
+// at once and never stored: GraphiQL keeps the request headers of its tabs
+// and of every query in its history, so the storage it is given drops them
+// before anything reaches localStorage.
 (function () {
+  // Removes every "headers" entry from a JSON value, at any depth.
+  function withoutHeaders(value) {
+    if (Array.isArray(value)) {
+      return value.map(withoutHeaders);
+    }
+    if (value && typeof value === "object") {
+      var kept = {};
+      Object.keys(value).forEach(function (name) {
+        if (name !== "headers") {
+          kept[name] = withoutHeaders(value[name]);
+        }
+      });
+      return kept;
+    }
+    return value;
+  }
+  // localStorage, minus headers: history, tabs and favourites survive a
+  // reload; the API key does not.
+  var storage = {
+    getItem: function (name) {
+      return localStorage.getItem(name);
+    },
+    setItem: function (name, text) {
+      var value;
+      try {
+        value = JSON.parse(text);
+      } catch (notJson) {
+        localStorage.setItem(name, text);
+        return;
+      }
+      localStorage.setItem(name, JSON.stringify(withoutHeaders(value)));
+    },
+    removeItem: function (name) {
+      localStorage.removeItem(name);
+    },
+    clear: function () {
+      Object.keys(localStorage).forEach(function (name) {
+        if (name.indexOf("graphiql:") === 0) {
+          localStorage.removeItem(name);
+        }
+      });
+    },
+    get length() {
+      return Object.keys(localStorage).filter(function (name) {
+        return name.indexOf("graphiql:") === 0;
+      }).length;
+    },
+  };
   var params = new URLSearchParams(window.location.hash.slice(1));
   var key = params.get("apiKey");
   if (key) {
@@ -52,6 +102,7 @@
       defaultQuery: query,
       headers: headers,
       shouldPersistHeaders: false,
+      storage: storage,
       defaultEditorToolsVisibility: "headers",
     })
   );

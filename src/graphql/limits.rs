@@ -1,7 +1,8 @@
 //! Limits on the shape of a GraphQL document, checked before the API key is
 //! looked up or any resolver runs: tokens (before parsing, so a huge
-//! document is not parsed at all), then aliases, root fields, depth and
-//! directives per field on the parsed document. Cost (`--max-complexity`)
+//! document is not parsed at all), then aliases, root fields, depth,
+//! directives per field and how deep introspection nests on the parsed
+//! document. Cost (`--max-complexity`)
 //! needs the schema's types, so async-graphql checks it during validation.
 //!
 //! Fragments are measured once each and their results reused, so a
@@ -15,7 +16,10 @@ use async_graphql::parser::types::{
 };
 use async_graphql::{Name, Positioned};
 
-use crate::{config::Limits, error::AppError};
+use crate::{
+    config::{Limits, cap},
+    error::AppError,
+};
 
 /// Fails when `query` has more than `max` lexical tokens. Counts as the
 /// GraphQL lexer would split it: punctuators, names, numbers and strings
@@ -23,7 +27,7 @@ use crate::{config::Limits, error::AppError};
 /// comments are not tokens.
 pub fn check_tokens(query: &str, max: usize) -> Result<(), AppError> {
     let tokens = count_tokens(query);
-    if tokens > max {
+    if tokens > cap(max) {
         return Err(AppError::LimitExceeded {
             limit: "max-tokens",
             actual: Some(tokens),
@@ -119,17 +123,24 @@ pub fn check_document(document: &ExecutableDocument, limits: &Limits) -> Result<
     for selection_set in operations.iter().copied().chain(fragments) {
         aliases += written_aliases(selection_set, limits.max_directives)?;
     }
-    if aliases > limits.max_aliases {
+    if aliases > cap(limits.max_aliases) {
         return exceeded("max-aliases", aliases, limits.max_aliases);
     }
 
     for selection_set in operations {
         let shape = measure.selection_set(selection_set);
-        if shape.root_fields > limits.max_root_fields {
+        if shape.root_fields > cap(limits.max_root_fields) {
             return exceeded("max-root-fields", shape.root_fields, limits.max_root_fields);
         }
-        if shape.depth > limits.max_depth {
+        if shape.depth > cap(limits.max_depth) {
             return exceeded("max-depth", shape.depth, limits.max_depth);
+        }
+        if shape.type_lists > MAX_INTROSPECTION_LISTS {
+            let max = MAX_INTROSPECTION_LISTS;
+            return exceeded("introspection-list-depth", shape.type_lists, max);
+        }
+        if shape.of_types > MAX_OF_TYPE {
+            return exceeded("introspection-oftype-depth", shape.of_types, MAX_OF_TYPE);
         }
     }
     Ok(())
@@ -156,7 +167,7 @@ fn written_aliases(
         match &selection.node {
             Selection::Field(field) => {
                 let directives = field.node.directives.len();
-                if directives > max_directives {
+                if directives > cap(max_directives) {
                     return Err(AppError::LimitExceeded {
                         limit: "max-directives",
                         actual: Some(directives),
@@ -175,12 +186,34 @@ fn written_aliases(
     Ok(aliases)
 }
 
+/// Introspection lists (`fields`, `inputFields`, `interfaces`,
+/// `possibleTypes`) one path may nest: the standard introspection query
+/// nests none in another, and each level multiplies the answer by the
+/// schema's size (graphql-js and Apollo Router refuse 3 as well).
+pub const MAX_INTROSPECTION_LISTS: usize = 2;
+/// `ofType` links one path may chain: the standard introspection query
+/// (graphql-js 16) chains 9, which covers `[[T!]!]!` several times over.
+pub const MAX_OF_TYPE: usize = 10;
+
 /// How many fields a selection set puts at its own level (through
-/// fragments) and how deep it goes.
+/// fragments), how deep it goes, and how deep its introspection lists and
+/// `ofType` chains go.
 #[derive(Clone, Copy, Default)]
 struct Shape {
     root_fields: usize,
     depth: usize,
+    type_lists: usize,
+    of_types: usize,
+}
+
+/// What a field named `name` adds to the introspection depths. Counted by
+/// name wherever they appear: no type of this schema has fields so named.
+fn introspection_step(name: &str) -> (usize, usize) {
+    match name {
+        "fields" | "inputFields" | "interfaces" | "possibleTypes" => (1, 0),
+        "ofType" => (0, 1),
+        _ => (0, 0),
+    }
 }
 
 struct Measure<'a> {
@@ -197,9 +230,12 @@ impl<'a> Measure<'a> {
             let inner = match &selection.node {
                 Selection::Field(field) => {
                     let below = self.selection_set(&field.node.selection_set);
+                    let (list, of_type) = introspection_step(&field.node.name.node);
                     Shape {
                         root_fields: 1,
                         depth: below.depth + 1,
+                        type_lists: below.type_lists + list,
+                        of_types: below.of_types + of_type,
                     }
                 }
                 Selection::InlineFragment(fragment) => {
@@ -209,6 +245,8 @@ impl<'a> Measure<'a> {
             };
             shape.root_fields = shape.root_fields.saturating_add(inner.root_fields);
             shape.depth = shape.depth.max(inner.depth);
+            shape.type_lists = shape.type_lists.max(inner.type_lists);
+            shape.of_types = shape.of_types.max(inner.of_types);
         }
         shape
     }
@@ -271,6 +309,29 @@ mod tests {
         assert_eq!(
             check("{ a { ...F } } fragment F on A { b { c { d } } }", &limits),
             Some("max-depth")
+        );
+        // Introspection lists may not nest three deep, whatever the depth limit.
+        let open = Limits {
+            max_depth: 0,
+            ..Limits::DEFAULT
+        };
+        assert_eq!(
+            check("{ __schema { types { fields { type { fields { name } } } } } }", &open),
+            None
+        );
+        assert_eq!(
+            check(
+                "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }",
+                &open
+            ),
+            Some("introspection-list-depth")
+        );
+        assert_eq!(
+            check(
+                "{ __type(name: \"Chat\") { ...T } } fragment T on __Type { fields { type { ...U } } } fragment U on __Type { interfaces { possibleTypes { name } } }",
+                &open
+            ),
+            Some("introspection-list-depth")
         );
         // A cycle is left to validation, not looped on.
         assert_eq!(

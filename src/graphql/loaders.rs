@@ -4,7 +4,10 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use async_graphql::{
+    dataloader::{DataLoader, HashMapCache, Loader},
+    runtime::{TokioSpawner, TokioTimer},
+};
 use entity::{channel, message, responder, responder_version, ticket};
 use sea_orm::{DatabaseConnection, DbErr};
 use uuid::Uuid;
@@ -125,7 +128,12 @@ pub struct Loaders {
 }
 
 fn cached<T: Loader<Uuid>>(loader: T) -> Cached<T> {
-    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
+    DataLoader::with_cache(
+        loader,
+        TokioSpawner::current(),
+        TokioTimer::default(),
+        HashMapCache::default(),
+    )
 }
 
 impl Loaders {

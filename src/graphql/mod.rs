@@ -2,12 +2,16 @@
 //! exported (and checked against `schema.graphql`) without one; each request
 //! brings its own [`context::Session`].
 
+pub mod coerce;
 pub mod context;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;
+pub mod operation;
 pub mod query;
+pub mod spec;
 pub mod types;
+pub mod walk;
 
 use async_graphql::{EmptySubscription, Schema};
 
@@ -17,12 +21,14 @@ use crate::config::Limits;
 /// The gateway's schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-/// Builds the schema, refusing documents that cost more than
-/// `limits.max_complexity` (the other limits are checked before execution,
-/// by [`limits`]).
+/// Builds the schema. Every request goes through [`spec::SpecFactory`],
+/// which refuses documents that cost more than `limits.max_complexity`
+/// (the other limits are checked before the key is, by [`limits`]).
 pub fn schema(limits: &Limits) -> AppSchema {
     Schema::build(QueryRoot, MutationRoot, EmptySubscription)
-        .limit_complexity(limits.max_complexity)
+        .extension(spec::SpecFactory {
+            max_complexity: limits.max_complexity,
+        })
         .finish()
 }
 

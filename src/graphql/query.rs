@@ -13,7 +13,7 @@ use super::{
     },
 };
 use crate::service::{
-    chat_filter::{ChatFilter, ChatOrder, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest},
+    chat_filter::{ChatFilter, ChatOrder, DEFAULT_PAGE_SIZE, PageRequest},
     chat_row::{self, ChatRow},
     keyset::KeysetRequest,
 };
@@ -43,7 +43,6 @@ impl QueryRoot {
 
     /// Retrieves the workspace's chats, one numbered page at a time. Removed
     /// chats are left out unless `filter.includeRemoved` is true.
-    #[graphql(complexity = "list_cost(page_size, child_complexity)")]
     async fn chats(
         &self,
         ctx: &Context<'_>,
@@ -93,7 +92,6 @@ impl QueryRoot {
     // Each argument is one of the field's GraphQL arguments (Relay's four,
     // plus filter and order), so their number is the schema's, not a smell.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "list_cost(first.or(last), child_complexity)")]
     async fn chats_connection(
         &self,
         ctx: &Context<'_>,
@@ -129,17 +127,6 @@ impl QueryRoot {
         prime(ctx, &page.rows, messages).await?;
         Ok(ChatConnection::new(page, order, request, ws, filter))
     }
-}
-
-/// What a list field costs against `--max-complexity`: what one item's
-/// selection costs, times the page size asked for (the default when unset;
-/// out-of-range sizes are refused later, so they count as the largest).
-fn list_cost(page_size: Option<i64>, child_complexity: usize) -> usize {
-    // Clamped to 1..=MAX_PAGE_SIZE, so the conversion is lossless.
-    let size = page_size.map_or(DEFAULT_PAGE_SIZE, |size| {
-        size.clamp(1, MAX_PAGE_SIZE as i64) as u64
-    }) as usize;
-    size.saturating_mul(child_complexity).saturating_add(1)
 }
 
 /// Primes the request's loaders with `rows` and, when asked, the rows'

@@ -4,11 +4,11 @@
 //! execution under the request timeout. What fails before execution never
 //! reaches the database, except the key lookup.
 
-use std::{borrow::Cow, time::Duration};
+use std::borrow::Cow;
 
 use async_graphql::{
     Request as GraphQLRequest, Response as GraphQLResult, ServerError,
-    parser::types::{DocumentOperations, ExecutableDocument, OperationType},
+    parser::types::{ExecutableDocument, OperationType},
 };
 use axum::{
     body::Body,
@@ -24,9 +24,10 @@ use super::{
 use crate::{
     app::AppState,
     auth::Viewer,
+    config::cap,
     error::AppError,
     graphiql,
-    graphql::{context::Session, limits},
+    graphql::{context::Session, limits, operation},
     service::api_key,
 };
 
@@ -36,7 +37,7 @@ pub async fn graphql_post(State(state): State<AppState>, request: Request) -> Re
     let run = async {
         let format = accept::negotiate(&parts.headers)?;
         accept::require_json_body(&parts.headers)?;
-        let query = request::from_body(body, state.limits.max_body_bytes).await?;
+        let query = request::from_body(body, cap(state.limits.max_body_bytes)).await?;
         Ok(run(&state, &parts.headers, format, query, Method::POST).await)
     };
     run.await
@@ -54,7 +55,7 @@ pub async fn graphql_get(State(state): State<AppState>, request: Request<Body>) 
     let (parts, _) = request.into_parts();
     let run = async {
         let format = accept::negotiate(&parts.headers)?;
-        let query = request::from_query_string(parts.uri.query(), state.limits.max_body_bytes)?;
+        let query = request::from_query_string(parts.uri.query(), cap(state.limits.max_body_bytes))?;
         Ok(run(&state, &parts.headers, format, query, Method::GET).await)
     };
     run.await
@@ -74,24 +75,31 @@ async fn run(
         Ok(document) => document,
         Err(errors) => return respond(format, GraphQLResult::from_errors(errors)),
     };
-    if method == Method::GET
-        && operation_type(&document, &query).is_some_and(|ty| ty != OperationType::Query)
-    {
+    // Which operation runs is decided here, before the key is looked up:
+    // a GET must not run a mutation, however the document names it.
+    let ty = match operation::select(&document, query.operation_name.as_deref()) {
+        Ok(operation) => operation.node.ty,
+        Err(error) => {
+            let errors = vec![error.to_server_error(None)];
+            return respond(format, GraphQLResult::from_errors(errors));
+        }
+    };
+    if method == Method::GET && ty != OperationType::Query {
         let refusal = AppError::MethodNotAllowed("Only queries may be sent with GET; use POST");
         return refuse(format, refusal);
     }
     query.set_parsed_query(document);
-    let timeout = Duration::from_secs(state.limits.request_timeout_secs);
     let execution = async {
         let viewer = Viewer::authenticate(headers, state).await?;
         let session = Session::new(state.db.clone(), viewer.workspace_id);
         Ok::<_, AppError>(state.schema.execute(query.data(session)).await)
     };
-    match tokio::time::timeout(timeout, execution).await {
-        Ok(Ok(mut result)) => {
-            name_complexity_limit(&mut result, state.limits.max_complexity);
-            respond(format, result)
-        }
+    let finished = match state.limits.request_timeout() {
+        Some(timeout) => tokio::time::timeout(timeout, execution).await,
+        None => Ok(execution.await),
+    };
+    match finished {
+        Ok(Ok(result)) => respond(format, result),
         Ok(Err(error)) => refuse(format, error),
         Err(_elapsed) => refuse(format, AppError::Timeout),
     }
@@ -113,11 +121,10 @@ fn parse_within_limits(
     query: &str,
     state: &AppState,
 ) -> Result<ExecutableDocument, Vec<ServerError>> {
-    let as_errors =
-        |error: AppError| vec![error.to_graphql().into_server_error(Default::default())];
+    let as_errors = |error: AppError| vec![error.to_server_error(None)];
     limits::check_tokens(query, state.limits.max_tokens).map_err(as_errors)?;
-    let document = async_graphql::parser::parse_query(query)
-        .map_err(|error| vec![ServerError::from(error)])?;
+    let document =
+        async_graphql::parser::parse_query(query).map_err(|error| vec![syntax_error(error)])?;
     limits::check_document(&document, &state.limits).map_err(as_errors)?;
     Ok(document)
 }
@@ -161,18 +168,27 @@ struct RequestErrors<'a> {
     errors: &'a [ServerError],
 }
 
-/// async-graphql's own complexity error does not name the limit.
-fn name_complexity_limit(result: &mut GraphQLResult, max_complexity: usize) {
-    for error in &mut result.errors {
-        if error.path.is_empty() && error.message == "Query is too complex." {
-            let named = AppError::LimitExceeded {
-                limit: "max-complexity",
-                actual: None,
-                max: max_complexity,
-            };
-            *error = named.to_graphql().into_server_error(Default::default());
+/// A document that does not parse, said in one line a client can show
+/// ("Syntax error at 1:8: expected selection set"); the parser's own text
+/// draws the line with a caret over several lines.
+fn syntax_error(error: async_graphql::parser::Error) -> ServerError {
+    use async_graphql::parser::Error;
+    let message = match &error {
+        Error::Syntax { message, start, .. } => {
+            let expected = message
+                .lines()
+                .filter_map(|line| line.trim().strip_prefix("= "))
+                .last()
+                .unwrap_or("unexpected input")
+                .replace('_', " ");
+            format!("Syntax error at {}:{}: {expected}", start.line, start.column)
         }
-    }
+        other => other.to_string(),
+    };
+    let mut server_error = ServerError::from(error);
+    server_error.message = message;
+    server_error.locations.retain(|at| at.line > 0 && at.column > 0);
+    server_error
 }
 
 /// Errors raised by async-graphql itself (syntax, validation, argument
@@ -186,18 +202,6 @@ fn label_codes(result: &mut GraphQLResult) {
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
             extensions.set("code", "BAD_USER_INPUT");
-        }
-    }
-}
-
-/// The type of the operation the request would run, when it can be told
-/// before execution (an unknown operation name fails there instead).
-fn operation_type(document: &ExecutableDocument, query: &GraphQLRequest) -> Option<OperationType> {
-    match &document.operations {
-        DocumentOperations::Single(operation) => Some(operation.node.ty),
-        DocumentOperations::Multiple(operations) => {
-            let name = query.operation_name.as_deref()?;
-            operations.get(name).map(|operation| operation.node.ty)
         }
     }
 }

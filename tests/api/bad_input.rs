@@ -16,24 +16,57 @@ const LIST: &str = "query($page: Int, $size: Int, $order: ChatOrderBy, $filter: 
 const CONNECTION: &str = "query($first: Int, $last: Int, $after: String, $before: String) {
     chatsConnection(first: $first, last: $last, after: $after, before: $before) { totalCount } }";
 
-/// Sends `body` raw; the status and the first error's message.
-async fn send(app: &TestApp, key: &str, body: String) -> (StatusCode, String) {
+/// What a refusal looks like: the HTTP status (under
+/// `application/graphql-response+json`), the code, the field named, and a
+/// piece of the message.
+struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    field: Option<&'static str>,
+    says: &'static str,
+}
+
+/// A request error: the document or its variables do not fit the schema.
+fn request_error(field: Option<&'static str>, says: &'static str) -> Refusal {
+    Refusal {
+        status: StatusCode::BAD_REQUEST,
+        code: "BAD_USER_INPUT",
+        field,
+        says,
+    }
+}
+
+/// A field error: the values fit their types but not the operation.
+fn field_error(code: &'static str, field: &'static str, says: &'static str) -> Refusal {
+    Refusal {
+        status: StatusCode::OK,
+        code,
+        field: Some(field),
+        says,
+    }
+}
+
+/// Sends `body` raw; the status and the body.
+async fn send(app: &TestApp, key: &str, body: String) -> (StatusCode, Value) {
     let response = app
         .client
         .post(app.url("/graphql"))
         .bearer_auth(key)
         .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ACCEPT, "application/graphql-response+json")
         .body(body)
         .send()
         .await
         .unwrap();
     let status = response.status();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    let message = body["errors"][0]["message"]
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn message(body: &Value) -> String {
+    body["errors"][0]["message"]
         .as_str()
         .unwrap_or_default()
-        .to_owned();
-    (status, message)
+        .to_owned()
 }
 
 #[tokio::test]
@@ -52,111 +85,159 @@ async fn malformed_input_is_refused_saying_what_was_wrong_and_changes_nothing() 
     };
     let huge = "x".repeat(200_000);
     let ids: Vec<Uuid> = (0..101).map(|_| Uuid::new_v4()).collect();
-    let cases: Vec<(Value, &str)> = vec![
-        // Bad UUIDs, wrong types, nulls where not allowed, unknown fields.
-        // async-graphql names the type and the input object, not the field,
-        // when a variable's nested value does not parse.
+    let cases: Vec<(Value, Refusal)> = vec![
+        // Bad UUIDs, wrong types, nulls where not allowed, unknown fields:
+        // request errors naming the variable's field.
         (
             create(json!({ "channelId": "not-a-uuid" })),
-            "Failed to parse \"UUID\"",
+            request_error(Some("input.channelId"), "expected UUID"),
         ),
-        (create(json!({ "channelId": 42 })), "\"UUID\", found 42"),
-        (create(json!({ "channelId": null })), "input.channelId"),
+        (
+            create(json!({ "channelId": 42 })),
+            request_error(Some("input.channelId"), "found 42"),
+        ),
+        (
+            create(json!({ "channelId": null })),
+            request_error(Some("input.channelId"), "found null"),
+        ),
         (
             json!({ "query": CREATE, "variables": { "input": { "channelId": channel } } }),
-            "ownerSuperIdentityId",
+            request_error(Some("input.ownerSuperIdentityId"), "not given"),
         ),
-        (create(json!({ "colour": "red" })), "colour"),
-        (create(json!({ "title": ["a"] })), "title"),
-        // Huge and impossible strings.
-        (create(json!({ "title": huge })), "500 characters"),
-        (create(json!({ "title": "a\u{0}b" })), "NUL"),
+        (
+            create(json!({ "colour": "red" })),
+            request_error(Some("input.colour"), "no field colour"),
+        ),
+        (
+            create(json!({ "title": ["a"] })),
+            request_error(Some("input.title"), "expected String"),
+        ),
+        // Huge and impossible strings fit the type, not the operation.
+        (
+            create(json!({ "title": huge })),
+            field_error("BAD_USER_INPUT", "input.title", "500 characters"),
+        ),
+        (
+            create(json!({ "title": "a\u{0}b" })),
+            field_error("BAD_USER_INPUT", "input.title", "NUL"),
+        ),
         (
             json!({ "query": UPDATE, "variables": { "id": chat, "input": { "title": "x".repeat(501) } } }),
-            "500 characters",
+            field_error("BAD_USER_INPUT", "input.title", "500 characters"),
         ),
         (
             json!({ "query": UPDATE, "variables": { "id": "chat-1", "input": {} } }),
-            "id",
+            request_error(Some("id"), "Variable $id"),
         ),
         (
             json!({ "query": UPDATE, "variables": { "id": chat, "input": { "ticketId": "nope" } } }),
-            "UpdateChatInput",
+            request_error(Some("input.ticketId"), "expected UUID"),
         ),
-        (json!({ "query": REMOVE, "variables": { "id": 7 } }), "id"),
-        (json!({ "query": REMOVE, "variables": {} }), "id"),
+        (
+            json!({ "query": REMOVE, "variables": { "id": 7 } }),
+            request_error(Some("id"), "expected UUID"),
+        ),
+        (
+            json!({ "query": REMOVE, "variables": {} }),
+            request_error(Some("id"), "Variable $id of type UUID! is required"),
+        ),
         (
             json!({ "query": REMOVE, "variables": { "id": Uuid::new_v4() } }),
-            "not found",
+            field_error("NOT_FOUND", "id", "not found"),
         ),
         // Page numbers: negative, zero, huge, beyond Int.
         (
             json!({ "query": LIST, "variables": { "page": -1 } }),
-            "page",
+            field_error("BAD_USER_INPUT", "page", "between 1 and"),
         ),
-        (json!({ "query": LIST, "variables": { "page": 0 } }), "page"),
+        (
+            json!({ "query": LIST, "variables": { "page": 0 } }),
+            field_error("BAD_USER_INPUT", "page", "between 1 and"),
+        ),
         (
             json!({ "query": LIST, "variables": { "page": i64::MAX } }),
-            "page",
+            request_error(Some("page"), "expected Int"),
         ),
         (
             json!({ "query": LIST, "variables": { "page": 1e20 } }),
-            "page",
+            request_error(Some("page"), "expected Int"),
         ),
         (
             json!({ "query": LIST, "variables": { "size": 0 } }),
-            "pageSize",
+            field_error("BAD_USER_INPUT", "pageSize", "between 1 and 100"),
         ),
         (
             json!({ "query": LIST, "variables": { "size": 1000 } }),
-            "pageSize",
+            field_error("BAD_USER_INPUT", "pageSize", "between 1 and 100"),
         ),
         // Unknown enum values; too many filter values.
         (
             json!({ "query": LIST, "variables": { "order": "SIDEWAYS" } }),
-            "SIDEWAYS",
+            request_error(Some("order"), "SIDEWAYS"),
         ),
         (
             json!({ "query": LIST, "variables": { "filter": { "channelTypes": ["TELEGRAM"] } } }),
-            "TELEGRAM",
+            request_error(Some("filter.channelTypes[0]"), "TELEGRAM"),
         ),
         (
             json!({ "query": LIST, "variables": { "filter": { "ids": ids } } }),
-            "ids",
+            field_error("BAD_USER_INPUT", "filter.ids", "at most 100"),
         ),
         // Cursors and their counts.
         (
             json!({ "query": CONNECTION, "variables": { "first": -5 } }),
-            "first",
+            field_error("BAD_USER_INPUT", "first", "between 1 and 100"),
         ),
         (
             json!({ "query": CONNECTION, "variables": { "after": "garbage" } }),
-            "after",
+            field_error("BAD_USER_INPUT", "after", "not a cursor"),
         ),
         (
             json!({ "query": CONNECTION, "variables": { "first": 1, "last": 1 } }),
-            "last",
+            field_error("BAD_USER_INPUT", "last", "cannot be combined"),
         ),
         // Documents and variables that do not fit each other.
-        (json!({ "query": "query { chat(id: $id) { id } }" }), "$id"),
+        (
+            json!({ "query": "query { chat(id: $id) { id } }" }),
+            request_error(None, "$id"),
+        ),
         (
             json!({ "query": "query($id: UUID!) { chat(id: $id) { id } }", "variables": { "id": 42 } }),
-            "id",
+            request_error(Some("id"), "expected UUID, found 42"),
         ),
-        (json!({ "query": "{ chat(id: \"zzz\") { id } }" }), "UUID"),
-        (json!({ "query": "mutation { nope }" }), "nope"),
+        (
+            json!({ "query": "{ chat(id: \"zzz\") { id } }" }),
+            request_error(Some("id"), "expected UUID"),
+        ),
+        (
+            json!({ "query": "mutation { nope }" }),
+            request_error(None, "nope"),
+        ),
     ];
     let before = app.snapshot().await;
-    for (body, says) in cases {
-        let (status, message) = send(&app, &w.key, body.to_string()).await;
+    for (body, expected) in cases {
+        let (status, response) = send(&app, &w.key, body.to_string()).await;
         let label = body.to_string().chars().take(160).collect::<String>();
-        assert!(
-            status == StatusCode::OK || status.is_client_error(),
-            "{label}: {status}"
+        assert_eq!(status, expected.status, "{label}: {response}");
+        assert_eq!(
+            response["errors"][0]["extensions"]["code"], expected.code,
+            "{label}: {response}"
+        );
+        assert_eq!(
+            response["errors"][0]["extensions"]["field"].as_str(),
+            expected.field,
+            "{label}: {response}"
         );
         assert!(
-            message.to_lowercase().contains(&says.to_lowercase()),
-            "{label}: the error {message:?} does not mention {says:?}"
+            message(&response).contains(expected.says),
+            "{label}: {response} does not say {:?}",
+            expected.says
+        );
+        // A request error has no data; a field error has its field null.
+        assert_eq!(
+            response.get("data").is_some(),
+            expected.status == StatusCode::OK,
+            "{label}: {response}"
         );
     }
 
@@ -171,14 +252,11 @@ async fn malformed_input_is_refused_saying_what_was_wrong_and_changes_nothing() 
         ("{\"query\": ".to_owned(), "not a GraphQL request"),
         ("{}".to_owned(), "query"),
     ] {
-        let (status, message) = send(&app, &w.key, body.clone()).await;
+        let (status, response) = send(&app, &w.key, body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {response}");
         assert!(
-            status.is_client_error() || status == StatusCode::OK,
-            "{body}: {status}"
-        );
-        assert!(
-            message.contains(says),
-            "{body}: {message:?} does not mention {says:?}"
+            message(&response).contains(says),
+            "{body}: {response} does not mention {says:?}"
         );
     }
     let response = app

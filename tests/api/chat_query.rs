@@ -142,10 +142,12 @@ async fn unknown_chat_is_not_found() {
     let body = app
         .gql(&w.key, &query(), json!({ "id": Uuid::new_v4() }))
         .await;
-    assert_eq!(body["data"], json!(null));
+    // `chat` is nullable: it fails alone, in place, with its error.
+    assert_eq!(body["data"], json!({ "chat": null }));
     assert_eq!(error_code(&body), "NOT_FOUND");
     assert_eq!(body["errors"][0]["message"], "Chat not found");
     assert_eq!(body["errors"][0]["extensions"]["field"], "id");
+    assert_eq!(body["errors"][0]["path"], json!(["chat"]));
 }
 
 #[tokio::test]
@@ -180,7 +182,8 @@ async fn preview_is_cut_on_a_character_boundary_and_its_length_is_checked() {
     let data = app
         .data(&w.key, query, json!({ "id": chat.id, "n": 5 }))
         .await;
-    assert_eq!(data["chat"]["latestMessage"]["preview"], "olá 😀…");
+    // Five characters, the ellipsis one of them (and the space before it trimmed).
+    assert_eq!(data["chat"]["latestMessage"]["preview"], "olá…");
     let default = app
         .data(
             &w.key,
@@ -188,7 +191,7 @@ async fn preview_is_cut_on_a_character_boundary_and_its_length_is_checked() {
             json!({ "id": chat.id }),
         )
         .await;
-    // 100 characters by default; the 100th is a space, trimmed before the ellipsis.
+    // 100 characters by default: 99 of the content, then the ellipsis.
     let preview = default["chat"]["latestMessage"]["preview"]
         .as_str()
         .unwrap();

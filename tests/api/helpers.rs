@@ -19,7 +19,10 @@ use entity::{
     external_user, responder, responder_version, ticket, user,
 };
 use reqwest::StatusCode;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, EntityTrait, PaginatorTrait};
+use sea_orm::{
+    ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
+    PaginatorTrait, TransactionTrait,
+};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
@@ -213,6 +216,25 @@ impl TestApp {
         let body = self.gql(key, query, variables).await;
         assert!(body.get("errors").is_none(), "unexpected errors: {body}");
         body["data"].clone()
+    }
+
+    /// Takes the write lock on `chats` from a connection of its own, as
+    /// another writer would (SQLite: a write transaction; PostgreSQL: an
+    /// exclusive table lock), until the returned transaction ends.
+    pub async fn hold_chats_lock(&self) -> (DatabaseConnection, DatabaseTransaction) {
+        let holder = Database::connect(self.database_url()).await.unwrap();
+        let lock = holder.begin().await.unwrap();
+        let statement = match holder.get_database_backend() {
+            DbBackend::Postgres => "LOCK TABLE chats IN ACCESS EXCLUSIVE MODE",
+            _ => "UPDATE chats SET title = title WHERE 1 = 0",
+        };
+        lock.execute_unprepared(statement).await.unwrap();
+        (holder, lock)
+    }
+
+    /// Whether this test runs on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.db.get_database_backend() == DbBackend::Postgres
     }
 
     /// A workspace with a channel of every type, owners, responders and tickets.

@@ -10,11 +10,12 @@ use crate::helpers::TestApp;
 fn schema_file_matches_the_exported_sdl() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");
     let sdl = chat_gateway::graphql::sdl();
-    if std::env::var_os("UPDATE_SCHEMA").is_some() {
-        std::fs::write(path, &sdl).expect("write schema.graphql");
-        return;
-    }
     let stored = std::fs::read_to_string(path).unwrap_or_default();
+    if stored != sdl && std::env::var_os("UPDATE_SCHEMA").is_some() {
+        std::fs::write(path, &sdl).expect("write schema.graphql");
+        // Still a failure: a run that rewrote the file did not check it.
+        panic!("schema.graphql was out of date and has been rewritten; review the diff");
+    }
     assert!(
         stored == sdl,
         "schema.graphql is out of date; run `UPDATE_SCHEMA=1 cargo test schema_file` and review the diff"

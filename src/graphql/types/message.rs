@@ -14,13 +14,19 @@ pub const MAX_PREVIEW_CHARS: i32 = 10_000;
 /// A message of a chat.
 pub struct Message(pub message::Model);
 
-/// The first `max_chars` characters of `content`, with an ellipsis when cut.
-/// Cuts on a character boundary, never inside a multi-byte character.
+/// `content` in at most `max_chars` characters (at least 1): when it is
+/// longer, its start and an ellipsis, which counts as one of them. Cuts on
+/// a character boundary, never inside a multi-byte character.
 pub fn preview(content: &str, max_chars: usize) -> String {
-    match content.char_indices().nth(max_chars) {
-        None => content.to_owned(),
-        Some((end, _)) => format!("{}…", content[..end].trim_end()),
+    if content.char_indices().nth(max_chars).is_none() {
+        return content.to_owned();
     }
+    let keep = max_chars.saturating_sub(1);
+    let end = content
+        .char_indices()
+        .nth(keep)
+        .map_or(content.len(), |(end, _)| end);
+    format!("{}…", content[..end].trim_end())
 }
 
 /// A message of a chat.
@@ -41,8 +47,8 @@ impl Message {
         &self.0.content
     }
 
-    /// The content preview: at most `maxChars` characters, ending in "…"
-    /// when the content was cut.
+    /// The content preview: at most `maxChars` characters, the "…" that
+    /// ends a cut preview included.
     async fn preview(
         &self,
         #[graphql(default = 100, desc = "Most characters to keep, 1 to 10000.")] max_chars: i32,
@@ -70,9 +76,13 @@ mod tests {
     #[test]
     fn preview_cuts_on_character_boundaries() {
         assert_eq!(preview("hello", 5), "hello");
-        assert_eq!(preview("hello world", 5), "hello…");
-        assert_eq!(preview("olá, tudo bem?", 3), "olá…");
-        assert_eq!(preview("😀😀😀", 2), "😀😀…");
+        assert_eq!(preview("hello world", 6), "hello…");
+        assert_eq!(preview("olá, tudo bem?", 4), "olá…");
+        assert_eq!(preview("😀😀😀", 2), "😀…");
+        assert_eq!(preview("😀😀😀", 1), "…");
         assert_eq!(preview("", 3), "");
+        for n in 1..12 {
+            assert!(preview("hello world, again", n).chars().count() <= n);
+        }
     }
 }

@@ -1,0 +1,119 @@
+//! Input values checked against the schema's types before execution, as the
+//! spec's CoerceVariableValues and "Values of Correct Type" ask: a variable
+//! or argument literal that does not fit its type fails the whole request
+//! (no `data`), naming the variable or input field in `extensions.field`.
+//!
+//! async-graphql checks literals only partly at validation (its UUID and
+//! DateTime scalars accept any string there) and variables only when a
+//! field reads them, as a field error; this module is where both are
+//! checked once, completely.
+
+use async_graphql::{
+    Value,
+    registry::{MetaType, MetaTypeName, Registry},
+};
+use chrono::DateTime;
+use uuid::Uuid;
+
+/// Why a value does not fit its type, and where in the value.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Mismatch {
+    /// The path from the variable or argument, e.g. `input.channelId` or `ids[2]`.
+    pub path: String,
+    /// What was expected.
+    pub reason: String,
+}
+
+fn mismatch(path: &str, reason: impl Into<String>) -> Mismatch {
+    Mismatch {
+        path: path.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// Checks `value` against the type `ty` (as the registry writes it, e.g.
+/// `[UUID!]!`); `path` names the value in errors.
+pub fn check(registry: &Registry, ty: &str, value: &Value, path: &str) -> Result<(), Mismatch> {
+    match MetaTypeName::create(ty) {
+        MetaTypeName::NonNull(inner) => match value {
+            Value::Null => Err(mismatch(path, format!("expected {inner}!, found null"))),
+            _ => check(registry, inner, value, path),
+        },
+        MetaTypeName::List(inner) => match value {
+            Value::Null => Ok(()),
+            Value::List(items) => items
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, item)| check(registry, inner, item, &format!("{path}[{i}]"))),
+            // A single value stands for a list of one (input coercion).
+            _ => check(registry, inner, value, path),
+        },
+        MetaTypeName::Named(_) if *value == Value::Null => Ok(()),
+        MetaTypeName::Named(name) => match registry.types.get(name) {
+            Some(MetaType::Scalar { is_valid, .. }) => {
+                let valid = scalar_fits(name, value)
+                    .unwrap_or_else(|| is_valid.as_ref().is_none_or(|valid| valid(value)));
+                if valid {
+                    Ok(())
+                } else {
+                    Err(mismatch(path, format!("expected {name}, found {value}")))
+                }
+            }
+            Some(MetaType::Enum { enum_values, .. }) => match value {
+                Value::Enum(item) if enum_values.contains_key(item.as_str()) => Ok(()),
+                Value::String(item) if enum_values.contains_key(item.as_str()) => Ok(()),
+                _ => {
+                    let allowed: Vec<&str> = enum_values.keys().map(String::as_str).collect();
+                    Err(mismatch(
+                        path,
+                        format!("expected one of {}, found {value}", allowed.join(", ")),
+                    ))
+                }
+            },
+            Some(MetaType::InputObject { input_fields, .. }) => {
+                let Value::Object(fields) = value else {
+                    return Err(mismatch(path, format!("expected {name}, found {value}")));
+                };
+                if let Some(unknown) = fields.keys().find(|key| !input_fields.contains_key(key.as_str())) {
+                    return Err(mismatch(
+                        &format!("{path}.{unknown}"),
+                        format!("{name} has no field {unknown}"),
+                    ));
+                }
+                for field in input_fields.values() {
+                    let field_path = format!("{path}.{}", field.name);
+                    match fields.get(field.name.as_str()) {
+                        Some(value) => check(registry, &field.ty, value, &field_path)?,
+                        None if field.ty.ends_with('!') && field.default_value.is_none() => {
+                            return Err(mismatch(
+                                &field_path,
+                                format!("is required ({}), but was not given", field.ty),
+                            ));
+                        }
+                        None => {}
+                    }
+                }
+                Ok(())
+            }
+            // Output types and unknown names are validation's to report.
+            _ => Ok(()),
+        },
+    }
+}
+
+/// Whether `value` fits one of the scalars this schema uses; `None` for a
+/// scalar this module does not know.
+fn scalar_fits(name: &str, value: &Value) -> Option<bool> {
+    Some(match (name, value) {
+        ("Int", Value::Number(n)) => n.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+        ("Float", Value::Number(_)) => true,
+        ("String", Value::String(_)) => true,
+        ("ID", Value::String(_)) => true,
+        ("ID", Value::Number(n)) => n.is_i64() || n.is_u64(),
+        ("Boolean", Value::Boolean(_)) => true,
+        ("UUID", Value::String(text)) => Uuid::parse_str(text).is_ok(),
+        ("DateTime", Value::String(text)) => DateTime::parse_from_rfc3339(text).is_ok(),
+        ("Int" | "Float" | "String" | "ID" | "Boolean" | "UUID" | "DateTime", _) => false,
+        _ => return None,
+    })
+}

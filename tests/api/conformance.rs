@@ -8,14 +8,14 @@ use serde_json::Value;
 
 use crate::helpers::TestApp;
 
-const CONFORMANCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/conformance");
+pub const CONFORMANCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/conformance");
 
-/// Installs the pinned audit packages once (`npm ci`), if missing.
-fn install_audit() {
-    if Path::new(CONFORMANCE)
-        .join("node_modules/graphql-http")
-        .exists()
-    {
+/// Installs the pinned packages once (`npm ci`), if missing.
+pub fn install_audit() {
+    let installed = ["graphql-http", "playwright-core"]
+        .iter()
+        .all(|package| Path::new(CONFORMANCE).join("node_modules").join(package).exists());
+    if installed {
         return;
     }
     let status = Command::new("npm")

@@ -2,12 +2,14 @@
 //! by default, PostgreSQL with `TEST_DATABASE_URL`), one database per test.
 
 mod auth;
+mod browser;
 mod bad_input;
 mod chat_query;
 mod chats_list;
 mod cli;
 mod conformance;
 mod connection;
+mod contract;
 mod demo;
 mod errors;
 mod helpers;

@@ -118,28 +118,26 @@ impl Application {
     /// Connects and migrates the database, binds the listener and, unless
     /// disabled, creates the demo workspace when the database has none.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        // Already checked and normalised by `config::parse_origin`.
         let cors_allowed_origins = config
             .cors_allowed_origins
             .iter()
             .map(|origin| {
-                HeaderValue::from_str(origin.trim())
-                    .with_context(|| format!("bad CORS origin {origin:?}"))
+                HeaderValue::from_str(origin)
+                    .with_context(|| format!("bad --cors-allowed-origins {origin:?}"))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         // Migrations get a pool of their own, without the statement timeout
         // (building an index on a large table takes as long as it takes).
-        let (migrator, _) = db::connect(&config.database, None)
-            .await
-            .context("cannot connect to the database")?;
+        let (migrator, _) = db::connect(&config.database, None, db::Create::IfMissing).await?;
         db::migrate(&migrator)
             .await
             .context("cannot migrate the database")?;
         migrator.close().await.ok();
         let statement_timeout = Some(Duration::from_secs(config.db_statement_timeout_secs))
             .filter(|timeout| !timeout.is_zero());
-        let (db, statements) = db::connect(&config.database, statement_timeout)
-            .await
-            .context("cannot connect to the database")?;
+        let (db, statements) =
+            db::connect(&config.database, statement_timeout, db::Create::IfMissing).await?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;

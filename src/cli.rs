@@ -9,7 +9,8 @@ use uuid::Uuid;
 use crate::{
     app::Application,
     config::{Config, DatabaseConfig},
-    db, graphql, seed,
+    db::{self, Create},
+    graphql, seed,
     service::{api_key, workspace},
 };
 
@@ -18,21 +19,24 @@ use crate::{
 /// With no subcommand, serves (same as `serve`). On an empty database it
 /// first creates a demo workspace and prints its API key.
 #[derive(Debug, Parser)]
-#[command(name = "chat-gateway", version, args_conflicts_with_subcommands = true)]
+// Every flag is global: `chat-gateway --database-url X migrate` and
+// `chat-gateway migrate --database-url X` mean the same.
+#[command(name = "chat-gateway", version)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
 
     #[command(flatten)]
-    serve: Config,
+    config: Config,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve GraphQL (`/graphql`), GraphiQL and health checks (the default).
-    Serve(Config),
-    /// Apply pending database migrations and exit.
-    Migrate(DatabaseConfig),
+    Serve,
+    /// Apply pending database migrations and exit (creates an SQLite file
+    /// that does not exist).
+    Migrate,
     /// Print the GraphQL schema (SDL); `schema.graphql` is exactly this output.
     Schema,
     /// Manage API keys.
@@ -53,8 +57,6 @@ enum Command {
         /// Seed of the generator: the same seed gives the same data.
         #[arg(long, default_value_t = 42)]
         random_seed: u64,
-        #[command(flatten)]
-        database: DatabaseConfig,
     },
 }
 
@@ -68,8 +70,6 @@ enum ApiKeyCommand {
         /// A name to recognise the key by (e.g. the app that uses it).
         #[arg(long)]
         name: String,
-        #[command(flatten)]
-        database: DatabaseConfig,
     },
     /// List API keys as JSON: prefix, name, workspace, created, last used,
     /// revoked. Never the secret (it is not stored).
@@ -77,16 +77,12 @@ enum ApiKeyCommand {
         /// Only this workspace's keys.
         #[arg(long)]
         workspace: Option<Uuid>,
-        #[command(flatten)]
-        database: DatabaseConfig,
     },
     /// Revoke an API key: its next request is refused.
     Revoke {
         /// The key's prefix, `cgw_` and 16 hex digits (see `api-key list`).
         #[arg(long)]
         prefix: String,
-        #[command(flatten)]
-        database: DatabaseConfig,
     },
 }
 
@@ -97,19 +93,17 @@ enum WorkspaceCommand {
         /// The workspace's display name.
         #[arg(long)]
         name: String,
-        #[command(flatten)]
-        database: DatabaseConfig,
     },
 }
 
 impl Cli {
     /// Runs the chosen command.
     pub async fn run(self) -> anyhow::Result<()> {
+        let database = &self.config.database;
         match self.command {
-            None => serve(self.serve).await,
-            Some(Command::Serve(config)) => serve(config).await,
-            Some(Command::Migrate(database)) => {
-                connect(&database).await?;
+            None | Some(Command::Serve) => serve(self.config).await,
+            Some(Command::Migrate) => {
+                connect(database, Create::IfMissing).await?;
                 eprintln!("migrations applied");
                 Ok(())
             }
@@ -117,12 +111,8 @@ impl Cli {
                 print!("{}", graphql::sdl());
                 Ok(())
             }
-            Some(Command::ApiKey(ApiKeyCommand::Create {
-                workspace,
-                name,
-                database,
-            })) => {
-                let db = connect(&database).await?;
+            Some(Command::ApiKey(ApiKeyCommand::Create { workspace, name })) => {
+                let db = connect(database, Create::Never).await?;
                 if !workspace::exists(&db, workspace)
                     .await
                     .map_err(|e| e.into_anyhow())?
@@ -145,11 +135,8 @@ impl Cli {
                 );
                 Ok(())
             }
-            Some(Command::ApiKey(ApiKeyCommand::List {
-                workspace,
-                database,
-            })) => {
-                let db = connect(&database).await?;
+            Some(Command::ApiKey(ApiKeyCommand::List { workspace })) => {
+                let db = connect(database, Create::Never).await?;
                 let keys = api_key::list(&db, workspace)
                     .await
                     .map_err(|e| e.into_anyhow())?;
@@ -157,8 +144,8 @@ impl Cli {
                 println!("{}", serde_json::Value::Array(keys));
                 Ok(())
             }
-            Some(Command::ApiKey(ApiKeyCommand::Revoke { prefix, database })) => {
-                let db = connect(&database).await?;
+            Some(Command::ApiKey(ApiKeyCommand::Revoke { prefix })) => {
+                let db = connect(database, Create::Never).await?;
                 let key = api_key::revoke(&db, &prefix)
                     .await
                     .map_err(|e| e.into_anyhow())?;
@@ -170,9 +157,8 @@ impl Cli {
                 chats,
                 messages_per_chat_max,
                 random_seed,
-                database,
             }) => {
-                let db = connect(&database).await?;
+                let db = connect(database, Create::IfMissing).await?;
                 let options = seed::SeedOptions {
                     chats,
                     messages_per_chat_max,
@@ -186,8 +172,8 @@ impl Cli {
                 println!("{}", serde_json::to_string(&summary)?);
                 Ok(())
             }
-            Some(Command::Workspace(WorkspaceCommand::Create { name, database })) => {
-                let db = connect(&database).await?;
+            Some(Command::Workspace(WorkspaceCommand::Create { name })) => {
+                let db = connect(database, Create::IfMissing).await?;
                 let (workspace, key) = workspace::create(&db, &name, "first key")
                     .await
                     .map_err(|e| e.into_anyhow())?;
@@ -209,18 +195,21 @@ fn key_json(key: &entity::api_key::Model) -> serde_json::Value {
         "workspaceId": key.workspace_id,
         "name": key.name,
         "prefix": key.prefix,
-        "createdAt": key.created_at,
-        "lastUsedAt": key.last_used_at,
-        "revokedAt": key.revoked_at,
+        // Written as the API writes its DateTime scalar.
+        "createdAt": key.created_at.to_rfc3339(),
+        "lastUsedAt": key.last_used_at.map(|at| at.to_rfc3339()),
+        "revokedAt": key.revoked_at.map(|at| at.to_rfc3339()),
     })
 }
 
-/// Connects and migrates, so every command works on a fresh database.
-async fn connect(database: &DatabaseConfig) -> anyhow::Result<sea_orm::DatabaseConnection> {
+/// Connects and migrates. Commands that only read or change keys use
+/// `Create::Never`: a mistyped SQLite path is an error, not a new file.
+async fn connect(
+    database: &DatabaseConfig,
+    create: Create,
+) -> anyhow::Result<sea_orm::DatabaseConnection> {
     // Admin work (migrations, seeding millions of rows) may take long.
-    let (db, _) = db::connect(database, None)
-        .await
-        .context("cannot connect to the database")?;
+    let (db, _) = db::connect(database, None, create).await?;
     db::migrate(&db)
         .await
         .context("cannot migrate the database")?;
@@ -230,16 +219,24 @@ async fn connect(database: &DatabaseConfig) -> anyhow::Result<sea_orm::DatabaseC
 async fn serve(config: Config) -> anyhow::Result<()> {
     let app = Application::build(config).await?;
     let url = format!("http://{}/graphql", app.local_addr());
-    if let Some(demo) = app.demo() {
-        eprintln!(
-            "\nCreated a demo workspace ({}).\n\
-             \n  GraphiQL:  {}\n  API key:   {}\n\
-             \nOpen {}#apiKey={} to explore with the key filled in,\n\
-             or send it as `Authorization: Bearer <key>` (or `X-API-Key: <key>`).\n\
-             The key is shown only this once.\n",
-            demo.workspace_id, demo.graphiql_url, demo.api_key, demo.graphiql_url, demo.api_key,
-        );
-        println!("{}", serde_json::to_string(demo)?);
+    match app.demo() {
+        Some(demo) => {
+            eprintln!(
+                "\nCreated a demo workspace ({}).\n\
+                 \n  GraphiQL:  {}\n  API key:   {}\n\
+                 \nOpen {}#apiKey={} to explore with the key filled in,\n\
+                 or send it as `Authorization: Bearer <key>` (or `X-API-Key: <key>`).\n\
+                 The key is shown only this once.\n",
+                demo.workspace_id, demo.graphiql_url, demo.api_key, demo.graphiql_url, demo.api_key,
+            );
+            println!("{}", serde_json::to_string(demo)?);
+        }
+        None => eprintln!(
+            "\nGraphiQL: {url}\n\
+             Keys are shown once, when created. To make another:\n  \
+             chat-gateway api-key create --workspace <id> --name me\n\
+             (`chat-gateway api-key list` shows each key's workspace id).\n"
+        ),
     }
     tracing::info!(%url, "listening");
     app.run_until_stopped().await

@@ -16,16 +16,16 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://chat-gateway.db";
 pub struct DatabaseConfig {
     /// Database to use: `sqlite://PATH` (created if missing) or
     /// `postgres://USER@HOST:PORT/DB`.
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
 
     /// Most connections the pool keeps open to the database.
-    #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 10,
+    #[arg(long, global = true, env = "DB_MAX_CONNECTIONS", default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub db_max_connections: u32,
 
     /// Seconds to wait for a free pooled connection before failing a request.
-    #[arg(long, env = "DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5,
+    #[arg(long, global = true, env = "DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5,
           value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub db_acquire_timeout_secs: u64,
 }
@@ -37,24 +37,29 @@ pub struct Config {
     pub database: DatabaseConfig,
 
     /// Address and port to listen on; port 0 picks a free port.
-    #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:8000")]
+    #[arg(
+        long,
+        global = true,
+        env = "LISTEN_ADDR",
+        default_value = "127.0.0.1:8000"
+    )]
     pub listen: SocketAddr,
 
     /// Do not create the demo workspace when the database holds no workspace.
     /// The variable takes true/false, 1/0, yes/no, on/off.
-    #[arg(long, env = "NO_DEMO", value_parser = clap::builder::BoolishValueParser::new())]
+    #[arg(long, global = true, env = "NO_DEMO", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_demo: bool,
 
     /// Seconds PostgreSQL may spend on one statement of a request before
     /// cancelling it; 0 means no limit. Migrations and the admin commands
     /// run without it. (SQLite runs in-process: `--request-timeout-secs`
     /// bounds it.)
-    #[arg(long, env = "DB_STATEMENT_TIMEOUT_SECS", default_value_t = 5,
+    #[arg(long, global = true, env = "DB_STATEMENT_TIMEOUT_SECS", default_value_t = 5,
           value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub db_statement_timeout_secs: u64,
 
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
-    #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 10,
+    #[arg(long, global = true, env = "SHUTDOWN_GRACE_SECS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(0..=3_600))]
     pub shutdown_grace_secs: u64,
 
@@ -62,7 +67,7 @@ pub struct Config {
     /// the API, comma-separated: `http` or `https`, a host and an optional
     /// port, nothing after (a trailing `/` is dropped). Empty (the
     /// default): same-origin only.
-    #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
+    #[arg(long, global = true, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
     pub cors_allowed_origins: Vec<String>,
 
     #[command(flatten)]
@@ -77,49 +82,49 @@ pub struct Config {
 pub struct Limits {
     /// Largest request body, in bytes (larger: HTTP 413). Also bounds the
     /// query string of a GET.
-    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = Limits::DEFAULT.max_body_bytes)]
+    #[arg(long, global = true, env = "MAX_BODY_BYTES", default_value_t = Limits::DEFAULT.max_body_bytes)]
     pub max_body_bytes: usize,
 
     /// Most lexical tokens in a GraphQL document (checked before parsing).
-    #[arg(long, env = "MAX_TOKENS", default_value_t = Limits::DEFAULT.max_tokens)]
+    #[arg(long, global = true, env = "MAX_TOKENS", default_value_t = Limits::DEFAULT.max_tokens)]
     pub max_tokens: usize,
 
     /// Deepest field nesting. 15 admits the standard introspection query
     /// that GraphiQL and code generators send.
-    #[arg(long, env = "MAX_DEPTH", default_value_t = Limits::DEFAULT.max_depth)]
+    #[arg(long, global = true, env = "MAX_DEPTH", default_value_t = Limits::DEFAULT.max_depth)]
     pub max_depth: usize,
 
     /// Highest query cost: each field costs 1, and a list costs its page
     /// size times what one item costs. A full 100-chat page asking for
     /// every field costs about 5,200, so two such pages fit in one request.
-    #[arg(long, env = "MAX_COMPLEXITY", default_value_t = Limits::DEFAULT.max_complexity)]
+    #[arg(long, global = true, env = "MAX_COMPLEXITY", default_value_t = Limits::DEFAULT.max_complexity)]
     pub max_complexity: usize,
 
     /// Most aliased fields in a document.
-    #[arg(long, env = "MAX_ALIASES", default_value_t = Limits::DEFAULT.max_aliases)]
+    #[arg(long, global = true, env = "MAX_ALIASES", default_value_t = Limits::DEFAULT.max_aliases)]
     pub max_aliases: usize,
 
     /// Most fields at the root of the operation.
-    #[arg(long, env = "MAX_ROOT_FIELDS", default_value_t = Limits::DEFAULT.max_root_fields)]
+    #[arg(long, global = true, env = "MAX_ROOT_FIELDS", default_value_t = Limits::DEFAULT.max_root_fields)]
     pub max_root_fields: usize,
 
     /// Most directives on one field.
-    #[arg(long, env = "MAX_DIRECTIVES", default_value_t = Limits::DEFAULT.max_directives)]
+    #[arg(long, global = true, env = "MAX_DIRECTIVES", default_value_t = Limits::DEFAULT.max_directives)]
     pub max_directives: usize,
 
     /// Seconds a GraphQL request may take, key check included, before the
     /// gateway gives up on it (HTTP 504).
-    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = Limits::DEFAULT.request_timeout_secs,
+    #[arg(long, global = true, env = "REQUEST_TIMEOUT_SECS", default_value_t = Limits::DEFAULT.request_timeout_secs,
           value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub request_timeout_secs: u64,
 
     /// Requests per second each API key may make on average; 0 turns rate
     /// limiting off.
-    #[arg(long, env = "RATE_LIMIT_PER_SEC", default_value_t = Limits::DEFAULT.rate_limit_per_sec)]
+    #[arg(long, global = true, env = "RATE_LIMIT_PER_SEC", default_value_t = Limits::DEFAULT.rate_limit_per_sec)]
     pub rate_limit_per_sec: u32,
 
     /// Requests an API key may make in one burst above the average rate.
-    #[arg(long, env = "RATE_LIMIT_BURST", default_value_t = Limits::DEFAULT.rate_limit_burst)]
+    #[arg(long, global = true, env = "RATE_LIMIT_BURST", default_value_t = Limits::DEFAULT.rate_limit_burst)]
     pub rate_limit_burst: u32,
 }
 
@@ -138,7 +143,10 @@ pub fn parse_origin(text: &str) -> Result<String, String> {
     {
         return Err(format!("{expected}, without user, path or query"));
     }
-    Ok(format!("{scheme}://{}", authority.as_str().to_ascii_lowercase()))
+    Ok(format!(
+        "{scheme}://{}",
+        authority.as_str().to_ascii_lowercase()
+    ))
 }
 
 /// A count limit as configured, where 0 turns it off: what any count is
@@ -219,7 +227,13 @@ mod tests {
             parse_origin(" http://localhost:5173 ").as_deref(),
             Ok("http://localhost:5173")
         );
-        for bad in ["not a url", "app.example.com", "ftp://x.example", "https://x.example/app", ""] {
+        for bad in [
+            "not a url",
+            "app.example.com",
+            "ftp://x.example",
+            "https://x.example/app",
+            "",
+        ] {
             assert!(parse_origin(bad).is_err(), "{bad}");
         }
     }

@@ -56,12 +56,45 @@ impl StatementCounter {
     }
 }
 
-/// Opens a pool to the configured database; the SQLite file is created if
-/// missing. Does not migrate. On PostgreSQL, `statement_timeout` (if any)
-/// cancels each statement that runs longer.
+/// Whether connecting may create a missing SQLite file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Create {
+    /// Serving and migrating start from nothing.
+    IfMissing,
+    /// Admin commands on keys: a missing file is a mistyped path.
+    Never,
+}
+
+/// Opens a pool to the configured database. Does not migrate. On
+/// PostgreSQL, `statement_timeout` (if any) cancels each statement that
+/// runs longer. A failure reads as one line a person can act on.
 pub async fn connect(
     config: &DatabaseConfig,
     statement_timeout: Option<Duration>,
+    create: Create,
+) -> anyhow::Result<(DatabaseConnection, StatementCounter)> {
+    match open(config, statement_timeout, create).await {
+        Ok(opened) => Ok(opened),
+        Err(error) => {
+            let url = &config.database_url;
+            // The pool reports only that it timed out; one direct attempt
+            // says why (refused, unknown host, bad password).
+            let direct = match &error {
+                DbErr::ConnectionAcquire(_) | DbErr::Conn(_) if url.starts_with("postgres") => {
+                    use sea_orm::sqlx::{Connection, postgres::PgConnection};
+                    PgConnection::connect(url).await.err()
+                }
+                _ => None,
+            };
+            Err(anyhow::anyhow!(describe(url, &error, direct.as_ref())))
+        }
+    }
+}
+
+async fn open(
+    config: &DatabaseConfig,
+    statement_timeout: Option<Duration>,
+    create: Create,
 ) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
     // PostgreSQL reads 0 as no limit.
     let statement_timeout_ms = statement_timeout.map_or(0, |t| t.as_millis()).to_string();
@@ -72,8 +105,8 @@ pub async fn connect(
         .connect_timeout(Duration::from_secs(config.db_acquire_timeout_secs))
         // Statements are logged by the metric callback below, without values.
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|opts| {
-            opts.create_if_missing(true)
+        .map_sqlx_sqlite_opts(move |opts| {
+            opts.create_if_missing(create == Create::IfMissing)
                 .journal_mode(SqliteJournalMode::Wal)
                 // NORMAL is durable across application crashes in WAL mode;
                 // only an OS crash or power loss may lose the latest commits.
@@ -109,6 +142,61 @@ pub async fn connect(
         );
     });
     Ok((db, counter))
+}
+
+/// Why connecting to `url` failed, in one line: where, and the cause a
+/// person can act on ("connection refused", "no database named x",
+/// "permission denied"), without the driver's repeated cause chain.
+fn describe(url: &str, error: &DbErr, direct: Option<&sea_orm::sqlx::Error>) -> String {
+    use sea_orm::{RuntimeErr, sqlx::Error as Sqlx};
+    let sqlx = direct.or(match error {
+        DbErr::Conn(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => {
+            Some(e.as_ref())
+        }
+        _ => None,
+    });
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        let path = path.split('?').next().unwrap_or(path);
+        // SQLite says only "unable to open database file"; the OS says why.
+        let cause = match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+        {
+            Err(io) => io_cause(&io),
+            Ok(_) => sqlx.map_or_else(|| error.to_string(), |e| e.to_string()),
+        };
+        return format!("cannot open SQLite file {path}: {cause}");
+    }
+    let place = url
+        .split_once('@')
+        .map_or(url, |(_, rest)| rest)
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    let cause = match sqlx {
+        Some(Sqlx::Io(io)) => io_cause(io),
+        Some(Sqlx::Database(db)) if db.code().as_deref() == Some("3D000") => {
+            let name = url.rsplit('/').next().unwrap_or_default();
+            let name = name.split('?').next().unwrap_or(name);
+            return format!("cannot connect to PostgreSQL at {place}: no database named {name}");
+        }
+        Some(Sqlx::Database(db)) => db.message().to_owned(),
+        Some(Sqlx::PoolTimedOut) => "no answer within --db-acquire-timeout-secs".to_owned(),
+        Some(other) => other.to_string(),
+        None => error.to_string(),
+    };
+    format!("cannot connect to PostgreSQL at {place}: {cause}")
+}
+
+/// An I/O error as a short lower-case cause, without "(os error N)".
+fn io_cause(io: &std::io::Error) -> String {
+    let text = io.to_string();
+    let text = text.split(" (os error").next().unwrap_or(&text);
+    text.to_lowercase()
 }
 
 /// Applies every pending migration.

@@ -279,7 +279,7 @@ fn classify(err: &DbErr) -> Option<AppError> {
         Sqlx::Database(db)
             if db
                 .try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
-                .and_then(|e| sea_orm::sqlx::error::DatabaseError::code(e))
+                .and_then(sea_orm::sqlx::error::DatabaseError::code)
                 .and_then(|code| code.parse::<i32>().ok())
                 .is_some_and(|code| matches!(code & 0xff, 5 | 6)) =>
         {
@@ -339,7 +339,10 @@ impl axum::response::IntoResponse for AppError {
             }
             // The database is down or saturated: worth retrying soon.
             Self::Unavailable => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_SECS));
+                headers.insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(UNAVAILABLE_RETRY_SECS),
+                );
             }
             _ => {}
         }

@@ -5,15 +5,26 @@ use std::io::IsTerminal;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
+/// What is logged without `RUST_LOG`: the gateway's own news, not each
+/// migration the migrator applies.
+const DEFAULT_LOG: &str = "info,sea_orm_migration=warn";
+
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG)),
         )
         .with_writer(std::io::stderr)
         // Colour codes only for a terminal, not in files and log collectors.
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    chat_gateway::cli::Cli::parse().run().await
+    match chat_gateway::cli::Cli::parse().run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            // One line: the context, then the cause, each once.
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

@@ -74,7 +74,10 @@ pub fn check(registry: &Registry, ty: &str, value: &Value, path: &str) -> Result
                 let Value::Object(fields) = value else {
                     return Err(mismatch(path, format!("expected {name}, found {value}")));
                 };
-                if let Some(unknown) = fields.keys().find(|key| !input_fields.contains_key(key.as_str())) {
+                if let Some(unknown) = fields
+                    .keys()
+                    .find(|key| !input_fields.contains_key(key.as_str()))
+                {
                     return Err(mismatch(
                         &format!("{path}.{unknown}"),
                         format!("{name} has no field {unknown}"),

@@ -316,7 +316,10 @@ mod tests {
             ..Limits::DEFAULT
         };
         assert_eq!(
-            check("{ __schema { types { fields { type { fields { name } } } } } }", &open),
+            check(
+                "{ __schema { types { fields { type { fields { name } } } } } }",
+                &open
+            ),
             None
         );
         assert_eq!(

@@ -14,9 +14,15 @@ pub mod types;
 pub mod walk;
 
 use async_graphql::{EmptySubscription, Schema};
+use chrono::{DateTime, Utc};
 
 use self::{mutation::MutationRoot, query::QueryRoot};
 use crate::config::Limits;
+
+/// What the `DateTime` scalar says of itself (async-graphql's says nothing).
+const DATE_TIME: &str = "An instant in time, as RFC 3339 text in UTC, to the microsecond, \
+e.g. `2026-01-31T09:30:00.123456+00:00` (the fraction is left out when it is zero). \
+Inputs accept any RFC 3339 offset and are converted to UTC.";
 
 /// The gateway's schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -26,6 +32,8 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 /// (the other limits are checked before the key is, by [`limits`]).
 pub fn schema(limits: &Limits) -> AppSchema {
     Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+        .override_output_type_description::<DateTime<Utc>>(DATE_TIME)
+        .override_input_type_description::<DateTime<Utc>>(DATE_TIME)
         .extension(spec::SpecFactory {
             max_complexity: limits.max_complexity,
         })

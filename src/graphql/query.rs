@@ -60,8 +60,8 @@ impl QueryRoot {
         )]
         page_size: Option<i64>,
         #[graphql(
-            default,
-            desc = "The order of the list; newest first when omitted or null."
+            default_with = "Some(ChatOrderBy::CreatedAtDesc)",
+            desc = "The order of the list; null means the default, newest first."
         )]
         order_by: Option<ChatOrderBy>,
     ) -> Result<ChatPage> {
@@ -99,8 +99,8 @@ impl QueryRoot {
             ChatFilterInput,
         >,
         #[graphql(
-            default,
-            desc = "The order of the list; newest first when omitted or null."
+            default_with = "Some(ChatOrderBy::CreatedAtDesc)",
+            desc = "The order of the list; null means the default, newest first."
         )]
         order_by: Option<ChatOrderBy>,
         #[graphql(

@@ -112,8 +112,7 @@ impl Extension for Spec {
         next: NextExecute<'_>,
     ) -> Response {
         let mut response = next.run(ctx, operation_name).await;
-        let nulled =
-            std::mem::take(&mut *self.nulled.lock().unwrap_or_else(|p| p.into_inner()));
+        let nulled = std::mem::take(&mut *self.nulled.lock().unwrap_or_else(|p| p.into_inner()));
         response.errors.extend(nulled);
         response
     }
@@ -138,7 +137,9 @@ fn coerce_variables(
                 None if !definition.node.var_type.node.nullable => {
                     let error = AppError::InvalidVariable {
                         field: name.to_string(),
-                        message: format!("Variable ${name} of type {ty} is required, but was not given"),
+                        message: format!(
+                            "Variable ${name} of type {ty} is required, but was not given"
+                        ),
                     };
                     return Err(error.to_server_error(Some(definition.pos)));
                 }

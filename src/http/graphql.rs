@@ -55,7 +55,8 @@ pub async fn graphql_get(State(state): State<AppState>, request: Request<Body>) 
     let (parts, _) = request.into_parts();
     let run = async {
         let format = accept::negotiate(&parts.headers)?;
-        let query = request::from_query_string(parts.uri.query(), cap(state.limits.max_body_bytes))?;
+        let query =
+            request::from_query_string(parts.uri.query(), cap(state.limits.max_body_bytes))?;
         Ok(run(&state, &parts.headers, format, query, Method::GET).await)
     };
     run.await
@@ -177,17 +178,22 @@ fn syntax_error(error: async_graphql::parser::Error) -> ServerError {
         Error::Syntax { message, start, .. } => {
             let expected = message
                 .lines()
-                .filter_map(|line| line.trim().strip_prefix("= "))
-                .last()
+                .rev()
+                .find_map(|line| line.trim().strip_prefix("= "))
                 .unwrap_or("unexpected input")
                 .replace('_', " ");
-            format!("Syntax error at {}:{}: {expected}", start.line, start.column)
+            format!(
+                "Syntax error at {}:{}: {expected}",
+                start.line, start.column
+            )
         }
         other => other.to_string(),
     };
     let mut server_error = ServerError::from(error);
     server_error.message = message;
-    server_error.locations.retain(|at| at.line > 0 && at.column > 0);
+    server_error
+        .locations
+        .retain(|at| at.line > 0 && at.column > 0);
     server_error
 }
 

@@ -35,12 +35,25 @@ async fn graphiql_runs_the_prepared_query_offline_and_never_stores_the_key() {
     let findings: Value = serde_json::from_str(stdout.trim())
         .unwrap_or_else(|e| panic!("no findings ({e}): {stdout}\n{stderr}"));
     assert_eq!(findings["error"], Value::Null, "{findings}\n{stderr}");
-    assert_eq!(findings["external"], serde_json::json!([]), "requests left loopback");
+    assert_eq!(
+        findings["external"],
+        serde_json::json!([]),
+        "requests left loopback"
+    );
     let address = findings["addressBar"].as_str().unwrap();
-    assert!(!address.contains(&w.key), "the key stayed in the address bar: {address}");
+    assert!(
+        !address.contains(&w.key),
+        "the key stayed in the address bar: {address}"
+    );
     let result = findings["result"].as_str().unwrap();
     assert!(result.contains("\"totalCount\": 1"), "{result}");
     assert!(result.contains("Where is my order?"), "{result}");
-    assert!(!findings["storage"].as_array().unwrap().is_empty(), "GraphiQL stored nothing: {findings}");
-    assert_eq!(findings["keyStored"], false, "the key is in localStorage: {findings}");
+    assert!(
+        !findings["storage"].as_array().unwrap().is_empty(),
+        "GraphiQL stored nothing: {findings}"
+    );
+    assert_eq!(
+        findings["keyStored"], false,
+        "the key is in localStorage: {findings}"
+    );
 }

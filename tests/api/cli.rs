@@ -245,3 +245,144 @@ async fn sigterm_gives_up_on_a_stuck_request_after_the_grace_period_and_exits_0(
     let status = waited.unwrap().unwrap();
     assert!(status.success(), "exit status: {status}");
 }
+
+/// Runs the binary with `args` (no DATABASE_URL from the environment).
+fn run(args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn bad_flags_and_unreachable_databases_fail_with_one_line_naming_the_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = format!("sqlite://{}", dir.path().join("typo.db").display());
+    for (args, says) in [
+        (
+            vec!["--db-max-connections", "0", "migrate"],
+            "invalid value '0' for '--db-max-connections",
+        ),
+        (vec!["--max-body-bytes=-1"], "--max-body-bytes"),
+        (
+            vec!["--cors-allowed-origins", "not a url"],
+            "expected an origin such as https://app.example.com",
+        ),
+        (
+            vec![
+                "--database-url",
+                "postgres://postgres@127.0.0.1:1/x",
+                "--db-acquire-timeout-secs",
+                "1",
+                "migrate",
+            ],
+            "error: cannot connect to PostgreSQL at 127.0.0.1:1: connection refused",
+        ),
+        // Admin commands never create a database: a mistyped path is an error.
+        (
+            vec!["api-key", "list", "--database-url", &missing],
+            "error: cannot open SQLite file",
+        ),
+    ] {
+        let output = run(&args);
+        assert!(!output.status.success(), "{args:?} succeeded");
+        assert!(output.stdout.is_empty(), "{args:?} printed to stdout");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let first = stderr.lines().next().unwrap_or_default();
+        assert!(first.contains(says), "{args:?}: {stderr}");
+        if first.starts_with("error: cannot") {
+            assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        }
+    }
+    assert!(
+        !dir.path().join("typo.db").exists(),
+        "api-key list created a database"
+    );
+}
+
+#[tokio::test]
+async fn global_flags_work_before_or_after_the_subcommand() {
+    let app = TestApp::spawn().await;
+    let w = app.world("Acme").await;
+    let url = app.database_url();
+    let (before, after) = tokio::task::spawn_blocking(move || {
+        let before = run(&["--database-url", &url, "api-key", "list"]);
+        let after = run(&["api-key", "list", "--database-url", &url]);
+        (before, after)
+    })
+    .await
+    .unwrap();
+    for output in [before, after] {
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let keys: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(keys[0]["workspaceId"], json!(w.workspace_id));
+        // Timestamps as the API writes them (RFC 3339, +00:00).
+        assert!(
+            keys[0]["createdAt"].as_str().unwrap().ends_with("+00:00"),
+            "{keys}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_second_start_prints_no_key_and_says_how_to_get_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, demo) = serve_demo(dir.path(), &[]).await;
+    assert!(demo["apiKey"].as_str().unwrap().starts_with("cgw_"));
+    sigterm(&first);
+    let mut first = first;
+    tokio::task::spawn_blocking(move || first.wait())
+        .await
+        .unwrap()
+        .unwrap();
+
+    let mut second = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = second.stderr.take().unwrap();
+    let told = tokio::task::spawn_blocking(move || {
+        let mut seen = Vec::new();
+        for line in BufReader::new(stderr).lines() {
+            let line = line.unwrap();
+            let done = line.contains("listening");
+            seen.push(line);
+            if done {
+                break;
+            }
+        }
+        seen
+    })
+    .await
+    .unwrap();
+    sigterm(&second);
+    let output = tokio::task::spawn_blocking(move || second.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(output.stdout.is_empty(), "a second start printed a key");
+    let text = told.join("\n");
+    assert!(
+        text.contains("chat-gateway api-key create --workspace"),
+        "{text}"
+    );
+    assert!(
+        !text.to_lowercase().contains("migration"),
+        "migration chatter: {text}"
+    );
+    // The banner comes before the log line.
+    assert!(
+        text.find("api-key create") < text.find("listening"),
+        "{text}"
+    );
+}

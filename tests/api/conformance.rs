@@ -12,9 +12,12 @@ pub const CONFORMANCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/conformance"
 
 /// Installs the pinned packages once (`npm ci`), if missing.
 pub fn install_audit() {
-    let installed = ["graphql-http", "playwright-core"]
-        .iter()
-        .all(|package| Path::new(CONFORMANCE).join("node_modules").join(package).exists());
+    let installed = ["graphql-http", "playwright-core"].iter().all(|package| {
+        Path::new(CONFORMANCE)
+            .join("node_modules")
+            .join(package)
+            .exists()
+    });
     if installed {
         return;
     }

@@ -40,7 +40,11 @@ async fn omitted_variables_inside_an_input_object_keep_their_fields() {
 
     // Only the title is sent: the responder and the ticket are kept.
     let data = app
-        .data(&w.key, UPDATE_BY_VARIABLES, json!({ "id": id, "title": "Renamed" }))
+        .data(
+            &w.key,
+            UPDATE_BY_VARIABLES,
+            json!({ "id": id, "title": "Renamed" }),
+        )
         .await;
     assert_eq!(
         data["updateChat"],
@@ -67,7 +71,8 @@ async fn omitted_variables_inside_an_input_object_keep_their_fields() {
         json!({ "title": null, "responderSuperIdentityId": null, "ticketId": null })
     );
     // The whole input as one variable: absent keys keep.
-    let whole = "mutation($id: UUID!, $input: UpdateChatInput!) { updateChat(id: $id, input: $input) {
+    let whole =
+        "mutation($id: UUID!, $input: UpdateChatInput!) { updateChat(id: $id, input: $input) {
         title ticketId } }";
     let data = app
         .data(
@@ -107,7 +112,10 @@ async fn get_refuses_any_document_whose_selected_operation_is_not_a_query() {
     let w = app.world("Acme").await;
     let chat = app.insert_chat(&w, w.new_chat()).await;
     let before = app.snapshot().await;
-    let named = format!("mutation M {{ removeChat(id: \"{}\") {{ chatId }} }}", chat.id);
+    let named = format!(
+        "mutation M {{ removeChat(id: \"{}\") {{ chatId }} }}",
+        chat.id
+    );
     let two = format!("query Q {{ chats {{ totalCount }} }} {named}");
     for (params, key) in [
         (vec![("query", named.clone())], Some(w.key.as_str())),
@@ -119,7 +127,11 @@ async fn get_refuses_any_document_whose_selected_operation_is_not_a_query() {
         ),
     ] {
         let response = get(&app, &params, key).await;
-        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{params:?}");
+        assert_eq!(
+            response.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{params:?}"
+        );
         assert_eq!(response.headers()[header::ALLOW], "POST");
     }
     assert_eq!(app.snapshot().await, before, "a GET changed rows");
@@ -131,7 +143,10 @@ async fn get_refuses_any_document_whose_selected_operation_is_not_a_query() {
     assert!(body.get("data").is_none(), "{body}");
     assert_eq!(body["errors"][0]["extensions"]["field"], "operationName");
     let (_, body) = app.post(Some(&w.key), json!({ "query": two })).await;
-    assert_eq!(body["errors"][0]["extensions"]["field"], "operationName", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"], "operationName",
+        "{body}"
+    );
     assert_eq!(app.snapshot().await, before, "an ambiguous document ran");
 
     // The query of a document that also holds a mutation runs over GET.
@@ -244,7 +259,18 @@ async fn response_fields_keep_the_order_of_the_selection() {
 
     // Fields that resolve late (through loaders) come first in the selection.
     let text = raw(json!({ "query": "{ chats { totalCount items { owner { name } channel { type name } title id } pageInfo { page } } }" })).await;
-    let order = keys_in_order(&text, &["totalCount", "items", "owner", "channel", "type", "title", "pageInfo"]);
+    let order = keys_in_order(
+        &text,
+        &[
+            "totalCount",
+            "items",
+            "owner",
+            "channel",
+            "type",
+            "title",
+            "pageInfo",
+        ],
+    );
     assert!(is_sorted(order), "{text}");
 
     let text = raw(json!({
@@ -252,7 +278,10 @@ async fn response_fields_keep_the_order_of_the_selection() {
         "variables": { "id": chat.id },
     }))
     .await;
-    assert!(is_sorted(keys_in_order(&text, &["message", "chatId"])), "{text}");
+    assert!(
+        is_sorted(keys_in_order(&text, &["message", "chatId"])),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -261,8 +290,14 @@ async fn bad_or_missing_variables_are_request_errors_naming_the_variable() {
     let w = app.world("Acme").await;
     let query = "query($id: UUID!) { chat(id: $id) { id } }";
     for (variables, says) in [
-        (json!({}), "Variable $id of type UUID! is required, but was not given"),
-        (json!({ "id": "not-a-uuid" }), "expected UUID, found \"not-a-uuid\""),
+        (
+            json!({}),
+            "Variable $id of type UUID! is required, but was not given",
+        ),
+        (
+            json!({ "id": "not-a-uuid" }),
+            "expected UUID, found \"not-a-uuid\"",
+        ),
         (json!({ "id": null }), "expected UUID!, found null"),
     ] {
         let response = app
@@ -282,7 +317,10 @@ async fn bad_or_missing_variables_are_request_errors_naming_the_variable() {
         let message = body["errors"][0]["message"].as_str().unwrap();
         assert!(message.contains(says), "{message}");
         // Located at the variable's definition, 1-based.
-        assert_eq!(body["errors"][0]["locations"], json!([{ "line": 1, "column": 7 }]));
+        assert_eq!(
+            body["errors"][0]["locations"],
+            json!([{ "line": 1, "column": 7 }])
+        );
     }
 }
 
@@ -309,8 +347,14 @@ async fn error_locations_are_one_based_or_absent_and_syntax_errors_are_one_line(
     let body = app.gql(&w.key, "{ chats { totalCount }", json!({})).await;
     let message = body["errors"][0]["message"].as_str().unwrap();
     assert!(!message.contains('\n'), "{message:?}");
-    assert!(message.starts_with("Syntax error at 1:23: expected"), "{message:?}");
-    assert_eq!(body["errors"][0]["locations"], json!([{ "line": 1, "column": 23 }]));
+    assert!(
+        message.starts_with("Syntax error at 1:23: expected"),
+        "{message:?}"
+    );
+    assert_eq!(
+        body["errors"][0]["locations"],
+        json!([{ "line": 1, "column": 23 }])
+    );
 }
 
 #[tokio::test]
@@ -322,7 +366,9 @@ async fn argument_literals_that_do_not_fit_name_their_input_field() {
     let before = app.snapshot().await;
     for (document, field) in [
         (
-            format!("mutation {{ createChat(input: {{ channelId: \"nope\", ownerSuperIdentityId: \"{owner}\" }}) {{ id }} }}"),
+            format!(
+                "mutation {{ createChat(input: {{ channelId: \"nope\", ownerSuperIdentityId: \"{owner}\" }}) {{ id }} }}"
+            ),
             "input.channelId",
         ),
         (
@@ -330,20 +376,28 @@ async fn argument_literals_that_do_not_fit_name_their_input_field() {
             "input.ownerSuperIdentityId",
         ),
         (
-            format!("mutation {{ createChat(input: {{ channelId: \"{channel}\", ownerSuperIdentityId: \"{owner}\", colour: 1 }}) {{ id }} }}"),
+            format!(
+                "mutation {{ createChat(input: {{ channelId: \"{channel}\", ownerSuperIdentityId: \"{owner}\", colour: 1 }}) {{ id }} }}"
+            ),
             "input.colour",
         ),
         (
             "{ chats(filter: { includeRemoved: null }) { totalCount } }".to_owned(),
             "filter.includeRemoved",
         ),
-        ("{ chats(orderBy: SIDEWAYS) { totalCount } }".to_owned(), "orderBy"),
+        (
+            "{ chats(orderBy: SIDEWAYS) { totalCount } }".to_owned(),
+            "orderBy",
+        ),
         ("{ chat { id } }".to_owned(), "id"),
     ] {
         let body = app.gql(&w.key, &document, json!({})).await;
         assert!(body.get("data").is_none(), "{document}: {body}");
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
-        assert_eq!(body["errors"][0]["extensions"]["field"], field, "{document}: {body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["field"], field,
+            "{document}: {body}"
+        );
     }
     assert_eq!(app.snapshot().await, before);
 }

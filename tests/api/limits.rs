@@ -237,7 +237,11 @@ async fn a_request_over_the_timeout_is_504() {
     assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body}");
     assert_eq!(error_code(&body), "TIMEOUT");
     assert!(body.get("data").is_none(), "{body}");
-    assert_eq!(app.snapshot().await, before, "the cancelled write changed rows");
+    assert_eq!(
+        app.snapshot().await,
+        before,
+        "the cancelled write changed rows"
+    );
 }
 
 /// A write stuck behind another writer fails as something to retry, never
@@ -265,7 +269,11 @@ async fn a_statement_stuck_behind_another_writer_fails_retryably() {
         )
         .await;
     lock.rollback().await.unwrap();
-    let expected = if app.is_postgres() { "TIMEOUT" } else { "UNAVAILABLE" };
+    let expected = if app.is_postgres() {
+        "TIMEOUT"
+    } else {
+        "UNAVAILABLE"
+    };
     assert_eq!(error_code(&body), expected, "{body}");
     assert_eq!(body["errors"][0]["path"], json!(["updateChat"]), "{body}");
     let text = body.to_string().to_lowercase();

@@ -2,8 +2,8 @@
 //! by default, PostgreSQL with `TEST_DATABASE_URL`), one database per test.
 
 mod auth;
-mod browser;
 mod bad_input;
+mod browser;
 mod chat_query;
 mod chats_list;
 mod cli;

@@ -165,8 +165,19 @@ async fn a_cursor_from_another_workspace_reveals_nothing() {
     let a = app.world("Alpha").await;
     let b = app.world("Beta").await;
     inbox(&app, &a).await;
+    inbox(&app, &b).await;
+    let b_all = ids(&page(&app, &b, json!({ "first": 100 })).await);
+    let a_all = ids(&page(&app, &a, json!({ "first": 100 })).await);
     let cursor = page(&app, &a, json!({ "first": 1 })).await["pageInfo"]["endCursor"].clone();
-    let p = page(&app, &b, json!({ "first": 5, "after": cursor })).await;
-    assert_eq!(ids(&p), Vec::<String>::new());
-    assert_eq!(p["totalCount"], 0);
+    // A cursor is a position: in B's list it pages B's chats after that
+    // instant, and never names A's.
+    let p = page(&app, &b, json!({ "first": 100, "after": cursor })).await;
+    let got = ids(&p);
+    assert!(!got.is_empty(), "{p}");
+    assert!(
+        got.iter().all(|id| b_all.contains(id)),
+        "{got:?} vs {b_all:?}"
+    );
+    assert!(got.iter().all(|id| !a_all.contains(id)), "{got:?}");
+    assert_eq!(p["totalCount"], b_all.len());
 }

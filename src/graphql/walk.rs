@@ -123,7 +123,10 @@ impl<'a> Walker<'a> {
                 },
             )?;
             if is_page_size(parent, name, arg_name) {
-                page_size = page_size.or(value.as_i64());
+                page_size = page_size.or(match &value {
+                    Value::Number(n) => n.as_i64(),
+                    _ => None,
+                });
             }
         }
         let item_type = MetaTypeName::concrete_typename(&meta.ty);
@@ -164,19 +167,5 @@ pub fn substitute(value: &InputValue, variables: &Variables) -> Option<Value> {
                 .collect(),
         )),
         other => other.clone().into_const(),
-    }
-}
-
-/// Reads an Int out of a value, if it is one.
-trait AsI64 {
-    fn as_i64(&self) -> Option<i64>;
-}
-
-impl AsI64 for Value {
-    fn as_i64(&self) -> Option<i64> {
-        match self {
-            Value::Number(n) => n.as_i64(),
-            _ => None,
-        }
     }
 }

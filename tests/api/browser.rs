@@ -4,36 +4,16 @@
 //! prepared query with the key from the link, shows the result, and keeps
 //! the key out of localStorage across a reload.
 
-use std::process::Command;
-
 use serde_json::Value;
 
-use crate::{
-    conformance::{CONFORMANCE, install_audit},
-    helpers::TestApp,
-};
+use crate::{conformance::run_node, helpers::TestApp};
 
 #[tokio::test]
 async fn graphiql_runs_the_prepared_query_offline_and_never_stores_the_key() {
-    tokio::task::spawn_blocking(install_audit).await.unwrap();
     let app = TestApp::spawn().await;
     let w = app.world("Acme").await;
     app.insert_chat(&w, w.new_chat()).await;
-    let base = app.url("");
-    let key = w.key.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .args(["graphiql.mjs", &base, &key])
-            .current_dir(CONFORMANCE)
-            .output()
-            .expect("node runs (Node.js is needed for the browser test)")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let findings: Value = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("no findings ({e}): {stdout}\n{stderr}"));
+    let (findings, stderr, _) = run_node("graphiql.mjs", vec![app.url(""), w.key.clone()]).await;
     assert_eq!(findings["error"], Value::Null, "{findings}\n{stderr}");
     assert_eq!(
         findings["external"],

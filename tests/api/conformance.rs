@@ -8,10 +8,10 @@ use serde_json::Value;
 
 use crate::helpers::TestApp;
 
-pub const CONFORMANCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/conformance");
+const CONFORMANCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/conformance");
 
 /// Installs the pinned packages once (`npm ci`), if missing.
-pub fn install_audit() {
+fn install_audit() {
     let installed = ["graphql-http", "playwright-core"].iter().all(|package| {
         Path::new(CONFORMANCE)
             .join("node_modules")
@@ -29,28 +29,37 @@ pub fn install_audit() {
     assert!(status.success(), "npm ci in conformance/ failed");
 }
 
-#[tokio::test]
-async fn graphql_http_server_audits_pass_without_errors_or_warnings() {
+/// Installs the packages if needed, runs `node script args...` in
+/// `conformance/`, and returns the JSON line it printed, its stderr and
+/// whether it exited 0.
+pub async fn run_node(script: &str, args: Vec<String>) -> (Value, String, bool) {
     tokio::task::spawn_blocking(install_audit).await.unwrap();
-    let app = TestApp::spawn().await;
-    let w = app.world("Acme").await;
-    let url = app.url("/graphql");
+    let script = script.to_owned();
     let output = tokio::task::spawn_blocking(move || {
         Command::new("node")
-            .args(["audit.mjs", &url, &w.key])
+            .arg(script)
+            .args(args)
             .current_dir(CONFORMANCE)
             .output()
-            .expect("node runs")
+            .expect("node runs (Node.js is needed)")
     })
     .await
     .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let counts: Value = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("no counts ({e}): {stdout}\n{stderr}"));
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let printed: Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("no JSON line ({e}): {stdout}\n{stderr}"));
+    (printed, stderr, output.status.success())
+}
+
+#[tokio::test]
+async fn graphql_http_server_audits_pass_without_errors_or_warnings() {
+    let app = TestApp::spawn().await;
+    let w = app.world("Acme").await;
+    let (counts, stderr, ok) = run_node("audit.mjs", vec![app.url("/graphql"), w.key]).await;
     eprintln!("graphql-http serverAudits: {counts}");
     assert_eq!(counts["error"], 0, "{stderr}");
     assert_eq!(counts["warn"], 0, "{stderr}");
     assert!(counts["ok"].as_u64().unwrap() >= 50, "{counts}");
-    assert!(output.status.success(), "{stderr}");
+    assert!(ok, "{stderr}");
 }

@@ -10,8 +10,11 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
-use sea_orm::DatabaseConnection;
-use tokio::net::TcpListener;
+use sea_orm::{DatabaseConnection, DbBackend};
+use tokio::{
+    net::TcpListener,
+    sync::{Semaphore, watch},
+};
 use tower_http::{
     catch_panic::CatchPanicLayer,
     cors::{AllowOrigin, CorsLayer},
@@ -19,33 +22,18 @@ use tower_http::{
     trace::TraceLayer,
 };
 
+pub use crate::state::AppState;
 use crate::{
     auth::API_KEY_HEADER,
-    config::{Config, Limits},
+    config::Config,
     db::{self, StatementCounter},
     demo::{self, Demo},
     error::AppError,
-    graphiql,
-    graphql::{self, AppSchema},
-    http,
+    events::{self, EventBus},
+    graphiql, graphql, http,
     rate_limit::RateLimiter,
-    service::api_key,
+    secret,
 };
-
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
-    /// The connection pool.
-    pub db: DatabaseConnection,
-    /// The GraphQL schema (built once).
-    pub schema: AppSchema,
-    /// Counts the SQL statements run, for `/metrics`.
-    pub statements: StatementCounter,
-    /// What one request may ask for.
-    pub limits: Arc<Limits>,
-    /// Requests left per API key.
-    pub rate_limiter: RateLimiter,
-}
 
 /// The HTTP routes over `state`; browsers on `cors_allowed_origins` may
 /// call them cross-origin.
@@ -100,7 +88,7 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
         .map(String::as_str)
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("(no message)");
-    let message = api_key::redact(message).into_owned();
+    let message = secret::redact(message).into_owned();
     AppError::Internal(anyhow::anyhow!("handler panicked: {message}")).into_response()
 }
 
@@ -112,6 +100,8 @@ pub struct Application {
     demo: Option<Demo>,
     shutdown_grace: Duration,
     cors_allowed_origins: Vec<HeaderValue>,
+    /// Tells WebSockets the server is stopping.
+    stop: watch::Sender<bool>,
 }
 
 impl Application {
@@ -150,6 +140,24 @@ impl Application {
                 .await
                 .map_err(|e| e.into_anyhow().context("cannot create the demo workspace"))?
         };
+        let events = EventBus::new(config.event_buffer as usize);
+        let retention = Duration::from_secs(config.event_retention_hours * 3_600);
+        // The event reader gets a small pool of its own: its reads are no
+        // request's, and stay out of the statement counts of requests.
+        let reader_config = crate::config::DatabaseConfig {
+            db_max_connections: 2,
+            ..config.database.clone()
+        };
+        let (reader_db, _) =
+            db::connect(&reader_config, statement_timeout, db::Create::IfMissing).await?;
+        events
+            .start(reader_db, retention)
+            .await
+            .map_err(|e| e.into_anyhow().context("cannot read chat events"))?;
+        if db.get_database_backend() == DbBackend::Postgres {
+            events::listen::spawn(events.clone(), config.database.database_url.clone());
+        }
+        let (stop, stopping) = watch::channel(false);
         Ok(Self {
             listener,
             local_addr,
@@ -159,7 +167,13 @@ impl Application {
                 statements,
                 rate_limiter: RateLimiter::new(&config.limits),
                 limits: Arc::new(config.limits),
+                events,
+                sockets: Arc::new(Semaphore::new(config.max_ws_connections as usize)),
+                ws_init_timeout_secs: config.ws_init_timeout_secs,
+                max_subscriptions_per_connection: config.max_subscriptions_per_connection,
+                stopping,
             },
+            stop,
             demo,
             shutdown_grace: Duration::from_secs(config.shutdown_grace_secs),
             cors_allowed_origins,
@@ -198,6 +212,7 @@ impl Application {
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let stop_sockets = self.stop;
         let server = axum::serve(
             self.listener,
             router(self.state, &self.cors_allowed_origins),
@@ -205,6 +220,8 @@ impl Application {
         .with_graceful_shutdown(async move {
             stop.await;
             tracing::info!("shutting down: finishing in-flight requests");
+            // WebSockets close with 1001; HTTP requests drain.
+            let _ = stop_sockets.send(true);
             let _ = stopping_tx.send(());
         });
         let grace = self.shutdown_grace;

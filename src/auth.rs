@@ -1,36 +1,34 @@
-//! Who is calling: the API key of a request, turned into its workspace once,
-//! in the handler, before any resolver runs. A missing, malformed, unknown or
-//! revoked key is rejected with 401; a present but bad key is never treated
-//! as anonymous.
+//! Who is calling: an API key turned into its workspace once, before any
+//! resolver runs, whatever the transport (HTTP headers, or a WebSocket's
+//! `connection_init` payload). A missing, malformed, unknown or revoked key
+//! is rejected; a present but bad key is never treated as anonymous.
 
 use axum::http::{HeaderMap, header};
 use uuid::Uuid;
 
-use crate::{app::AppState, error::AppError, service::api_key};
+use crate::{error::AppError, service::api_key, state::AppState};
 
 /// The authenticated caller.
 #[derive(Debug, Clone, Copy)]
 pub struct Viewer {
     /// The workspace the API key belongs to.
     pub workspace_id: Uuid,
+    /// The key itself (what rate limits count by).
+    pub api_key_id: Uuid,
 }
 
 /// The header a key may also come in, for clients that cannot set `Authorization`.
 pub const API_KEY_HEADER: &str = "x-api-key";
 
-const MISSING: AppError = AppError::Unauthenticated(
+/// No key where one was looked for.
+pub const MISSING: AppError = AppError::Unauthenticated(
     "An API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`",
 );
 
 /// The key a request presents: `Authorization: Bearer KEY` or `X-API-Key: KEY`.
-fn presented_key(headers: &HeaderMap) -> Result<&str, AppError> {
+pub fn presented_key(headers: &HeaderMap) -> Result<&str, AppError> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
-        let value = value.to_str().map_err(|_| MISSING)?;
-        let (scheme, key) = value.split_once(' ').ok_or(MISSING)?;
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            return Err(MISSING);
-        }
-        return Ok(key.trim());
+        return bearer(value.to_str().map_err(|_| MISSING)?);
     }
     match headers.get(API_KEY_HEADER) {
         Some(value) => Ok(value.to_str().map_err(|_| MISSING)?.trim()),
@@ -38,15 +36,28 @@ fn presented_key(headers: &HeaderMap) -> Result<&str, AppError> {
     }
 }
 
+/// The key in an `Authorization` value (`Bearer KEY`).
+pub fn bearer(value: &str) -> Result<&str, AppError> {
+    let (scheme, key) = value.split_once(' ').ok_or(MISSING)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(MISSING);
+    }
+    Ok(key.trim())
+}
+
 impl Viewer {
-    /// Authenticates the request's key and takes one request from the key's
-    /// rate limit.
-    pub async fn authenticate(headers: &HeaderMap, state: &AppState) -> Result<Self, AppError> {
-        let key = presented_key(headers)?;
+    /// Authenticates the key of an HTTP request's headers.
+    pub async fn from_headers(headers: &HeaderMap, state: &AppState) -> Result<Self, AppError> {
+        Self::authenticate(presented_key(headers)?, state).await
+    }
+
+    /// Authenticates `key` and takes one request from its rate limit.
+    pub async fn authenticate(key: &str, state: &AppState) -> Result<Self, AppError> {
         let found = api_key::authenticate(&state.db, key).await?;
         state.rate_limiter.check(found.api_key_id)?;
         Ok(Self {
             workspace_id: found.workspace_id,
+            api_key_id: found.api_key_id,
         })
     }
 }

@@ -70,6 +70,34 @@ pub struct Config {
     #[arg(long, global = true, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
     pub cors_allowed_origins: Vec<String>,
 
+    /// Hours chat events are kept for subscribers resuming from a cursor;
+    /// older ones are pruned (a cursor before them gets RESYNC_REQUIRED).
+    #[arg(long, global = true, env = "EVENT_RETENTION_HOURS", default_value_t = 24,
+          value_parser = clap::value_parser!(u64).range(1..=24 * 365))]
+    pub event_retention_hours: u64,
+
+    /// Events a subscriber may fall behind the process's reader before it
+    /// is told RESYNC_REQUIRED (memory stays bounded instead).
+    #[arg(long, global = true, env = "EVENT_BUFFER", default_value_t = 4096,
+          value_parser = clap::value_parser!(u64).range(16..=1_000_000))]
+    pub event_buffer: u64,
+
+    /// Seconds a WebSocket has to send `connection_init` (closed with 4408
+    /// otherwise).
+    #[arg(long, global = true, env = "WS_INIT_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub ws_init_timeout_secs: u64,
+
+    /// Subscriptions one WebSocket may run at once.
+    #[arg(long, global = true, env = "MAX_SUBSCRIPTIONS_PER_CONNECTION", default_value_t = 100,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_subscriptions_per_connection: u64,
+
+    /// WebSocket connections this process accepts at once (more: HTTP 503).
+    #[arg(long, global = true, env = "MAX_WS_CONNECTIONS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_ws_connections: u64,
+
     #[command(flatten)]
     pub limits: Limits,
 }
@@ -208,6 +236,11 @@ impl Config {
             db_statement_timeout_secs: 5,
             shutdown_grace_secs: 10,
             cors_allowed_origins: Vec::new(),
+            event_retention_hours: 24,
+            event_buffer: 4096,
+            ws_init_timeout_secs: 10,
+            max_subscriptions_per_connection: 100,
+            max_ws_connections: 10_000,
             limits: Limits::default(),
         }
     }

@@ -15,7 +15,9 @@ use crate::{
     service::{
         self,
         chat::{ChatChanges, NewChat, Patch},
-        directory, message, workspace,
+        directory,
+        message::{self, NewMessage},
+        workspace,
     },
 };
 
@@ -207,7 +209,13 @@ async fn populate(
         let script = SCRIPTS[i % SCRIPTS.len()];
         for (n, (role, text)) in script.iter().take(1 + i % script.len()).enumerate() {
             let at = started + Duration::minutes(2 * n as i64 + 1);
-            message::post(&txn, chat.id, *role, text, at).await?;
+            let new = NewMessage {
+                chat_id: chat.id,
+                role: *role,
+                content: (*text).to_owned(),
+                created_at: Some(at),
+            };
+            message::post(&txn, workspace_id, new).await?;
         }
         if i % 4 == 1 {
             let status = [

@@ -89,6 +89,10 @@ pub enum AppError {
     /// The database cannot be reached or has no free connection.
     Unavailable,
 
+    /// A subscription lost events (its cursor is older than the retention,
+    /// or it fell behind): the client should refetch and resubscribe.
+    ResyncRequired,
+
     /// A failure the client cannot fix: a bug, or a database error that is
     /// not one of the above.
     Internal(anyhow::Error),
@@ -140,6 +144,7 @@ impl AppError {
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Timeout => "TIMEOUT",
             Self::Unavailable => "UNAVAILABLE",
+            Self::ResyncRequired => "RESYNC_REQUIRED",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -158,6 +163,7 @@ impl AppError {
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Timeout => StatusCode::GATEWAY_TIMEOUT,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::ResyncRequired => StatusCode::CONFLICT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -173,10 +179,7 @@ impl AppError {
             Self::InvalidVariable { message, .. } => message.clone(),
             // The reason may quote the client's body, keys included.
             Self::Malformed(reason) => {
-                format!(
-                    "Malformed request: {}",
-                    crate::service::api_key::redact(reason)
-                )
+                format!("Malformed request: {}", crate::secret::redact(reason))
             }
             Self::NotAcceptable => "The Accept header allows no media type this server \
                  writes; accept application/graphql-response+json or application/json"
@@ -199,6 +202,9 @@ impl AppError {
             }
             Self::Timeout => "The request took too long and was cancelled".to_owned(),
             Self::Unavailable => "The database is unavailable; retry shortly".to_owned(),
+            Self::ResyncRequired => "Events were lost to this subscription; refetch what it \
+                 shows and subscribe again"
+                .to_owned(),
             Self::Internal(_) => "Internal server error".to_owned(),
         }
     }

@@ -25,6 +25,7 @@ const PAGE: &str = r#"<!doctype html>
   <script src="/graphiql/react.production.min.js"></script>
   <script src="/graphiql/react-dom.production.min.js"></script>
   <script src="/graphiql/graphiql.min.js"></script>
+  <script src="/graphiql/graphql-ws.min.js"></script>
   <script src="/graphiql/start.js"></script>
 </body>
 </html>
@@ -51,6 +52,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "react-dom.production.min.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../assets/graphiql/react-dom.production.min.js"),
+    ),
+    (
+        "graphql-ws.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/graphiql/graphql-ws.min.js"),
     ),
     (
         "start.js",

@@ -16,6 +16,8 @@ pub mod db;
 pub mod demo;
 /// The one error enum of the gateway and its single mapping to GraphQL.
 pub mod error;
+/// Live chat events: the outbox read once per process, fanned out to subscribers.
+pub mod events;
 /// The embedded, offline GraphiQL page and its assets.
 pub mod graphiql;
 /// The GraphQL schema: types, roots, loaders, per-request context.
@@ -24,7 +26,11 @@ pub mod graphql;
 pub mod http;
 /// Per-API-key rate limiting.
 pub mod rate_limit;
+/// The API key format, its hash, and redaction of keys from text.
+pub mod secret;
 /// Bulk synthetic data at scale (`chat-gateway seed`).
 pub mod seed;
 /// Business operations over the database, free of GraphQL.
 pub mod service;
+/// What every handler and transport shares.
+pub mod state;

@@ -92,10 +92,32 @@
   ].join("\n");
   // The fetcher carries the key too: the first schema introspection runs
   // before the header editor exists, and would otherwise go without it.
-  var fetcher = GraphiQL.createFetcher({
-    url: window.location.pathname,
-    headers: key ? { Authorization: "Bearer " + key } : {},
+  var currentHeaders = key ? { Authorization: "Bearer " + key } : {};
+  // Subscriptions go over graphql-transport-ws on the same path; the key
+  // travels in connection_init, taken from the Headers tab when the socket
+  // (re)connects.
+  var wsUrl =
+    (window.location.protocol === "https:" ? "wss://" : "ws://") +
+    window.location.host +
+    window.location.pathname;
+  var wsClient = graphqlWs.createClient({
+    url: wsUrl,
+    lazy: true,
+    connectionParams: function () {
+      return currentHeaders;
+    },
   });
+  var http = GraphiQL.createFetcher({
+    url: window.location.pathname,
+    headers: currentHeaders,
+    wsClient: wsClient,
+  });
+  var fetcher = function (params, options) {
+    if (options && options.headers) {
+      currentHeaders = options.headers;
+    }
+    return http(params, options);
+  };
   ReactDOM.createRoot(document.getElementById("graphiql")).render(
     React.createElement(GraphiQL, {
       fetcher: fetcher,

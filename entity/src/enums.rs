@@ -69,3 +69,17 @@ pub enum MessageRole {
     #[sea_orm(string_value = "system")]
     System,
 }
+
+/// What happened to a chat, as its event records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum ChatEventKind {
+    #[sea_orm(string_value = "created")]
+    Created,
+    #[sea_orm(string_value = "updated")]
+    Updated,
+    #[sea_orm(string_value = "removed")]
+    Removed,
+    #[sea_orm(string_value = "message_posted")]
+    MessagePosted,
+}

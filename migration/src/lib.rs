@@ -10,6 +10,7 @@ mod m20261125_000002_create_identities;
 mod m20261125_000003_create_channels_and_tickets;
 mod m20261125_000004_create_chats_and_messages;
 mod m20261126_000005_index_orders_and_live_counts;
+mod m20261128_000006_create_chat_events;
 
 /// The gateway's migrator, run at start-up and by `chat-gateway migrate`.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_create_channels_and_tickets::Migration),
             Box::new(m20261125_000004_create_chats_and_messages::Migration),
             Box::new(m20261126_000005_index_orders_and_live_counts::Migration),
+            Box::new(m20261128_000006_create_chat_events::Migration),
         ]
     }
 }

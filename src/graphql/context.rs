@@ -7,13 +7,19 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::loaders::Loaders;
-use crate::error::{AppError, AppResult};
+use crate::{
+    error::{AppError, AppResult},
+    events::EventBus,
+};
 
-/// Everything a request carries into the schema, built once per request by
-/// the HTTP handler after the API key was checked.
+/// Everything a request carries into the schema, built once per request
+/// (or per subscription) by the transport after the API key was checked.
 pub struct Session {
     /// The connection pool.
     pub db: DatabaseConnection,
+    /// The process's chat events: woken after a write, subscribed to by
+    /// subscriptions.
+    pub events: EventBus,
     /// The workspace the API key belongs to; every read and write is scoped to it.
     pub workspace_id: Uuid,
     /// Loaders of this request only, so no cached row crosses requests or workspaces.
@@ -22,10 +28,11 @@ pub struct Session {
 
 impl Session {
     /// A session of `workspace_id` with fresh loaders.
-    pub fn new(db: DatabaseConnection, workspace_id: Uuid) -> Self {
+    pub fn new(db: DatabaseConnection, events: EventBus, workspace_id: Uuid) -> Self {
         let loaders = Loaders::new(&db, workspace_id);
         Self {
             db,
+            events,
             workspace_id,
             loaders,
         }

@@ -8,7 +8,7 @@ use async_graphql::{
     dataloader::{DataLoader, HashMapCache, Loader},
     runtime::{TokioSpawner, TokioTimer},
 };
-use entity::{channel, message, responder, responder_version, ticket};
+use entity::{channel, responder, responder_version, ticket};
 use sea_orm::{DatabaseConnection, DbErr};
 use uuid::Uuid;
 
@@ -16,7 +16,9 @@ use crate::{
     error::{AppError, AppResult},
     service::{
         chat_row::ChatRow,
+        keyset::KeysetRequest,
         lookup::{self, Owner},
+        message::{self, MessageOrder, MessagePage},
     },
 };
 
@@ -24,9 +26,9 @@ use crate::{
 #[derive(Debug, Clone, Default)]
 pub struct RecentMessages {
     /// The newest message.
-    pub latest: Option<message::Model>,
+    pub latest: Option<entity::message::Model>,
     /// The message just before it.
-    pub previous: Option<message::Model>,
+    pub previous: Option<entity::message::Model>,
 }
 
 /// What every loader needs: the pool and the workspace to scope to.
@@ -98,7 +100,10 @@ impl Loader<Uuid> for RecentMessagesLoader {
 
 /// Each chat of `chat_ids` with its newest two `messages` (given newest
 /// first within each chat); chats without messages get an empty entry.
-fn group_recent(chat_ids: &[Uuid], messages: Vec<message::Model>) -> HashMap<Uuid, RecentMessages> {
+fn group_recent(
+    chat_ids: &[Uuid],
+    messages: Vec<entity::message::Model>,
+) -> HashMap<Uuid, RecentMessages> {
     let mut recent: HashMap<Uuid, RecentMessages> = chat_ids
         .iter()
         .map(|id| (*id, RecentMessages::default()))
@@ -114,6 +119,63 @@ fn group_recent(chat_ids: &[Uuid], messages: Vec<message::Model>) -> HashMap<Uui
     recent
 }
 
+/// One `messages` page of one chat: chats asked with the same arguments
+/// are read together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MessagesKey {
+    pub chat_id: Uuid,
+    pub order: MessageOrder,
+    pub request: KeysetRequest,
+}
+
+/// Pages of messages: one statement per distinct arguments, for all the
+/// chats that asked. Chat ids reach it only from chats already read within
+/// the workspace.
+pub struct MessagePageLoader(Scope);
+
+impl Loader<MessagesKey> for MessagePageLoader {
+    type Value = MessagePage;
+    type Error = Arc<DbErr>;
+
+    async fn load(
+        &self,
+        keys: &[MessagesKey],
+    ) -> Result<HashMap<MessagesKey, MessagePage>, Arc<DbErr>> {
+        let mut groups: HashMap<(MessageOrder, KeysetRequest), Vec<Uuid>> = HashMap::new();
+        for key in keys {
+            groups
+                .entry((key.order, key.request))
+                .or_default()
+                .push(key.chat_id);
+        }
+        let mut pages = HashMap::new();
+        for ((order, request), chat_ids) in groups {
+            let found = message::pages(&self.0.db, &chat_ids, order, request).await?;
+            pages.extend(found.into_iter().map(|(chat_id, page)| {
+                let key = MessagesKey {
+                    chat_id,
+                    order,
+                    request,
+                };
+                (key, page)
+            }));
+        }
+        Ok(pages)
+    }
+}
+
+/// Message counts by chat id, one grouped statement per batch.
+pub struct MessageCountLoader(Scope);
+
+impl Loader<Uuid> for MessageCountLoader {
+    type Value = u64;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, u64>, Arc<DbErr>> {
+        Ok(message::counts(&self.0.db, keys).await?)
+    }
+}
+
 /// A loader that keeps what it loaded (or was fed) for the rest of the request.
 pub type Cached<T> = DataLoader<T, HashMapCache>;
 
@@ -125,9 +187,15 @@ pub struct Loaders {
     pub responder_version: Cached<ResponderVersionLoader>,
     pub ticket: Cached<TicketLoader>,
     pub recent_messages: Cached<RecentMessagesLoader>,
+    pub message_pages: Cached<MessagePageLoader>,
+    pub message_counts: Cached<MessageCountLoader>,
 }
 
-fn cached<T: Loader<Uuid>>(loader: T) -> Cached<T> {
+fn cached<K, T>(loader: T) -> Cached<T>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    T: Loader<K>,
+{
     DataLoader::with_cache(
         loader,
         TokioSpawner::current(),
@@ -149,7 +217,9 @@ impl Loaders {
             responder: cached(ResponderLoader(scope.clone())),
             responder_version: cached(ResponderVersionLoader(scope.clone())),
             ticket: cached(TicketLoader(scope.clone())),
-            recent_messages: cached(RecentMessagesLoader(scope)),
+            recent_messages: cached(RecentMessagesLoader(scope.clone())),
+            message_pages: cached(MessagePageLoader(scope.clone())),
+            message_counts: cached(MessageCountLoader(scope)),
         }
     }
 
@@ -175,6 +245,12 @@ impl Loaders {
         self.ticket.feed_many(tickets).await;
     }
 
+    /// Feeds the newest two messages of a chat read elsewhere (an event).
+    pub async fn feed_recent(&self, chat_id: Uuid, newest_first: &[entity::message::Model]) {
+        let recent = group_recent(&[chat_id], newest_first.to_vec());
+        self.recent_messages.feed_many(recent).await;
+    }
+
     /// Reads the newest two messages of every chat of `chat_ids` now, in one
     /// statement, instead of when the first resolver asks: a page's chats
     /// then never split over several batches, however long resolving takes.
@@ -190,9 +266,10 @@ impl Loaders {
 
 /// `load_one` with the database error turned into the gateway's error, so
 /// resolvers cannot leak its text by accident.
-pub async fn load<T>(loader: &Cached<T>, key: Uuid) -> AppResult<Option<T::Value>>
+pub async fn load<K, T>(loader: &Cached<T>, key: K) -> AppResult<Option<T::Value>>
 where
-    T: Loader<Uuid, Error = Arc<DbErr>>,
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    T: Loader<K, Error = Arc<DbErr>>,
 {
     loader.load_one(key).await.map_err(AppError::from)
 }

@@ -2,6 +2,7 @@
 //! exported (and checked against `schema.graphql`) without one; each request
 //! brings its own [`context::Session`].
 
+pub mod admit;
 pub mod coerce;
 pub mod context;
 pub mod limits;
@@ -10,13 +11,14 @@ pub mod mutation;
 pub mod operation;
 pub mod query;
 pub mod spec;
+pub mod subscription;
 pub mod types;
 pub mod walk;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 use chrono::{DateTime, Utc};
 
-use self::{mutation::MutationRoot, query::QueryRoot};
+use self::{mutation::MutationRoot, query::QueryRoot, subscription::SubscriptionRoot};
 use crate::config::Limits;
 
 /// What the `DateTime` scalar says of itself (async-graphql's says nothing).
@@ -25,13 +27,13 @@ e.g. `2026-01-31T09:30:00.123456+00:00` (the fraction is left out when it is zer
 Inputs accept any RFC 3339 offset and are converted to UTC.";
 
 /// The gateway's schema.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Builds the schema. Every request goes through [`spec::SpecFactory`],
 /// which refuses documents that cost more than `limits.max_complexity`
 /// (the other limits are checked before the key is, by [`limits`]).
 pub fn schema(limits: &Limits) -> AppSchema {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
         .override_output_type_description::<DateTime<Utc>>(DATE_TIME)
         .override_input_type_description::<DateTime<Utc>>(DATE_TIME)
         .extension(spec::SpecFactory {

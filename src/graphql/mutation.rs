@@ -1,4 +1,6 @@
-//! The mutation root: create, update and soft-remove chats.
+//! The mutation root: create, update and soft-remove chats, post messages.
+//! Each write commits its events with it, then wakes the process's event
+//! reader.
 
 use async_graphql::{Context, Object, Result};
 use uuid::Uuid;
@@ -7,7 +9,11 @@ use super::{
     context::ContextExt,
     types::{
         chat::Chat,
-        inputs::{CreateChatInput, RemoveChatPayload, UpdateChatInput},
+        inputs::{
+            CreateChatInput, PostMessageInput, PostMessagePayload, RemoveChatPayload,
+            UpdateChatInput,
+        },
+        message::Message,
     },
 };
 use crate::service;
@@ -30,6 +36,7 @@ impl MutationRoot {
     ) -> Result<Chat> {
         let session = ctx.session()?;
         let chat = service::chat::create(&session.db, session.workspace_id, input.into()).await?;
+        session.events.wake();
         Ok(Chat(chat))
     }
 
@@ -45,6 +52,7 @@ impl MutationRoot {
         let session = ctx.session()?;
         let chat =
             service::chat::update(&session.db, session.workspace_id, id, input.into()).await?;
+        session.events.wake();
         Ok(Chat(chat))
     }
 
@@ -58,9 +66,28 @@ impl MutationRoot {
     ) -> Result<RemoveChatPayload> {
         let session = ctx.session()?;
         service::chat::remove(&session.db, session.workspace_id, id).await?;
+        session.events.wake();
         Ok(RemoveChatPayload {
             message: "The chat was removed.".to_owned(),
             chat_id: id,
+        })
+    }
+
+    /// Posts a message to a live chat of the workspace (NOT_FOUND for a
+    /// removed or foreign chat) and moves the chat's `lastMessageAt` and
+    /// `updatedAt` with it. `content` is 1 to 32,768 characters, without NUL.
+    async fn post_message(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The message to post.")] input: PostMessageInput,
+    ) -> Result<PostMessagePayload> {
+        let session = ctx.session()?;
+        let (message, chat) =
+            service::message::post(&session.db, session.workspace_id, input.into()).await?;
+        session.events.wake();
+        Ok(PostMessagePayload {
+            message: Message(message),
+            chat: Chat(chat),
         })
     }
 }

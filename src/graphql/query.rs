@@ -7,15 +7,15 @@ use super::{
     context::ContextExt,
     types::{
         chat::Chat,
+        connection,
         enums::ChatOrderBy,
         inputs::ChatFilterInput,
-        pagination::{ChatConnection, ChatPage},
+        pagination::{self, ChatConnection, ChatPage},
     },
 };
 use crate::service::{
     chat_filter::{ChatFilter, ChatOrder, DEFAULT_PAGE_SIZE, PageRequest},
     chat_row::{self, ChatRow},
-    keyset::KeysetRequest,
 };
 
 /// Reads of the caller's workspace.
@@ -117,7 +117,8 @@ impl QueryRoot {
     ) -> Result<ChatConnection> {
         let session = ctx.session()?;
         let order: ChatOrder = order_by.unwrap_or_default().into();
-        let request = KeysetRequest::new(order, first, after.as_deref(), last, before.as_deref())?;
+        let tag = pagination::order_tag(order);
+        let request = connection::request(tag, first, after.as_deref(), last, before.as_deref())?;
         let filter = ChatFilter::from(filter.unwrap_or_default());
         let ws = session.workspace_id;
         let page = chat_row::list_keyset(&session.db, ws, &filter, order, request).await?;

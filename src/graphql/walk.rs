@@ -24,6 +24,7 @@ use crate::{
 const PAGED: &[(&str, &str, &[&str])] = &[
     ("Query", "chats", &["pageSize"]),
     ("Query", "chatsConnection", &["first", "last"]),
+    ("Chat", "messages", &["first", "last"]),
 ];
 
 /// Walks the selection set `root` of type `root_type`; returns its cost, or

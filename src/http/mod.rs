@@ -5,6 +5,7 @@
 pub mod accept;
 pub mod graphql;
 pub mod request;
+pub mod ws;
 
 use axum::{
     extract::State,
@@ -13,7 +14,7 @@ use axum::{
 };
 
 pub use self::graphql::{graphql_get, graphql_post};
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// `GET /healthz`: the process is up.
 pub async fn healthz() -> &'static str {

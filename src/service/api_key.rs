@@ -6,23 +6,20 @@
 //! slow password hash) is enough because keys are random, not chosen by
 //! people.
 
-use std::borrow::Cow;
-
 use chrono::Duration;
 use entity::api_key;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     prelude::*,
 };
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-use crate::error::{AppError, AppResult};
+use crate::{
+    error::{AppError, AppResult},
+    secret::{self, KEY_TAG, PREFIX_BYTES, SECRET_BYTES},
+};
 
-const KEY_TAG: &str = "cgw_";
-const PREFIX_BYTES: usize = 8;
-const SECRET_BYTES: usize = 32;
 /// `last_used_at` is refreshed at most this often, so authenticating does not
 /// cost a write on every request.
 const LAST_USED_RESOLUTION: Duration = Duration::seconds(60);
@@ -42,50 +39,6 @@ fn random_hex(bytes: usize) -> AppResult<String> {
     Ok(hex::encode(buf))
 }
 
-fn hash(key: &str) -> String {
-    hex::encode(Sha256::digest(key.as_bytes()))
-}
-
-/// The row-finding prefix of a well-formed key, or `None`.
-fn prefix_of(key: &str) -> Option<&str> {
-    let rest = key.strip_prefix(KEY_TAG)?;
-    let (prefix, secret) = rest.split_once('_')?;
-    let well_formed = prefix.len() == 2 * PREFIX_BYTES
-        && secret.len() == 2 * SECRET_BYTES
-        && rest.bytes().all(|b| b == b'_' || b.is_ascii_hexdigit());
-    well_formed.then(|| &key[..KEY_TAG.len() + prefix.len()])
-}
-
-/// `text` with every well-formed key in it replaced by its prefix and
-/// `_[redacted]`. Error messages may quote what a client wrote (an unknown
-/// field, a bad value); a key pasted into a query must not travel on in
-/// them.
-pub fn redact(text: &str) -> Cow<'_, str> {
-    let key_len = KEY_TAG.len() + 2 * PREFIX_BYTES + 1 + 2 * SECRET_BYTES;
-    if !text.contains(KEY_TAG) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find(KEY_TAG) {
-        out.push_str(&rest[..at]);
-        let candidate = &rest[at..];
-        match candidate.get(..key_len).and_then(prefix_of) {
-            Some(prefix) => {
-                out.push_str(prefix);
-                out.push_str("_[redacted]");
-                rest = &candidate[key_len..];
-            }
-            None => {
-                out.push_str(KEY_TAG);
-                rest = &candidate[KEY_TAG.len()..];
-            }
-        }
-    }
-    out.push_str(rest);
-    Cow::Owned(out)
-}
-
 /// Creates a key named `name` for `workspace_id`.
 pub async fn create(
     db: &impl ConnectionTrait,
@@ -103,7 +56,7 @@ pub async fn create(
         workspace_id: Set(workspace_id),
         name: Set(name.to_owned()),
         prefix: Set(prefix),
-        secret_hash: Set(hash(&key)),
+        secret_hash: Set(secret::hash(&key)),
         created_at: Set(super::now()),
         last_used_at: Set(None),
         revoked_at: Set(None),
@@ -127,13 +80,13 @@ pub struct Authenticated {
 /// unknown or revoked (the three look the same to the caller).
 pub async fn authenticate(db: &impl ConnectionTrait, key: &str) -> AppResult<Authenticated> {
     const REJECTED: AppError = AppError::Unauthenticated("Invalid or revoked API key");
-    let prefix = prefix_of(key).ok_or(REJECTED)?;
+    let prefix = secret::prefix_of(key).ok_or(REJECTED)?;
     let row = api_key::Entity::find()
         .filter(api_key::Column::Prefix.eq(prefix))
         .one(db)
         .await?
         .ok_or(REJECTED)?;
-    let matches: bool = hash(key)
+    let matches: bool = secret::hash(key)
         .as_bytes()
         .ct_eq(row.secret_hash.as_bytes())
         .into();
@@ -189,35 +142,4 @@ pub async fn revoke(db: &impl ConnectionTrait, prefix: &str) -> AppResult<api_ke
     let mut active: api_key::ActiveModel = row.into();
     active.revoked_at = Set(Some(super::now()));
     Ok(active.update(db).await?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_in_text_are_redacted_to_their_prefix() {
-        let key = format!("cgw_{}_{}", "a".repeat(16), "b".repeat(64));
-        assert_eq!(
-            redact(&format!("Unknown field \"{key}\" on Query; cgw_ alone")),
-            format!(
-                "Unknown field \"cgw_{}_[redacted]\" on Query; cgw_ alone",
-                "a".repeat(16)
-            )
-        );
-        assert!(matches!(redact("no keys here"), Cow::Borrowed(_)));
-    }
-
-    #[test]
-    fn prefix_is_found_only_in_well_formed_keys() {
-        let key = format!("cgw_{}_{}", "a".repeat(16), "b".repeat(64));
-        assert_eq!(prefix_of(&key), Some(&key[..20]));
-        assert_eq!(prefix_of("cgw_abc_def"), None);
-        assert_eq!(prefix_of(&key.replace("cgw_", "xyz_")), None);
-        assert_eq!(
-            prefix_of(&format!("cgw_{}_{}", "g".repeat(16), "b".repeat(64))),
-            None
-        );
-        assert_eq!(prefix_of(""), None);
-    }
 }

@@ -1,18 +1,24 @@
 //! Chats: read one, list a page, count, create, update, soft-remove. Every
 //! operation is scoped to the caller's workspace; a chat of another workspace
-//! is NOT_FOUND exactly like one that does not exist.
+//! is NOT_FOUND exactly like one that does not exist. Each write is one
+//! transaction that records its event in the outbox ([`events`]).
 
 use chrono::{DateTime, Utc};
 use entity::{
-    channel, chat, enums::IdentityKind, responder, responder_version, super_identity, ticket,
+    channel, chat,
+    enums::{ChatEventKind, IdentityKind},
+    responder, responder_version, super_identity, ticket,
 };
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, prelude::*,
+    QuerySelect, TransactionSession, TransactionTrait, prelude::*,
 };
 use uuid::Uuid;
 
-use super::chat_filter::ChatFilter;
+use super::{
+    chat_filter::ChatFilter,
+    events::{self, NewEvent},
+};
 use crate::error::{AppError, AppResult};
 
 /// Longest accepted title, in characters.
@@ -75,8 +81,24 @@ pub async fn count(
 
 /// Creates a chat: the channel and identities must be the workspace's, the
 /// owner a user or external user, the responder an agent or squad, whose
-/// latest version the chat pins.
-pub async fn create(
+/// latest version the chat pins. One transaction, with its CREATED event.
+pub async fn create<C>(db: &C, workspace_id: Uuid, new: NewChat) -> AppResult<chat::Model>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let txn = super::begin_write(db).await?;
+    let chat = insert(&txn, workspace_id, new).await?;
+    let event = NewEvent {
+        chat_id: chat.id,
+        kind: ChatEventKind::Created,
+        message_id: None,
+    };
+    events::record(&txn, workspace_id, &[event]).await?;
+    txn.commit().await?;
+    Ok(chat)
+}
+
+async fn insert(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
     new: NewChat,
@@ -123,8 +145,30 @@ pub async fn create(
     Ok(chat::Entity::insert(model).exec_with_returning(db).await?)
 }
 
-/// Applies `changes` to a live chat of the workspace and returns it.
-pub async fn update(
+/// Applies `changes` to a live chat of the workspace and returns it. One
+/// transaction, with its UPDATED event.
+pub async fn update<C>(
+    db: &C,
+    workspace_id: Uuid,
+    id: Uuid,
+    changes: ChatChanges,
+) -> AppResult<chat::Model>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let txn = super::begin_write(db).await?;
+    let chat = apply(&txn, workspace_id, id, changes).await?;
+    let event = NewEvent {
+        chat_id: chat.id,
+        kind: ChatEventKind::Updated,
+        message_id: None,
+    };
+    events::record(&txn, workspace_id, &[event]).await?;
+    txn.commit().await?;
+    Ok(chat)
+}
+
+async fn apply(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
     id: Uuid,
@@ -186,18 +230,30 @@ pub async fn update(
     Ok(chat)
 }
 
-/// Soft-removes a live chat of the workspace.
-pub async fn remove(db: &impl ConnectionTrait, workspace_id: Uuid, id: Uuid) -> AppResult<()> {
+/// Soft-removes a live chat of the workspace. One transaction, with its
+/// REMOVED event.
+pub async fn remove<C>(db: &C, workspace_id: Uuid, id: Uuid) -> AppResult<()>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let txn = super::begin_write(db).await?;
     let now = super::now();
     let done = chat::Entity::update_many()
         .col_expr(chat::Column::RemovedAt, Expr::value(now))
         .col_expr(chat::Column::UpdatedAt, Expr::value(now))
         .filter(live_chat(workspace_id, id))
-        .exec(db)
+        .exec(&txn)
         .await?;
     if done.rows_affected == 0 {
         return Err(AppError::not_found_at("Chat", "id"));
     }
+    let event = NewEvent {
+        chat_id: id,
+        kind: ChatEventKind::Removed,
+        message_id: None,
+    };
+    events::record(&txn, workspace_id, &[event]).await?;
+    txn.commit().await?;
     Ok(())
 }
 

@@ -13,6 +13,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::{
+    chat_row::ChatRow,
+    keyset::{KeyOrder, Position},
+};
 use crate::error::{AppError, AppResult};
 
 /// Most values any one filter list may hold.
@@ -156,6 +160,36 @@ impl ChatFilter {
     }
 }
 
+impl ChatFilter {
+    /// Whether `row` matches, as [`Self::condition`] would in SQL: for
+    /// events, whose chat is already read.
+    pub fn matches(&self, row: &ChatRow) -> bool {
+        fn within<T: PartialEq>(values: &Option<Vec<T>>, value: Option<T>) -> bool {
+            match values {
+                None => true,
+                Some(values) => value.is_some_and(|value| values.contains(&value)),
+            }
+        }
+        let chat = &row.chat;
+        (self.include_removed || chat.removed_at.is_none())
+            && within(&self.ids, Some(chat.id))
+            && within(&self.channel_ids, Some(chat.channel_id))
+            && within(
+                &self.channel_types,
+                row.channel.as_ref().map(|c| c.channel_type),
+            )
+            && within(
+                &self.owner_super_identity_ids,
+                Some(chat.owner_super_identity_id),
+            )
+            && within(
+                &self.responder_super_identity_ids,
+                chat.responder_super_identity_id,
+            )
+            && within(&self.ticket_statuses, row.ticket.as_ref().map(|t| t.status))
+    }
+}
+
 impl ChatOrder {
     /// The same order, backwards (for paging backwards from a cursor).
     pub fn reversed(self) -> Self {
@@ -178,6 +212,25 @@ impl ChatOrder {
             Self::CreatedAtDesc | Self::CreatedAtAsc => chat::Column::CreatedAt,
             Self::LastActivityDesc | Self::LastActivityAsc => chat::Column::LastMessageAt,
         }
+    }
+
+    /// This order for keyset paging.
+    pub fn key_order(self) -> KeyOrder<chat::Column> {
+        KeyOrder {
+            key: self.key_column(),
+            id: chat::Column::Id,
+            descending: self.is_descending(),
+            nullable: matches!(self, Self::LastActivityDesc | Self::LastActivityAsc),
+        }
+    }
+
+    /// Where `chat` stands in this order.
+    pub fn position(self, chat: &chat::Model) -> Position {
+        let key = match self.key_column() {
+            chat::Column::LastMessageAt => chat.last_message_at,
+            _ => Some(chat.created_at),
+        };
+        Position { key, id: chat.id }
     }
 
     /// Applies this order, id last, to a chat query.

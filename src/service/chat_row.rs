@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{
     chat_filter::{ChatFilter, ChatOrder, PageRequest},
-    keyset::{self, KeysetRequest},
+    keyset::KeysetRequest,
     lookup::Owner,
 };
 use crate::error::{AppError, AppResult};
@@ -167,6 +167,14 @@ pub async fn get(db: &impl ConnectionTrait, workspace_id: Uuid, id: Uuid) -> App
         .ok_or_else(|| AppError::not_found_at("Chat", "id"))
 }
 
+/// The chats among `ids`, of any workspace, with their relations: for the
+/// event bus, which reads for every workspace at once (each subscriber
+/// then keeps to its own workspace's events).
+pub async fn get_many(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec<ChatRow>> {
+    let query = chat::Entity::find().filter(chat::Column::Id.is_in(ids.iter().copied()));
+    Ok(fetch(db, &with_relations(query), None).await?)
+}
+
 /// One page of the workspace's chats matching `filter`, in `order`, with
 /// their relations.
 pub async fn list(
@@ -199,7 +207,7 @@ pub async fn list_keyset(
     };
     let mut condition = filter.condition(workspace_id);
     if let Some(from) = request.from {
-        condition = condition.add(keyset::after(walk, from));
+        condition = condition.add(walk.key_order().after(from));
     }
     let query = walk.apply(chat::Entity::find().filter(condition));
     let mut page = read_page(db, query, request.size, 0).await?;

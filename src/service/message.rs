@@ -1,49 +1,245 @@
-//! Messages of a chat. Posting one also moves the chat's `last_message_at`,
-//! which the last-activity order reads, so the two never disagree.
+//! Messages of a chat: post one, and page through a chat's history.
+//! Posting also moves the chat's `last_message_at` (which the last-activity
+//! order reads) and `updated_at`, in the same transaction as the message
+//! and its MESSAGE_POSTED event, so the three never disagree.
 
 use chrono::{DateTime, Utc};
-use entity::{chat, enums::MessageRole, message};
+use entity::{
+    chat,
+    enums::{ChatEventKind, MessageRole},
+    message,
+};
+use std::collections::HashMap;
+
 use sea_orm::{
-    ActiveValue::Set, Condition, ConnectionTrait, EntityTrait, QueryFilter, TransactionSession,
-    TransactionTrait, prelude::*,
+    ActiveValue::Set,
+    ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, TransactionSession, TransactionTrait,
+    prelude::*,
+    sea_query::{Alias, Asterisk, Query, SelectStatement, UnionType},
 };
 use uuid::Uuid;
 
-use crate::error::AppResult;
+use super::{
+    events::{self, NewEvent},
+    keyset::{KeyOrder, KeysetRequest, Position},
+};
+use crate::error::{AppError, AppResult};
 
-/// Appends a message written at `created_at` to chat `chat_id` and moves the
-/// chat's last activity forward (never backward) to it.
+/// Longest message accepted, in characters.
+pub const MAX_CONTENT_CHARS: usize = 32_768;
+
+/// A message to post.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub chat_id: Uuid,
+    pub role: MessageRole,
+    pub content: String,
+    /// When it was written; `None` means now. Only imports, the demo and
+    /// fixtures set it: the API always posts "now".
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// Posts a message to a live chat of the workspace; returns it and the
+/// chat as it now stands. NOT_FOUND for a removed or foreign chat.
 pub async fn post<C>(
     db: &C,
-    chat_id: Uuid,
-    role: MessageRole,
-    content: &str,
-    created_at: DateTime<Utc>,
-) -> AppResult<message::Model>
+    workspace_id: Uuid,
+    new: NewMessage,
+) -> AppResult<(message::Model, chat::Model)>
 where
     C: ConnectionTrait + TransactionTrait,
 {
-    let txn = db.begin().await?;
-    let model = message::ActiveModel {
+    validate_content(&new.content)?;
+    let txn = super::begin_write(db).await?;
+    // Locked, so concurrent posts to one chat move its times in turn.
+    let mut chat = chat::Entity::find_by_id(new.chat_id)
+        .filter(chat::Column::WorkspaceId.eq(workspace_id))
+        .filter(chat::Column::RemovedAt.is_null())
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found_at("Chat", "input.chatId"))?;
+    let now = super::now();
+    let created_at = new.created_at.unwrap_or(now);
+    let message = message::Entity::insert(message::ActiveModel {
         id: Set(Uuid::new_v4()),
-        chat_id: Set(chat_id),
-        role: Set(role),
-        content: Set(content.to_owned()),
+        chat_id: Set(chat.id),
+        role: Set(new.role),
+        content: Set(new.content),
         created_at: Set(created_at),
-    };
-    let message = message::Entity::insert(model)
-        .exec_with_returning(&txn)
-        .await?;
+    })
+    .exec_with_returning(&txn)
+    .await?;
+    // Forward only: an imported older message does not move them back.
+    chat.last_message_at = chat.last_message_at.max(Some(created_at));
+    chat.updated_at = chat.updated_at.max(created_at);
     chat::Entity::update_many()
-        .col_expr(chat::Column::LastMessageAt, Expr::value(created_at))
-        .filter(chat::Column::Id.eq(chat_id))
-        .filter(
-            Condition::any()
-                .add(chat::Column::LastMessageAt.is_null())
-                .add(chat::Column::LastMessageAt.lt(created_at)),
+        .col_expr(
+            chat::Column::LastMessageAt,
+            Expr::value(chat.last_message_at),
         )
+        .col_expr(chat::Column::UpdatedAt, Expr::value(chat.updated_at))
+        .filter(chat::Column::Id.eq(chat.id))
         .exec(&txn)
         .await?;
+    let event = NewEvent {
+        chat_id: chat.id,
+        kind: ChatEventKind::MessagePosted,
+        message_id: Some(message.id),
+    };
+    events::record(&txn, workspace_id, &[event]).await?;
     txn.commit().await?;
-    Ok(message)
+    Ok((message, chat))
+}
+
+fn validate_content(content: &str) -> AppResult<()> {
+    let chars = content.chars().count();
+    if chars == 0 || chars > MAX_CONTENT_CHARS {
+        return Err(AppError::invalid(
+            "input.content",
+            format!("must be 1 to {MAX_CONTENT_CHARS} characters, got {chars}"),
+        ));
+    }
+    // PostgreSQL text cannot hold NUL; refuse it on every backend alike.
+    if content.contains('\0') {
+        return Err(AppError::invalid(
+            "input.content",
+            "must not contain the NUL character (U+0000)",
+        ));
+    }
+    Ok(())
+}
+
+/// The order of a chat's messages; the id breaks ties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum MessageOrder {
+    /// Newest first.
+    #[default]
+    CreatedAtDesc,
+    /// Oldest first.
+    CreatedAtAsc,
+}
+
+impl MessageOrder {
+    fn key_order(self, backward: bool) -> KeyOrder<message::Column> {
+        KeyOrder {
+            key: message::Column::CreatedAt,
+            id: message::Column::Id,
+            descending: (self == Self::CreatedAtDesc) != backward,
+            nullable: false,
+        }
+    }
+
+    /// Where `message` stands in this order.
+    pub fn position(self, message: &message::Model) -> Position {
+        Position {
+            key: Some(message.created_at),
+            id: message.id,
+        }
+    }
+}
+
+/// One page of one chat's messages.
+#[derive(Debug, Clone, Default)]
+pub struct MessagePage {
+    /// The messages, in the order asked for.
+    pub messages: Vec<message::Model>,
+    /// Whether a message lies past the page in the direction read.
+    pub has_more: bool,
+}
+
+/// The page `request` names of each chat among `chat_ids`, in `order`, in
+/// one statement: a branch per chat, each an index walk from its cursor,
+/// so a page deep in a long chat costs what the first one does. The chats
+/// must already be known to be the caller's.
+pub async fn pages(
+    db: &impl ConnectionTrait,
+    chat_ids: &[Uuid],
+    order: MessageOrder,
+    request: KeysetRequest,
+) -> Result<HashMap<Uuid, MessagePage>, DbErr> {
+    use message::Column as M;
+    let walk = order.key_order(request.backward);
+    let mut union: Option<SelectStatement> = None;
+    for (i, chat_id) in chat_ids.iter().enumerate() {
+        let mut query = message::Entity::find().filter(M::ChatId.eq(*chat_id));
+        if let Some(from) = request.from {
+            query = query.filter(walk.after(from));
+        }
+        let query = if walk.descending {
+            query.order_by_desc(M::CreatedAt).order_by_desc(M::Id)
+        } else {
+            query.order_by_asc(M::CreatedAt).order_by_asc(M::Id)
+        };
+        let branch = query.limit(request.size + 1).into_query();
+        // Each branch in a subquery of its own: SQLite allows ORDER BY and
+        // LIMIT only on a whole compound select otherwise.
+        let wrapped = Query::select()
+            .column(Asterisk)
+            .from_subquery(branch, Alias::new(format!("page{i}")))
+            .to_owned();
+        union = Some(match union {
+            None => wrapped,
+            Some(mut all) => {
+                all.union(UnionType::All, wrapped);
+                all
+            }
+        });
+    }
+    let Some(union) = union else {
+        return Ok(HashMap::new());
+    };
+    let rows = message::Model::find_by_statement(db.get_database_backend().build(&union))
+        .all(db)
+        .await?;
+    let mut pages: HashMap<Uuid, MessagePage> = chat_ids
+        .iter()
+        .map(|id| (*id, MessagePage::default()))
+        .collect();
+    for row in rows {
+        pages.entry(row.chat_id).or_default().messages.push(row);
+    }
+    for page in pages.values_mut() {
+        page.messages.sort_by(|a, b| {
+            let ordered = (a.created_at, a.id).cmp(&(b.created_at, b.id));
+            if walk.descending {
+                ordered.reverse()
+            } else {
+                ordered
+            }
+        });
+        page.has_more = page.messages.len() as u64 > request.size;
+        page.messages.truncate(request.size as usize);
+        if request.backward {
+            page.messages.reverse();
+        }
+    }
+    Ok(pages)
+}
+
+/// How many messages each chat among `chat_ids` has, in one statement.
+pub async fn counts(
+    db: &impl ConnectionTrait,
+    chat_ids: &[Uuid],
+) -> Result<HashMap<Uuid, u64>, DbErr> {
+    #[derive(Debug, FromQueryResult)]
+    struct Count {
+        chat_id: Uuid,
+        count: i64,
+    }
+    let counts = message::Entity::find()
+        .select_only()
+        .column(message::Column::ChatId)
+        .column_as(message::Column::Id.count(), "count")
+        .filter(message::Column::ChatId.is_in(chat_ids.iter().copied()))
+        .group_by(message::Column::ChatId)
+        .into_model::<Count>()
+        .all(db)
+        .await?;
+    let mut all: HashMap<Uuid, u64> = chat_ids.iter().map(|id| (*id, 0)).collect();
+    for count in counts {
+        all.insert(count.chat_id, count.count.max(0) as u64);
+    }
+    Ok(all)
 }

@@ -8,15 +8,29 @@ pub mod chat;
 pub mod chat_filter;
 pub mod chat_row;
 pub mod directory;
+pub mod events;
 pub mod keyset;
 pub mod lookup;
 pub mod message;
 pub mod workspace;
 
 use chrono::{DateTime, SubsecRound, Utc};
+use sea_orm::{DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait};
 
 /// The current time at the precision both databases store (microseconds), so
 /// a value written and read back compares equal.
 pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock
+/// at once (`BEGIN IMMEDIATE`): a deferred transaction that reads first
+/// and writes later fails with SQLITE_BUSY, without waiting, when another
+/// writer committed in between. Elsewhere it is a plain `BEGIN`.
+pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }

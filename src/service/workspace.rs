@@ -23,7 +23,7 @@ where
     if name.is_empty() || name.chars().count() > 200 {
         return Err(AppError::invalid("name", "must be 1 to 200 characters"));
     }
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let workspace = workspace::Entity::insert(workspace::ActiveModel {
         id: Set(Uuid::new_v4()),
         name: Set(name.to_owned()),

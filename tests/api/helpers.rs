@@ -10,7 +10,12 @@ use chat_gateway::{
     app::Application,
     config::Config,
     db::StatementCounter,
-    service::{self, chat::NewChat, directory, message},
+    service::{
+        self,
+        chat::NewChat,
+        directory,
+        message::{self, NewMessage},
+    },
 };
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use entity::{
@@ -182,6 +187,21 @@ impl TestApp {
         }
     }
 
+    /// A second gateway process on this test's database (a replica behind
+    /// the same load balancer); it stops when dropped.
+    pub async fn replica(&self) -> Replica {
+        let app = Application::build(Config::for_database(self.database_url()))
+            .await
+            .expect("the replica starts");
+        let addr = app.local_addr();
+        let server = tokio::spawn(async move {
+            app.run_until(std::future::pending())
+                .await
+                .expect("replica runs");
+        });
+        Replica { addr, server }
+    }
+
     /// The URL of this test's database, for running the binary against it.
     pub fn database_url(&self) -> String {
         self.database_url.clone()
@@ -250,7 +270,7 @@ impl TestApp {
             .expect("fixture chat")
     }
 
-    /// Appends a message to a chat.
+    /// Appends a message written at `at` to a chat (of any workspace).
     pub async fn post_message(
         &self,
         chat_id: Uuid,
@@ -258,7 +278,18 @@ impl TestApp {
         text: &str,
         at: DateTime<Utc>,
     ) {
-        message::post(&self.db, chat_id, role, text, at)
+        let chat = chat::Entity::find_by_id(chat_id)
+            .one(&self.db)
+            .await
+            .unwrap()
+            .expect("the chat exists");
+        let new = NewMessage {
+            chat_id,
+            role,
+            content: text.to_owned(),
+            created_at: Some(at),
+        };
+        message::post(&self.db, chat.workspace_id, new)
             .await
             .map_err(|e| e.into_anyhow())
             .expect("fixture message");
@@ -281,6 +312,18 @@ impl TestApp {
                 .await
                 .expect("channels"),
         }
+    }
+}
+
+/// A second gateway on a test's database.
+pub struct Replica {
+    pub addr: SocketAddr,
+    server: JoinHandle<()>,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        self.server.abort();
     }
 }
 

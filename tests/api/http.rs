@@ -35,7 +35,7 @@ async fn graphiql_page_loads_nothing_from_outside() {
         .split(['"', '\''])
         .filter(|part| part.starts_with("/graphiql/"))
         .collect();
-    assert_eq!(assets.len(), 5, "{assets:?}");
+    assert_eq!(assets.len(), 6, "{assets:?}");
     for asset in assets {
         let response = app.client.get(app.url(asset)).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{asset}");

@@ -137,16 +137,29 @@ async fn hot_paths_use_indexes_on_a_large_inbox() {
             "connection page after a cursor",
             format!(
                 "{{ chatsConnection(first: 50, after: \"{}\", orderBy: LAST_ACTIVITY_DESC) {{ edges {{ node {{ {CHAT_FIELDS} }} }} }} }}",
-                chat_gateway::service::keyset::Position::of(
-                    &some_chat,
+                chat_gateway::graphql::types::connection::encode(
+                    "ld",
                     chat_gateway::service::chat_filter::ChatOrder::LastActivityDesc
+                        .position(&some_chat)
                 )
-                .encode(chat_gateway::service::chat_filter::ChatOrder::LastActivityDesc)
             ),
         ),
         (
             "one chat",
             format!("{{ chat(id: \"{}\") {{ {CHAT_FIELDS} }} }}", some_chat.id),
+        ),
+        (
+            "a page of messages on every chat of a page, deep in one",
+            format!(
+                "{{ chats(pageSize: 20) {{ items {{ messages(first: 5, after: \"{}\") {{ totalCount nodes {{ id content }} }} }} }} }}",
+                chat_gateway::graphql::types::connection::encode(
+                    "md",
+                    chat_gateway::service::keyset::Position {
+                        key: Some(some_chat.created_at),
+                        id: uuid::Uuid::nil(),
+                    }
+                )
+            ),
         ),
     ];
     let mut failures = Vec::new();

@@ -8,14 +8,20 @@ use uuid::Uuid;
 
 use super::{
     channel::Channel,
-    message::Message,
+    connection,
+    enums::MessageOrderBy,
+    message::{self, Message, MessageConnection},
     owner::Owner,
     responder::{Responder, ResponderVersion},
     ticket::Ticket,
 };
 use crate::{
     error::AppError,
-    graphql::{context::ContextExt, loaders::load},
+    graphql::{
+        context::ContextExt,
+        loaders::{MessagesKey, load},
+    },
+    service::message::MessageOrder,
 };
 
 /// A conversation on a channel between an owner (a platform user or an
@@ -142,6 +148,46 @@ impl Chat {
     async fn latest_message(&self, ctx: &Context<'_>) -> Result<Option<Message>> {
         let recent = load(&ctx.session()?.loaders.recent_messages, self.0.id).await?;
         Ok(recent.and_then(|r| r.latest).map(Message))
+    }
+
+    /// The chat's messages, newest first unless `orderBy` says otherwise:
+    /// the first `first` after `after`, or the last `last` before
+    /// `before`. Cursors are keyset positions, so a page deep in a long
+    /// chat costs what the first one does; the same field on every chat of
+    /// a list costs one statement for all of them.
+    async fn messages(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many messages after `after` (1 to 100; 10 when neither first nor last is given)."
+        )]
+        first: Option<i64>,
+        #[graphql(desc = "A cursor this connection returned; the page starts after it.")]
+        after: Option<String>,
+        #[graphql(desc = "How many messages before `before` (1 to 100).")] last: Option<i64>,
+        #[graphql(desc = "A cursor this connection returned; the page ends before it.")]
+        before: Option<String>,
+        #[graphql(
+            default_with = "Some(MessageOrderBy::CreatedAtDesc)",
+            desc = "The order of the messages; null means the default, newest first."
+        )]
+        order_by: Option<MessageOrderBy>,
+    ) -> Result<MessageConnection> {
+        let order: MessageOrder = order_by.unwrap_or_default().into();
+        let tag = message::order_tag(order);
+        let request = connection::request(tag, first, after.as_deref(), last, before.as_deref())?;
+        let key = MessagesKey {
+            chat_id: self.0.id,
+            order,
+            request,
+        };
+        let page = load(&ctx.session()?.loaders.message_pages, key).await?;
+        Ok(MessageConnection::new(
+            self.0.id,
+            page.unwrap_or_default(),
+            order,
+            request,
+        ))
     }
 
     /// The message immediately before the latest one, if there is one.

@@ -3,7 +3,7 @@
 use async_graphql::Enum;
 use entity::enums;
 
-use crate::service::chat_filter::ChatOrder;
+use crate::service::{chat_filter::ChatOrder, message::MessageOrder};
 
 /// Maps a GraphQL enum to and from its stored twin, variant by variant, so a
 /// new stored value fails to compile until the schema has it too.
@@ -94,3 +94,43 @@ pub enum ChatOrderBy {
     LastActivityAsc,
 }
 mirror!(ChatOrderBy <=> ChatOrder { CreatedAtDesc, CreatedAtAsc, LastActivityDesc, LastActivityAsc });
+
+/// The order of a chat's messages. Ties break by message id.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MessageOrderBy {
+    /// Newest messages first (the default).
+    #[default]
+    CreatedAtDesc,
+    /// Oldest messages first.
+    CreatedAtAsc,
+}
+mirror!(MessageOrderBy <=> MessageOrder { CreatedAtDesc, CreatedAtAsc });
+
+/// What happened to a chat.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatEventKind {
+    /// The chat was created.
+    Created,
+    /// The chat's title, responder or ticket changed.
+    Updated,
+    /// The chat was soft-removed.
+    Removed,
+    /// A message was posted to the chat (see `message`).
+    MessagePosted,
+    /// Events were lost to this subscriber (its cursor is older than the
+    /// retention, or it fell behind): refetch what it shows, then go on
+    /// from this event's cursor.
+    ResyncRequired,
+}
+
+impl From<enums::ChatEventKind> for ChatEventKind {
+    fn from(kind: enums::ChatEventKind) -> Self {
+        use enums::ChatEventKind as K;
+        match kind {
+            K::Created => Self::Created,
+            K::Updated => Self::Updated,
+            K::Removed => Self::Removed,
+            K::MessagePosted => Self::MessagePosted,
+        }
+    }
+}

@@ -4,10 +4,15 @@
 use async_graphql::{InputObject, MaybeUndefined, SimpleObject};
 use uuid::Uuid;
 
-use super::enums::{ChannelType, TicketStatus};
+use super::{
+    chat::Chat,
+    enums::{ChannelType, MessageRole, TicketStatus},
+    message::Message,
+};
 use crate::service::{
     chat::{ChatChanges, NewChat, Patch},
     chat_filter::{ChatFilter, MAX_FILTER_VALUES},
+    message::{MAX_CONTENT_CHARS, NewMessage},
 };
 
 /// Which chats to list. Conditions combine with AND; a list matches any of
@@ -117,3 +122,37 @@ pub struct RemoveChatPayload {
     /// The ID of the removed chat.
     pub chat_id: Uuid,
 }
+
+/// A message to post to a chat.
+#[derive(InputObject, Debug)]
+pub struct PostMessageInput {
+    /// The chat to post to: a live chat of the workspace.
+    chat_id: Uuid,
+    /// Who wrote it.
+    role: MessageRole,
+    /// The text: 1 to 32,768 characters, without NUL.
+    content: String,
+}
+
+impl From<PostMessageInput> for NewMessage {
+    fn from(input: PostMessageInput) -> Self {
+        Self {
+            chat_id: input.chat_id,
+            role: input.role.into(),
+            content: input.content,
+            created_at: None,
+        }
+    }
+}
+
+/// The result of posting a message.
+#[derive(SimpleObject)]
+pub struct PostMessagePayload {
+    /// The message, as stored.
+    pub message: Message,
+    /// The chat, with its `lastMessageAt` and `updatedAt` moved.
+    pub chat: Chat,
+}
+
+/// Keeps the documented limit in the schema text in step with the code.
+const _: () = assert!(MAX_CONTENT_CHARS == 32_768);

@@ -1,12 +1,23 @@
-//! `Message`: one message of a chat, with a preview for list views.
+//! `Message`: one message of a chat, with a preview for list views, and
+//! `MessageConnection`: a chat's history, a page at a time.
 
-use async_graphql::Object;
+use async_graphql::{Context, Object};
 use chrono::{DateTime, Utc};
 use entity::message;
 use uuid::Uuid;
 
-use super::enums::MessageRole;
-use crate::error::AppError;
+use super::{
+    connection::{Edge, Page, PageInfo},
+    enums::MessageRole,
+};
+use crate::{
+    error::AppError,
+    graphql::{context::ContextExt, loaders::load},
+    service::{
+        keyset::KeysetRequest,
+        message::{MessageOrder, MessagePage},
+    },
+};
 
 /// Longest preview a client may ask for, in characters.
 pub const MAX_PREVIEW_CHARS: i32 = 10_000;
@@ -66,6 +77,65 @@ impl Message {
     /// When the message was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+}
+
+/// The tag a message cursor carries for its order.
+pub fn order_tag(order: MessageOrder) -> &'static str {
+    match order {
+        MessageOrder::CreatedAtDesc => "md",
+        MessageOrder::CreatedAtAsc => "ma",
+    }
+}
+
+/// A page of one chat's messages (a Relay connection).
+pub struct MessageConnection {
+    chat_id: Uuid,
+    page: Page<Message>,
+}
+
+impl MessageConnection {
+    /// The connection page `request` read of `chat_id`'s messages.
+    pub fn new(
+        chat_id: Uuid,
+        page: MessagePage,
+        order: MessageOrder,
+        request: KeysetRequest,
+    ) -> Self {
+        let items = page.messages.into_iter().map(|message| {
+            let position = order.position(&message);
+            (Message(message), position)
+        });
+        Self {
+            chat_id,
+            page: Page::new(items, order_tag(order), request, page.has_more),
+        }
+    }
+}
+
+/// A page of one chat's messages (a Relay connection).
+#[Object]
+impl MessageConnection {
+    /// The messages of this page with their cursors, in the requested order.
+    async fn edges(&self) -> &[Edge<Message>] {
+        &self.page.edges
+    }
+
+    /// The messages of this page, without cursors.
+    async fn nodes(&self) -> Vec<&Message> {
+        self.page.nodes()
+    }
+
+    /// Where this page sits, and the cursors to move from it.
+    async fn page_info(&self) -> &PageInfo {
+        &self.page.page_info
+    }
+
+    /// How many messages the chat has in all. Costs a count (one for all
+    /// the chats of a page); only computed when selected.
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        let count = load(&ctx.session()?.loaders.message_counts, self.chat_id).await?;
+        Ok(count.unwrap_or(0) as i64)
     }
 }
 

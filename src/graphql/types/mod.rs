@@ -3,6 +3,7 @@
 
 pub mod channel;
 pub mod chat;
+pub mod connection;
 pub mod enums;
 pub mod inputs;
 pub mod message;

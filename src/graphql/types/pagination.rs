@@ -1,19 +1,23 @@
 //! The two ways to page through chats: numbered pages (`ChatPage`, as the
 //! REST API pages them) and a Relay connection (`ChatConnection`, keyset
-//! cursors for infinite scroll). Both count the total only when selected.
+//! cursors for infinite scroll, in the shape of [`super::connection`]).
+//! Both count the total only when selected.
 
 use async_graphql::{Context, Object, Result, SimpleObject};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-use super::chat::Chat;
+use super::{
+    chat::Chat,
+    connection::{Edge, Page, PageInfo},
+};
 use crate::{
     graphql::context::ContextExt,
     service::{
         self,
         chat_filter::{ChatFilter, ChatOrder, PageRequest},
         chat_row::ChatRowPage,
-        keyset::{KeysetRequest, Position},
+        keyset::KeysetRequest,
     },
 };
 
@@ -109,32 +113,19 @@ impl ChatPage {
     }
 }
 
-/// Where a connection's page sits (the Relay `PageInfo`).
-#[derive(SimpleObject, Debug, Clone)]
-pub struct PageInfo {
-    /// Whether chats follow this page (pass `endCursor` as `after`).
-    has_next_page: bool,
-    /// Whether chats precede this page (pass `startCursor` as `before`).
-    has_previous_page: bool,
-    /// The cursor of the first chat of the page; null when the page is empty.
-    start_cursor: Option<String>,
-    /// The cursor of the last chat of the page; null when the page is empty.
-    end_cursor: Option<String>,
-}
-
-/// A chat and its cursor.
-#[derive(SimpleObject)]
-pub struct ChatEdge {
-    /// An opaque position in the list: pass it as `after` or `before`.
-    cursor: String,
-    /// The chat.
-    node: Chat,
+/// The tag a chat cursor carries for its order.
+pub fn order_tag(order: ChatOrder) -> &'static str {
+    match order {
+        ChatOrder::CreatedAtDesc => "cd",
+        ChatOrder::CreatedAtAsc => "ca",
+        ChatOrder::LastActivityDesc => "ld",
+        ChatOrder::LastActivityAsc => "la",
+    }
 }
 
 /// A page of chats read by cursor (a Relay connection).
 pub struct ChatConnection {
-    edges: Vec<ChatEdge>,
-    page_info: PageInfo,
+    page: Page<Chat>,
     count: LazyCount,
 }
 
@@ -147,30 +138,12 @@ impl ChatConnection {
         workspace_id: Uuid,
         filter: ChatFilter,
     ) -> Self {
-        let edges: Vec<ChatEdge> = page
-            .rows
-            .into_iter()
-            .map(|row| ChatEdge {
-                cursor: Position::of(&row.chat, order).encode(order),
-                node: Chat(row.chat),
-            })
-            .collect();
-        // Past the page in the direction read, we know; behind it, a cursor
-        // means the list goes on that way (the chat at the cursor, at least).
-        let (has_next_page, has_previous_page) = if request.backward {
-            (request.from.is_some(), page.has_more)
-        } else {
-            (page.has_more, request.from.is_some())
-        };
-        let page_info = PageInfo {
-            has_next_page,
-            has_previous_page,
-            start_cursor: edges.first().map(|e| e.cursor.clone()),
-            end_cursor: edges.last().map(|e| e.cursor.clone()),
-        };
+        let items = page.rows.into_iter().map(|row| {
+            let position = order.position(&row.chat);
+            (Chat(row.chat), position)
+        });
         Self {
-            edges,
-            page_info,
+            page: Page::new(items, order_tag(order), request, page.has_more),
             count: LazyCount::new(workspace_id, filter),
         }
     }
@@ -180,18 +153,18 @@ impl ChatConnection {
 #[Object]
 impl ChatConnection {
     /// The chats of this page with their cursors, in the requested order.
-    async fn edges(&self) -> &[ChatEdge] {
-        &self.edges
+    async fn edges(&self) -> &[Edge<Chat>] {
+        &self.page.edges
     }
 
     /// The chats of this page, without cursors.
     async fn nodes(&self) -> Vec<&Chat> {
-        self.edges.iter().map(|e| &e.node).collect()
+        self.page.nodes()
     }
 
     /// Where this page sits, and the cursors to move from it.
     async fn page_info(&self) -> &PageInfo {
-        &self.page_info
+        &self.page.page_info
     }
 
     /// How many chats match the filter in all. Costs a count; only computed

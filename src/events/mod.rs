@@ -1,0 +1,198 @@
+//! Live chat events, from the outbox table to every subscriber of this
+//! process. One reader task per process reads what is new once for all
+//! local subscribers (the chat rows, the posted messages and the chats'
+//! newest two messages, each one statement per batch) and fans it out
+//! through a bounded broadcast channel. It is woken by PostgreSQL's
+//! NOTIFY (one LISTEN connection per process, [`listen`]) or, on SQLite,
+//! by the writer itself after commit; a one-second poll is the safety net.
+//! The read is by `seq`, which the writers keep in commit order (see
+//! [`crate::service::events`]), so a late-committing write is never
+//! skipped, and after a lost LISTEN connection the next read simply picks
+//! up everything committed meanwhile.
+
+pub mod listen;
+pub mod stream;
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicI64, Ordering},
+    },
+    time::Duration,
+};
+
+use entity::{chat_event, enums::ChatEventKind, message};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, prelude::*};
+use tokio::sync::{Notify, broadcast};
+use uuid::Uuid;
+
+use crate::{
+    error::AppResult,
+    service::{
+        self,
+        chat_row::{self, ChatRow},
+        events, lookup,
+    },
+};
+
+/// Events read in one go.
+const BATCH: u64 = 500;
+/// How often the reader looks even without a wake-up.
+const POLL: Duration = Duration::from_secs(1);
+
+/// One committed event with what subscribers show of it, read once per
+/// process and shared.
+#[derive(Debug)]
+pub struct ChatEvent {
+    /// Its place in the outbox (the cursor).
+    pub seq: i64,
+    pub workspace_id: Uuid,
+    pub kind: ChatEventKind,
+    /// The chat as it stood when the event was read, with its relations.
+    pub chat: Option<Arc<ChatRow>>,
+    /// The chat's newest two messages at that time (newest first).
+    pub recent: Arc<Vec<message::Model>>,
+    /// The posted message, for MESSAGE_POSTED.
+    pub message: Option<message::Model>,
+}
+
+/// The process's event bus: wake it after a local commit, subscribe to it
+/// for live events.
+#[derive(Clone)]
+pub struct EventBus(Arc<Inner>);
+
+struct Inner {
+    sender: broadcast::Sender<Arc<ChatEvent>>,
+    wake: Notify,
+    /// The newest seq broadcast (or the newest in the table at start).
+    last_seq: AtomicI64,
+}
+
+impl EventBus {
+    /// A bus whose subscribers may fall `capacity` events behind before
+    /// they are told to resync.
+    pub fn new(capacity: usize) -> Self {
+        let (sender, _) = broadcast::channel(capacity.max(1));
+        Self(Arc::new(Inner {
+            sender,
+            wake: Notify::new(),
+            last_seq: AtomicI64::new(0),
+        }))
+    }
+
+    /// Live events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<ChatEvent>> {
+        self.0.sender.subscribe()
+    }
+
+    /// The newest seq the bus has broadcast.
+    pub fn last_seq(&self) -> i64 {
+        self.0.last_seq.load(Ordering::SeqCst)
+    }
+
+    /// Tells the reader that something was committed (SQLite, or a write
+    /// of this process on PostgreSQL before its NOTIFY arrives).
+    pub fn wake(&self) {
+        self.0.wake.notify_one();
+    }
+
+    /// Starts the reader from the newest event in the table, pruning
+    /// events older than `retention` as it goes.
+    pub async fn start(&self, db: DatabaseConnection, retention: Duration) -> AppResult<()> {
+        let start = events::latest_seq(&db).await?;
+        self.0.last_seq.store(start, Ordering::SeqCst);
+        let bus = self.clone();
+        tokio::spawn(async move { bus.read_forever(db, retention).await });
+        Ok(())
+    }
+
+    async fn read_forever(self, db: DatabaseConnection, retention: Duration) {
+        let mut failures = 0u32;
+        let mut next_prune = tokio::time::Instant::now();
+        loop {
+            match self.read_new(&db).await {
+                Ok(()) => failures = 0,
+                Err(error) => {
+                    failures = failures.saturating_add(1);
+                    let backoff = Duration::from_millis(100 * 2u64.pow(failures.min(5)));
+                    tracing::warn!(?error, ?backoff, "cannot read chat events; retrying");
+                    tokio::time::sleep(backoff).await;
+                    continue;
+                }
+            }
+            if tokio::time::Instant::now() >= next_prune {
+                next_prune += Duration::from_secs(60);
+                let before =
+                    service::now() - chrono::Duration::from_std(retention).unwrap_or_default();
+                if let Err(error) = events::prune(&db, before).await {
+                    tracing::warn!(?error, "cannot prune chat events");
+                }
+            }
+            let _ = tokio::time::timeout(POLL, self.0.wake.notified()).await;
+        }
+    }
+
+    /// Reads and broadcasts every event after the last one broadcast.
+    async fn read_new(&self, db: &DatabaseConnection) -> AppResult<()> {
+        loop {
+            let after = self.last_seq();
+            let batch = events::since(db, None, after, BATCH).await?;
+            let Some(last) = batch.last().map(|event| event.seq) else {
+                return Ok(());
+            };
+            for event in load(db, batch).await? {
+                // No receiver is not an error: nobody listens right now.
+                let _ = self.0.sender.send(Arc::new(event));
+            }
+            self.0.last_seq.store(last, Ordering::SeqCst);
+        }
+    }
+}
+
+/// The events of `batch` with their chats, posted messages and the chats'
+/// newest two messages: three statements for the whole batch.
+pub async fn load(
+    db: &impl ConnectionTrait,
+    batch: Vec<chat_event::Model>,
+) -> AppResult<Vec<ChatEvent>> {
+    let mut chat_ids: Vec<Uuid> = batch.iter().map(|event| event.chat_id).collect();
+    chat_ids.sort_unstable();
+    chat_ids.dedup();
+    let chats: HashMap<Uuid, Arc<ChatRow>> = chat_row::get_many(db, &chat_ids)
+        .await?
+        .into_iter()
+        .map(|row| (row.chat.id, Arc::new(row)))
+        .collect();
+    let mut recent: HashMap<Uuid, Vec<message::Model>> = HashMap::new();
+    for message in lookup::recent_messages(db, &chat_ids).await? {
+        recent.entry(message.chat_id).or_default().push(message);
+    }
+    let recent: HashMap<Uuid, Arc<Vec<message::Model>>> = recent
+        .into_iter()
+        .map(|(id, m)| (id, Arc::new(m)))
+        .collect();
+    let message_ids: Vec<Uuid> = batch.iter().filter_map(|event| event.message_id).collect();
+    let mut messages: HashMap<Uuid, message::Model> = if message_ids.is_empty() {
+        HashMap::new()
+    } else {
+        message::Entity::find()
+            .filter(message::Column::Id.is_in(message_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect()
+    };
+    Ok(batch
+        .into_iter()
+        .map(|event| ChatEvent {
+            seq: event.seq,
+            workspace_id: event.workspace_id,
+            kind: event.kind,
+            chat: chats.get(&event.chat_id).cloned(),
+            recent: recent.get(&event.chat_id).cloned().unwrap_or_default(),
+            message: event.message_id.and_then(|id| messages.remove(&id)),
+        })
+        .collect())
+}

@@ -1,0 +1,79 @@
+//! One subscriber's view of the bus: its workspace's events, from a
+//! cursor (replayed from the table, then live) or from now. It subscribes
+//! to the bus before replaying, so nothing falls between the two, and
+//! drops what it already delivered. A cursor older than the retention, or
+//! a subscriber that fell behind the bus's buffer, gets a resync instead
+//! of a silent gap (and the process's memory does not grow for it).
+
+use std::sync::Arc;
+
+use futures_util::Stream;
+use sea_orm::DatabaseConnection;
+use tokio::sync::broadcast::error::RecvError;
+use uuid::Uuid;
+
+use super::{BATCH, ChatEvent, EventBus, load};
+use crate::{error::AppError, service::events};
+
+/// What a subscriber receives.
+#[derive(Debug, Clone)]
+pub enum Delivery {
+    /// An event of its workspace.
+    Event(Arc<ChatEvent>),
+    /// Events were lost to it; resume from `seq` after refetching.
+    Resync {
+        /// The newest seq the bus knew when it happened.
+        seq: i64,
+    },
+}
+
+/// The events of `workspace_id` after `after` (a seq), or from now.
+pub fn workspace_events(
+    bus: EventBus,
+    db: DatabaseConnection,
+    workspace_id: Uuid,
+    after: Option<i64>,
+) -> impl Stream<Item = Result<Delivery, AppError>> + Send + 'static {
+    async_stream::try_stream! {
+        let mut live = bus.subscribe();
+        let mut last = bus.last_seq();
+        if let Some(after) = after {
+            let oldest = events::oldest_seq(&db).await?;
+            let replayable = match oldest {
+                Some(oldest) => after >= oldest - 1,
+                None => after >= last,
+            };
+            if replayable {
+                last = after;
+                loop {
+                    let batch = events::since(&db, Some(workspace_id), last, BATCH).await?;
+                    let Some(newest) = batch.last().map(|event| event.seq) else {
+                        break;
+                    };
+                    for event in load(&db, batch).await? {
+                        yield Delivery::Event(Arc::new(event));
+                    }
+                    last = newest;
+                }
+                // Live events up to here were replayed already.
+                last = last.max(after);
+            } else {
+                yield Delivery::Resync { seq: last };
+            }
+        }
+        loop {
+            match live.recv().await {
+                Ok(event) if event.seq > last && event.workspace_id == workspace_id => {
+                    last = event.seq;
+                    yield Delivery::Event(event);
+                }
+                Ok(_) => {}
+                Err(RecvError::Lagged(_)) => {
+                    last = bus.last_seq();
+                    yield Delivery::Resync { seq: last };
+                }
+                Err(RecvError::Closed) => break,
+            }
+        }
+    }
+}

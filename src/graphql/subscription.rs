@@ -1,0 +1,216 @@
+//! The subscription root: live chat events and a chat's new messages, over
+//! the WebSocket transport. Each event is read once per process by the bus
+//! (with its chat, relations and newest messages); a subscriber only keeps
+//! its workspace's events, applies its filter and primes its loaders with
+//! what the bus read, so resolving an event's chat costs no statement.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Object, Result, Subscription};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use entity::enums;
+use futures_util::{Stream, StreamExt};
+use uuid::Uuid;
+
+use super::{
+    context::ContextExt,
+    types::{chat::Chat, enums::ChatEventKind, inputs::ChatFilterInput, message::Message},
+};
+use crate::{
+    error::{AppError, AppResult},
+    events::{
+        ChatEvent,
+        stream::{Delivery, workspace_events},
+    },
+    service::{self, chat_filter::ChatFilter},
+};
+
+/// Live updates of the caller's workspace.
+#[derive(Default)]
+pub struct SubscriptionRoot;
+
+/// Live updates of the caller's workspace.
+#[Subscription(name = "Subscription")]
+impl SubscriptionRoot {
+    /// Every change to the workspace's chats that match `filter`, as it
+    /// commits: created, updated, removed (sent even when the filter leaves
+    /// removed chats out, so a list can drop the chat), and messages
+    /// posted. Pass the `cursor` of the last event seen as `after` to
+    /// resume without missing any (within the event retention).
+    async fn chat_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which chats to follow; all live chats when omitted.")] filter: Option<
+            ChatFilterInput,
+        >,
+        #[graphql(desc = "The cursor of the last event seen; events after it are replayed first.")]
+        after: Option<String>,
+    ) -> Result<impl Stream<Item = ChatEventPayload> + use<>> {
+        let session = ctx.session()?;
+        let filter = ChatFilter::from(filter.unwrap_or_default());
+        filter.validate()?;
+        let after = after.as_deref().map(decode_cursor).transpose()?;
+        let deliveries = workspace_events(
+            session.events.clone(),
+            session.db.clone(),
+            session.workspace_id,
+            after,
+        );
+        Ok(deliveries.filter_map(move |delivery| {
+            let payload = match delivery {
+                Err(error) => Some(ChatEventPayload::failed(error)),
+                Ok(Delivery::Resync { seq }) => Some(ChatEventPayload::resync(seq)),
+                Ok(Delivery::Event(event)) => {
+                    wanted(&filter, &event).then(|| ChatEventPayload::of(event))
+                }
+            };
+            std::future::ready(payload)
+        }))
+    }
+
+    /// The messages posted to one chat of the workspace from now on (or
+    /// after `after`, the cursor of an event). NOT_FOUND for a chat that is
+    /// not the workspace's.
+    async fn message_added(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The chat to follow.")] chat_id: Uuid,
+        #[graphql(
+            desc = "The cursor of the last event seen; messages after it are replayed first."
+        )]
+        after: Option<String>,
+    ) -> Result<impl Stream<Item = Result<Message>> + use<>> {
+        let session = ctx.session()?;
+        service::chat::get(&session.db, session.workspace_id, chat_id)
+            .await
+            .map_err(|error| match error {
+                AppError::NotFound { entity, .. } => AppError::not_found_at(entity, "chatId"),
+                other => other,
+            })?;
+        let after = after.as_deref().map(decode_cursor).transpose()?;
+        let deliveries = workspace_events(
+            session.events.clone(),
+            session.db.clone(),
+            session.workspace_id,
+            after,
+        );
+        Ok(deliveries.filter_map(move |delivery| {
+            let item = match delivery {
+                Err(error) => Some(Err(error.into())),
+                Ok(Delivery::Resync { .. }) => Some(Err(AppError::ResyncRequired.into())),
+                Ok(Delivery::Event(event)) => event
+                    .message
+                    .as_ref()
+                    .filter(|message| message.chat_id == chat_id)
+                    .map(|message| Ok(Message(message.clone()))),
+            };
+            std::future::ready(item)
+        }))
+    }
+}
+
+/// Whether a subscriber with `filter` gets `event`.
+fn wanted(filter: &ChatFilter, event: &ChatEvent) -> bool {
+    let Some(row) = &event.chat else {
+        return false;
+    };
+    if event.kind == enums::ChatEventKind::Removed {
+        let with_removed = ChatFilter {
+            include_removed: true,
+            ..filter.clone()
+        };
+        return with_removed.matches(row);
+    }
+    filter.matches(row)
+}
+
+/// The opaque cursor of an event.
+fn encode_cursor(seq: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("e1|{seq}"))
+}
+
+fn decode_cursor(cursor: &str) -> AppResult<i64> {
+    let invalid =
+        || AppError::invalid("after", "is not an event cursor; use one an event returned");
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let seq = text.strip_prefix("e1|").ok_or_else(invalid)?;
+    seq.parse::<i64>()
+        .ok()
+        .filter(|seq| *seq >= 0)
+        .ok_or_else(invalid)
+}
+
+/// One event as a subscriber sees it.
+pub struct ChatEventPayload {
+    cursor: String,
+    kind: ChatEventKind,
+    event: Option<Arc<ChatEvent>>,
+    error: Option<AppError>,
+}
+
+impl ChatEventPayload {
+    fn of(event: Arc<ChatEvent>) -> Self {
+        Self {
+            cursor: encode_cursor(event.seq),
+            kind: event.kind.into(),
+            event: Some(event),
+            error: None,
+        }
+    }
+
+    fn resync(seq: i64) -> Self {
+        Self {
+            cursor: encode_cursor(seq),
+            kind: ChatEventKind::ResyncRequired,
+            event: None,
+            error: None,
+        }
+    }
+
+    /// The events could not be read (the database is down): a resync that
+    /// says why, on `chat`.
+    fn failed(error: AppError) -> Self {
+        Self {
+            error: Some(error),
+            ..Self::resync(0)
+        }
+    }
+}
+
+/// Something that happened to a chat of the workspace.
+#[Object(name = "ChatEvent")]
+impl ChatEventPayload {
+    /// Where this event stands: pass it as `after` to resume after it.
+    async fn cursor(&self) -> &str {
+        &self.cursor
+    }
+
+    /// What happened.
+    async fn kind(&self) -> ChatEventKind {
+        self.kind
+    }
+
+    /// The chat as it stood when the event was delivered; null for
+    /// RESYNC_REQUIRED.
+    async fn chat(&self, ctx: &Context<'_>) -> Result<Option<Chat>> {
+        if let Some(error) = &self.error {
+            return Err(error.to_graphql());
+        }
+        let Some(row) = self.event.as_ref().and_then(|event| event.chat.as_ref()) else {
+            return Ok(None);
+        };
+        let loaders = &ctx.session()?.loaders;
+        loaders.prime(std::slice::from_ref(row.as_ref())).await;
+        if let Some(event) = &self.event {
+            loaders.feed_recent(row.chat.id, &event.recent).await;
+        }
+        Ok(Some(Chat(row.chat.clone())))
+    }
+
+    /// The message posted, for MESSAGE_POSTED; null otherwise.
+    async fn message(&self) -> Option<Message> {
+        let message = self.event.as_ref()?.message.clone()?;
+        Some(Message(message))
+    }
+}

@@ -1,0 +1,39 @@
+//! What every handler and transport shares. A leaf: it names the pieces,
+//! and builds none of them, so HTTP, WebSocket and auth code can all use
+//! it without importing each other.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+use tokio::sync::{Semaphore, watch};
+
+use crate::{
+    config::Limits, db::StatementCounter, events::EventBus, graphql::AppSchema,
+    rate_limit::RateLimiter,
+};
+
+/// What every handler and transport shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The connection pool.
+    pub db: DatabaseConnection,
+    /// The GraphQL schema (built once).
+    pub schema: AppSchema,
+    /// Counts the SQL statements run, for `/metrics`.
+    pub statements: StatementCounter,
+    /// What one request may ask for.
+    pub limits: Arc<Limits>,
+    /// Requests left per API key.
+    pub rate_limiter: RateLimiter,
+    /// The process's chat events.
+    pub events: EventBus,
+    /// WebSocket connections this process may still accept.
+    pub sockets: Arc<Semaphore>,
+    /// Seconds a WebSocket has to send `connection_init`.
+    pub ws_init_timeout_secs: u64,
+    /// Operations one WebSocket may run at once.
+    pub max_subscriptions_per_connection: u64,
+    /// Flips to true when the server starts shutting down: sockets close
+    /// with 1001.
+    pub stopping: watch::Receiver<bool>,
+}

@@ -1,0 +1,401 @@
+//! Subscriptions over real sockets: the graphql-transport-ws protocol and
+//! its close codes, an event for every committed write (and none for a
+//! failed one), filters, isolation between workspaces, resuming from a
+//! cursor, and concurrent writers.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::{
+    helpers::{TestApp, World},
+    socket::Socket,
+};
+
+const EVENTS: &str = "subscription($f: ChatFilter, $after: String) {
+    chatEvents(filter: $f, after: $after) {
+        cursor kind
+        chat { id title channel { type } latestMessage { content } }
+        message { content }
+    } }";
+const CREATE: &str = "mutation($input: CreateChatInput!) { createChat(input: $input) { id } }";
+const UPDATE: &str =
+    "mutation($id: UUID!, $title: String) { updateChat(id: $id, input: { title: $title }) { id } }";
+const POST: &str = "mutation($chat: UUID!, $text: String!) {
+    postMessage(input: { chatId: $chat, role: OPERATOR, content: $text }) { message { id } } }";
+const REMOVE: &str = "mutation($id: UUID!) { removeChat(id: $id) { chatId } }";
+
+/// Creates a chat on channel `channel` through the API; its id.
+async fn create(app: &TestApp, w: &World, channel: usize) -> String {
+    let input = json!({
+        "channelId": w.channels[channel].id,
+        "ownerSuperIdentityId": w.customer.super_identity_id,
+        "title": "New",
+    });
+    let data = app.data(&w.key, CREATE, json!({ "input": input })).await;
+    data["createChat"]["id"].as_str().unwrap().to_owned()
+}
+
+/// The position an event cursor stands for (opaque to clients; the test
+/// reads it to check the order).
+fn seq(cursor: &str) -> i64 {
+    use base64::Engine;
+    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .unwrap();
+    String::from_utf8(text).unwrap()["e1|".len()..]
+        .parse()
+        .unwrap()
+}
+
+fn event(payload: &Value) -> &Value {
+    assert!(payload.get("errors").is_none(), "{payload}");
+    &payload["data"]["chatEvents"]
+}
+
+#[tokio::test]
+async fn every_committed_write_reaches_the_subscriber_and_a_failed_one_does_not() {
+    let app = TestApp::spawn().await;
+    let w = app.world("Acme").await;
+    let mut socket = Socket::ready(&app, &w.key).await;
+    socket.subscribe("1", EVENTS, json!({})).await;
+    // Subscribing is asynchronous: give the stream a moment to attach.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let id = create(&app, &w, 0).await;
+    let created = socket.next("1").await;
+    assert_eq!(event(&created)["kind"], "CREATED");
+    assert_eq!(event(&created)["chat"]["id"], id.as_str());
+    assert_eq!(event(&created)["chat"]["channel"]["type"], "WIDGET");
+
+    // A refused write commits nothing and publishes nothing.
+    let refused = app
+        .gql(
+            &w.key,
+            UPDATE,
+            json!({ "id": id, "title": "x".repeat(501) }),
+        )
+        .await;
+    assert!(refused.get("errors").is_some());
+    app.data(&w.key, UPDATE, json!({ "id": id, "title": "Renamed" }))
+        .await;
+    let updated = socket.next("1").await;
+    assert_eq!(event(&updated)["kind"], "UPDATED", "{updated}");
+    assert_eq!(event(&updated)["chat"]["title"], "Renamed");
+
+    app.data(&w.key, POST, json!({ "chat": id, "text": "hello" }))
+        .await;
+    let posted = socket.next("1").await;
+    assert_eq!(event(&posted)["kind"], "MESSAGE_POSTED");
+    assert_eq!(event(&posted)["message"]["content"], "hello");
+    assert_eq!(event(&posted)["chat"]["latestMessage"]["content"], "hello");
+
+    app.data(&w.key, REMOVE, json!({ "id": id })).await;
+    let removed = socket.next("1").await;
+    assert_eq!(
+        event(&removed)["kind"],
+        "REMOVED",
+        "a removal reaches a list without removed chats"
+    );
+
+    let cursors: Vec<&str> = [&created, &updated, &posted, &removed]
+        .iter()
+        .map(|p| event(p)["cursor"].as_str().unwrap())
+        .collect();
+    let mut unique = cursors.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), 4, "{cursors:?}");
+}
+
+#[tokio::test]
+async fn filters_select_events_and_workspaces_never_see_each_other() {
+    let app = TestApp::spawn().await;
+    let a = app.world("Alpha").await;
+    let b = app.world("Beta").await;
+    let a_chat = create(&app, &a, 0).await;
+
+    // B names A's chat and channel: nothing of A's arrives.
+    let mut b_socket = Socket::ready(&app, &b.key).await;
+    let filter = json!({ "ids": [a_chat], "channelIds": [a.channels[0].id] });
+    b_socket
+        .subscribe("spy", EVENTS, json!({ "f": filter }))
+        .await;
+    b_socket
+        .subscribe(
+            "all",
+            EVENTS,
+            json!({ "f": { "channelTypes": ["WHATSAPP"] } }),
+        )
+        .await;
+    // messageAdded on A's chat is NOT_FOUND for B.
+    b_socket
+        .subscribe(
+            "msgs",
+            "subscription($c: UUID!) { messageAdded(chatId: $c) { id } }",
+            json!({ "c": a_chat }),
+        )
+        .await;
+    let refused = b_socket.recv().await;
+    assert_eq!(refused["id"], "msgs", "{refused}");
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{refused}"
+    );
+    assert_eq!(
+        b_socket.recv().await,
+        json!({ "type": "complete", "id": "msgs" })
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    app.data(&a.key, UPDATE, json!({ "id": a_chat, "title": "secret" }))
+        .await;
+    app.data(&a.key, POST, json!({ "chat": a_chat, "text": "secret" }))
+        .await;
+    create(&app, &a, 2).await;
+    // B's own chats: a widget one (filtered out by "all"), then a WhatsApp one.
+    create(&app, &b, 0).await;
+    let whatsapp = create(&app, &b, 2).await;
+    let seen = b_socket.next("all").await;
+    assert_eq!(event(&seen)["chat"]["id"], whatsapp.as_str(), "{seen}");
+    b_socket.silent(Duration::from_millis(500)).await;
+}
+
+#[tokio::test]
+async fn a_reconnecting_client_resumes_from_its_cursor_and_misses_nothing() {
+    let app = TestApp::spawn().await;
+    let w = app.world("Acme").await;
+    let mut socket = Socket::ready(&app, &w.key).await;
+    socket.subscribe("1", EVENTS, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let first = create(&app, &w, 0).await;
+    let seen = socket.next("1").await;
+    let cursor = event(&seen)["cursor"].as_str().unwrap().to_owned();
+    drop(socket);
+
+    // Written while the client is away.
+    app.data(
+        &w.key,
+        UPDATE,
+        json!({ "id": first, "title": "while away" }),
+    )
+    .await;
+    let second = create(&app, &w, 1).await;
+
+    let mut socket = Socket::ready(&app, &w.key).await;
+    socket
+        .subscribe("2", EVENTS, json!({ "after": cursor }))
+        .await;
+    let missed = socket.next("2").await;
+    assert_eq!(event(&missed)["kind"], "UPDATED");
+    assert_eq!(event(&missed)["chat"]["id"], first.as_str());
+    let missed = socket.next("2").await;
+    assert_eq!(event(&missed)["kind"], "CREATED");
+    assert_eq!(event(&missed)["chat"]["id"], second.as_str());
+    // Then live, with nothing replayed twice.
+    let third = create(&app, &w, 2).await;
+    let live = socket.next("2").await;
+    assert_eq!(event(&live)["chat"]["id"], third.as_str(), "{live}");
+}
+
+#[tokio::test]
+async fn concurrent_writers_each_deliver_exactly_one_event_in_cursor_order() {
+    let app = TestApp::spawn().await;
+    let w = app.world("Acme").await;
+    let mut socket = Socket::ready(&app, &w.key).await;
+    socket.subscribe("1", EVENTS, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let writers: Vec<_> = (0..20)
+        .map(|i| {
+            let (client, url, key) = (app.client.clone(), app.url("/graphql"), w.key.clone());
+            let input = json!({
+                "channelId": w.channels[i % 5].id,
+                "ownerSuperIdentityId": w.customer.super_identity_id,
+            });
+            tokio::spawn(async move {
+                let body: Value = client
+                    .post(url)
+                    .bearer_auth(key)
+                    .json(&json!({ "query": CREATE, "variables": { "input": input } }))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                body["data"]["createChat"]["id"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("not created: {body}"))
+                    .to_owned()
+            })
+        })
+        .collect();
+    let mut created = Vec::new();
+    for writer in writers {
+        created.push(writer.await.unwrap());
+    }
+    let mut delivered = Vec::new();
+    let mut seqs = Vec::new();
+    for _ in 0..20 {
+        let payload = socket.next("1").await;
+        delivered.push(event(&payload)["chat"]["id"].as_str().unwrap().to_owned());
+        seqs.push(seq(event(&payload)["cursor"].as_str().unwrap()));
+    }
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "cursors out of order: {seqs:?}"
+    );
+    socket.silent(Duration::from_millis(500)).await;
+    created.sort();
+    let mut sorted = delivered.clone();
+    sorted.sort();
+    assert_eq!(sorted, created, "every write once, no other");
+}
+
+#[tokio::test]
+async fn message_added_follows_one_chat() {
+    let app = TestApp::spawn().await;
+    let w = app.world("Acme").await;
+    let chat = create(&app, &w, 0).await;
+    let other = create(&app, &w, 1).await;
+    let mut socket = Socket::ready(&app, &w.key).await;
+    socket
+        .subscribe(
+            "m",
+            "subscription($c: UUID!) { messageAdded(chatId: $c) { content role } }",
+            json!({ "c": chat }),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.data(&w.key, POST, json!({ "chat": other, "text": "elsewhere" }))
+        .await;
+    app.data(&w.key, POST, json!({ "chat": chat, "text": "here" }))
+        .await;
+    let payload = socket.next("m").await;
+    assert_eq!(
+        payload,
+        json!({ "data": { "messageAdded": { "content": "here", "role": "OPERATOR" } } })
+    );
+}
+
+#[tokio::test]
+async fn the_protocol_closes_with_its_codes() {
+    let app = TestApp::spawn_with(|config| {
+        config.ws_init_timeout_secs = 1;
+        config.limits.max_body_bytes = 2_000;
+    })
+    .await;
+    let w = app.world("Acme").await;
+    let init = |key: &str| json!({ "type": "connection_init", "payload": { "X-API-Key": key } });
+
+    // The legacy or an unknown subprotocol: the upgrade is refused.
+    match Socket::try_open_at(&app.url("/graphql"), "graphql-ws").await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 400);
+        }
+        Err(other) => panic!("refused for another reason: {other}"),
+        Ok(_) => panic!("an unknown subprotocol was accepted"),
+    }
+
+    let mut socket = Socket::open(&app, "graphql-transport-ws").await;
+    assert_eq!(
+        socket.closed_with().await,
+        4408,
+        "no connection_init in time"
+    );
+
+    for payload in [init("cgw_nope"), json!({ "type": "connection_init" })] {
+        let mut socket = Socket::open(&app, "graphql-transport-ws").await;
+        socket.send(payload).await;
+        assert_eq!(socket.closed_with().await, 4403, "bad or missing key");
+    }
+
+    let mut socket = Socket::open(&app, "graphql-transport-ws").await;
+    socket.subscribe("1", EVENTS, json!({})).await;
+    assert_eq!(socket.closed_with().await, 4401, "subscribe before ack");
+
+    let mut socket = Socket::ready(&app, &w.key).await;
+    socket.send(init(&w.key)).await;
+    assert_eq!(socket.closed_with().await, 4429, "a second init");
+
+    let mut socket = Socket::ready(&app, &w.key).await;
+    socket
+        .send(json!({ "type": "ping", "payload": { "n": 1 } }))
+        .await;
+    assert_eq!(
+        socket.recv().await,
+        json!({ "type": "pong", "payload": { "n": 1 } })
+    );
+    socket.subscribe("1", EVENTS, json!({})).await;
+    socket.subscribe("1", EVENTS, json!({})).await;
+    assert_eq!(socket.closed_with().await, 4409, "an operation id in use");
+
+    let mut socket = Socket::ready(&app, &w.key).await;
+    socket.send(json!({ "type": "subscribe", "id": "1" })).await;
+    assert_eq!(socket.closed_with().await, 4400, "an invalid message");
+
+    let mut socket = Socket::ready(&app, &w.key).await;
+    socket
+        .subscribe(
+            "1",
+            &format!("{{ __typename # {} }}", "x".repeat(3_000)),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        socket.closed_with().await,
+        1009,
+        "a message over max-body-bytes"
+    );
+
+    // Queries and mutations run over the socket too; documents over a
+    // limit get an `error` message and the socket stays open.
+    let mut socket = Socket::ready(&app, &w.key).await;
+    socket
+        .subscribe("q", "{ chats { totalCount } }", json!({}))
+        .await;
+    assert_eq!(
+        socket.next("q").await,
+        json!({ "data": { "chats": { "totalCount": 0 } } })
+    );
+    assert_eq!(
+        socket.recv().await,
+        json!({ "type": "complete", "id": "q" })
+    );
+    let aliases: String = (0..31).map(|i| format!("a{i}: __typename ")).collect();
+    socket
+        .subscribe("big", &format!("{{ {aliases} }}"), json!({}))
+        .await;
+    let refused = socket.recv().await;
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(
+        refused["payload"][0]["extensions"]["code"],
+        "LIMIT_EXCEEDED"
+    );
+    socket
+        .subscribe("v", EVENTS, json!({ "after": "not-a-cursor" }))
+        .await;
+    let refused = socket.recv().await;
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["field"], "after",
+        "{refused}"
+    );
+}
+
+/// PostgreSQL only: two gateway processes on one database. A subscriber
+/// on one receives what is written through the other.
+#[tokio::test]
+#[ignore = "PostgreSQL only: TEST_DATABASE_URL=... cargo test -- --include-ignored"]
+async fn a_subscriber_on_one_replica_receives_writes_made_through_another() {
+    let app = TestApp::spawn().await;
+    assert!(app.is_postgres(), "needs PostgreSQL: set TEST_DATABASE_URL");
+    let w = app.world("Acme").await;
+    let other = app.replica().await;
+    let mut socket = Socket::ready_at(&format!("http://{}/graphql", other.addr), &w.key).await;
+    socket.subscribe("1", EVENTS, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let id = create(&app, &w, 0).await;
+    let payload = socket.next("1").await;
+    assert_eq!(event(&payload)["chat"]["id"], id.as_str());
+    assert_ne!(id, Uuid::nil().to_string());
+}

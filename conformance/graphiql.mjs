@@ -1,17 +1,23 @@
 // Uses the embedded GraphiQL as a person would, in headless Chromium (the
 // system's, Debian's `chromium`): opens the link the demo prints (key in
-// the URL fragment), runs the prepared query, reads the result pane, then
-// reloads and looks through localStorage. Any request that would leave
+// the URL fragment), runs the prepared query, reads the result pane, runs
+// a subscription through the page's graphql-ws client, then reloads and
+// looks through localStorage. Any request that would leave
 // loopback is blocked and reported. Prints one JSON line of findings.
 //
-//   node graphiql.mjs http://127.0.0.1:8000 cgw_...
+//   node graphiql.mjs http://127.0.0.1:8000 cgw_... CHANNEL_ID OWNER_ID
 import { chromium } from 'playwright-core';
 
-const [base, apiKey] = process.argv.slice(2);
-if (!base || !apiKey) {
-  console.error('usage: node graphiql.mjs BASE_URL API_KEY');
+const [base, apiKey, channelId, ownerId] = process.argv.slice(2);
+if (!base || !apiKey || !channelId || !ownerId) {
+  console.error('usage: node graphiql.mjs BASE_URL API_KEY CHANNEL_ID OWNER_ID');
   process.exit(2);
 }
+// What the subscription check writes, to have an event to receive.
+const createRequest = {
+  query: 'mutation($input: CreateChatInput!) { createChat(input: $input) { id } }',
+  variables: { input: { channelId, ownerSuperIdentityId: ownerId, title: 'From the browser' } },
+};
 
 const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const browser = await chromium.launch({
@@ -43,6 +49,40 @@ try {
     { timeout: 30000 },
   );
   findings.result = await page.$eval('.result-window', (el) => el.textContent);
+  // A subscription through the page's own graphql-ws client (vendored,
+  // offline): subscribe, make a change over HTTP, receive the event.
+  findings.subscription = await page.evaluate(
+    ({ key, create }) =>
+      new Promise((resolve) => {
+        const client = graphqlWs.createClient({
+          url: `ws://${location.host}/graphql`,
+          connectionParams: { Authorization: `Bearer ${key}` },
+        });
+        const timer = setTimeout(() => resolve({ timeout: true }), 10000);
+        const dispose = client.subscribe(
+          { query: 'subscription { chatEvents { kind chat { title } } }' },
+          {
+            next: (value) => {
+              clearTimeout(timer);
+              dispose();
+              resolve(value);
+            },
+            error: (error) => resolve({ error: String(error && error.reason || error) }),
+            complete: () => {},
+          },
+        );
+        setTimeout(
+          () =>
+            fetch('/graphql', {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+              body: JSON.stringify(create),
+            }),
+          500,
+        );
+      }),
+    { key: apiKey, create: createRequest },
+  );
   const stored = () => page.evaluate(() => Object.keys(localStorage).map((k) => [k, localStorage.getItem(k)]));
   await page.reload();
   await page.waitForSelector('.graphiql-execute-button', { timeout: 30000 });

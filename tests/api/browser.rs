@@ -1,7 +1,8 @@
 //! The embedded GraphiQL used as a person uses it, in headless Chromium
 //! (`conformance/graphiql.mjs`, with playwright-core and Debian's
 //! `chromium`): the page loads nothing from outside loopback, runs the
-//! prepared query with the key from the link, shows the result, and keeps
+//! prepared query with the key from the link, shows the result, receives a
+//! subscription's event through its vendored graphql-ws client, and keeps
 //! the key out of localStorage across a reload.
 
 use serde_json::Value;
@@ -13,7 +14,13 @@ async fn graphiql_runs_the_prepared_query_offline_and_never_stores_the_key() {
     let app = TestApp::spawn().await;
     let w = app.world("Acme").await;
     app.insert_chat(&w, w.new_chat()).await;
-    let (findings, stderr, _) = run_node("graphiql.mjs", vec![app.url(""), w.key.clone()]).await;
+    let args = vec![
+        app.url(""),
+        w.key.clone(),
+        w.channels[0].id.to_string(),
+        w.customer.super_identity_id.to_string(),
+    ];
+    let (findings, stderr, _) = run_node("graphiql.mjs", args).await;
     assert_eq!(findings["error"], Value::Null, "{findings}\n{stderr}");
     assert_eq!(
         findings["external"],
@@ -35,5 +42,10 @@ async fn graphiql_runs_the_prepared_query_offline_and_never_stores_the_key() {
     assert_eq!(
         findings["keyStored"], false,
         "the key is in localStorage: {findings}"
+    );
+    assert_eq!(
+        findings["subscription"],
+        serde_json::json!({ "data": { "chatEvents": { "kind": "CREATED", "chat": { "title": "From the browser" } } } }),
+        "{findings}"
     );
 }

@@ -131,6 +131,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     database_url: String,
     server: JoinHandle<()>,
+    /// Starts the graceful shutdown, as SIGTERM does.
+    stop: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
     // Last, so the server and pool are gone before the database is dropped.
     _database: TestDatabase,
 }
@@ -171,10 +173,15 @@ impl TestApp {
         let addr = app.local_addr();
         let db = app.db().clone();
         let statements = app.statements();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
-            app.run_until(std::future::pending())
-                .await
-                .expect("server runs");
+            let signal = async move {
+                // A dropped sender is not a stop: serve until the test ends.
+                if stopped.await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            };
+            app.run_until(signal).await.expect("server runs");
         });
         Self {
             addr,
@@ -183,7 +190,15 @@ impl TestApp {
             client: reqwest::Client::new(),
             database_url,
             server,
+            stop: std::sync::Mutex::new(Some(stop)),
             _database: database,
+        }
+    }
+
+    /// Starts the server's graceful shutdown, as SIGTERM would.
+    pub fn shut_down(&self) {
+        if let Some(stop) = self.stop.lock().unwrap().take() {
+            let _ = stop.send(());
         }
     }
 

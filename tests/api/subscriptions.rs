@@ -382,6 +382,17 @@ async fn the_protocol_closes_with_its_codes() {
     );
 }
 
+#[tokio::test]
+async fn shutting_down_closes_sockets_with_1001() {
+    let app = TestApp::spawn().await;
+    let w = app.world("Acme").await;
+    let mut socket = Socket::ready(&app, &w.key).await;
+    socket.subscribe("1", EVENTS, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.shut_down();
+    assert_eq!(socket.closed_with().await, 1001);
+}
+
 /// PostgreSQL only: two gateway processes on one database. A subscriber
 /// on one receives what is written through the other.
 #[tokio::test]

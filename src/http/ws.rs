@@ -36,6 +36,8 @@ use crate::{
 
 /// The subprotocol spoken.
 pub const PROTOCOL: &str = "graphql-transport-ws";
+/// Bytes each socket buffers for reading and for writing.
+const SOCKET_BUFFER: usize = 4 * 1024;
 
 /// The upgrade of `GET /graphql` to a GraphQL WebSocket.
 pub async fn upgrade(state: AppState, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
@@ -47,9 +49,14 @@ pub async fn upgrade(state: AppState, headers: HeaderMap, ws: WebSocketUpgrade) 
         return refusal.into_response();
     };
     let header_key = auth::presented_key(&headers).ok().map(str::to_owned);
+    // Small socket buffers: tungstenite's defaults (128 KiB each way) cost
+    // more than a subscriber's whole state, thousands of times over; they
+    // grow when a message needs it.
     let ws = ws
         .protocols([PROTOCOL])
-        .max_message_size(cap(state.limits.max_body_bytes));
+        .max_message_size(cap(state.limits.max_body_bytes))
+        .read_buffer_size(SOCKET_BUFFER)
+        .write_buffer_size(SOCKET_BUFFER);
     // A client that asked for another subprotocol would fail the handshake
     // anyway (it must get one it offered): refuse it plainly instead.
     if ws.selected_protocol().is_none() {

@@ -1,8 +1,9 @@
 //! Live chat events, from the outbox table to every subscriber of this
 //! process. One reader task per process reads what is new once for all
 //! local subscribers (the chat rows, the posted messages and the chats'
-//! newest two messages, each one statement per batch) and fans it out
-//! through a bounded broadcast channel. It is woken by PostgreSQL's
+//! newest two messages, each one statement per batch) and hands each event
+//! to the subscribers that follow its workspace or chat ([`fanout`]), each
+//! through a bounded queue. It is woken by PostgreSQL's
 //! NOTIFY (one LISTEN connection per process, [`listen`]) or, on SQLite,
 //! by the writer itself after commit; a one-second poll is the safety net.
 //! The read is by `seq`, which the writers keep in commit order (see
@@ -10,6 +11,7 @@
 //! skipped, and after a lost LISTEN connection the next read simply picks
 //! up everything committed meanwhile.
 
+pub mod fanout;
 pub mod listen;
 pub mod stream;
 
@@ -24,9 +26,10 @@ use std::{
 
 use entity::{chat_event, enums::ChatEventKind, message};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, prelude::*};
-use tokio::sync::{Notify, broadcast};
+use tokio::sync::Notify;
 use uuid::Uuid;
 
+use self::fanout::{Fanout, Interest, Subscription};
 use crate::{
     error::AppResult,
     service::{
@@ -48,6 +51,7 @@ pub struct ChatEvent {
     /// Its place in the outbox (the cursor).
     pub seq: i64,
     pub workspace_id: Uuid,
+    pub chat_id: Uuid,
     pub kind: ChatEventKind,
     /// The chat as it stood when the event was read, with its relations.
     pub chat: Option<Arc<ChatRow>>,
@@ -63,7 +67,9 @@ pub struct ChatEvent {
 pub struct EventBus(Arc<Inner>);
 
 struct Inner {
-    sender: broadcast::Sender<Arc<ChatEvent>>,
+    fanout: Fanout,
+    /// Events a subscriber's queue holds.
+    capacity: usize,
     wake: Notify,
     /// The newest seq broadcast (or the newest in the table at start).
     last_seq: AtomicI64,
@@ -73,20 +79,20 @@ impl EventBus {
     /// A bus whose subscribers may fall `capacity` events behind before
     /// they are told to resync.
     pub fn new(capacity: usize) -> Self {
-        let (sender, _) = broadcast::channel(capacity.max(1));
         Self(Arc::new(Inner {
-            sender,
+            fanout: Fanout::default(),
+            capacity,
             wake: Notify::new(),
             last_seq: AtomicI64::new(0),
         }))
     }
 
-    /// Live events from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<ChatEvent>> {
-        self.0.sender.subscribe()
+    /// Live events that `interest` follows, from now on.
+    pub fn subscribe(&self, interest: Interest) -> Subscription {
+        self.0.fanout.subscribe(interest, self.0.capacity)
     }
 
-    /// The newest seq the bus has broadcast.
+    /// The newest seq the reader has read.
     pub fn last_seq(&self) -> i64 {
         self.0.last_seq.load(Ordering::SeqCst)
     }
@@ -102,6 +108,7 @@ impl EventBus {
     pub async fn start(&self, db: DatabaseConnection, retention: Duration) -> AppResult<()> {
         let start = events::latest_seq(&db).await?;
         self.0.last_seq.store(start, Ordering::SeqCst);
+        self.0.fanout.start_at(start);
         let bus = self.clone();
         tokio::spawn(async move { bus.read_forever(db, retention).await });
         Ok(())
@@ -142,8 +149,7 @@ impl EventBus {
                 return Ok(());
             };
             for event in load(db, batch).await? {
-                // No receiver is not an error: nobody listens right now.
-                let _ = self.0.sender.send(Arc::new(event));
+                self.0.fanout.dispatch(Arc::new(event));
             }
             self.0.last_seq.store(last, Ordering::SeqCst);
         }
@@ -189,6 +195,7 @@ pub async fn load(
         .map(|event| ChatEvent {
             seq: event.seq,
             workspace_id: event.workspace_id,
+            chat_id: event.chat_id,
             kind: event.kind,
             chat: chats.get(&event.chat_id).cloned(),
             recent: recent.get(&event.chat_id).cloned().unwrap_or_default(),

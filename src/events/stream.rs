@@ -1,7 +1,7 @@
-//! One subscriber's view of the bus: its workspace's events, from a
-//! cursor (replayed from the table, then live) or from now. It subscribes
-//! to the bus before replaying, so nothing falls between the two, and
-//! drops what it already delivered. A cursor older than the retention, or
+//! One subscriber's view of the bus: the events it follows, from a cursor
+//! (replayed from the table, then live) or from now. It subscribes to the
+//! bus before replaying, so nothing falls between the two, and drops what
+//! it already delivered. A cursor older than the retention, or
 //! a subscriber that fell behind the bus's buffer, gets a resync instead
 //! of a silent gap (and the process's memory does not grow for it).
 
@@ -9,10 +9,12 @@ use std::sync::Arc;
 
 use futures_util::Stream;
 use sea_orm::DatabaseConnection;
-use tokio::sync::broadcast::error::RecvError;
-use uuid::Uuid;
 
-use super::{BATCH, ChatEvent, EventBus, load};
+use super::{
+    BATCH, ChatEvent, EventBus,
+    fanout::{Interest, Received},
+    load,
+};
 use crate::{error::AppError, service::events};
 
 /// What a subscriber receives.
@@ -27,16 +29,18 @@ pub enum Delivery {
     },
 }
 
-/// The events of `workspace_id` after `after` (a seq), or from now.
-pub fn workspace_events(
+/// The events `interest` follows, after `after` (a seq) or from now.
+pub fn followed_events(
     bus: EventBus,
     db: DatabaseConnection,
-    workspace_id: Uuid,
+    interest: Interest,
     after: Option<i64>,
 ) -> impl Stream<Item = Result<Delivery, AppError>> + Send + 'static {
     async_stream::try_stream! {
-        let mut live = bus.subscribe();
-        let mut last = bus.last_seq();
+        let workspace_id = interest.workspace_id;
+        let chats = interest.chats.clone();
+        let mut live = bus.subscribe(interest);
+        let mut last = live.start;
         if let Some(after) = after {
             let oldest = events::oldest_seq(&db).await?;
             let replayable = match oldest {
@@ -51,7 +55,10 @@ pub fn workspace_events(
                         break;
                     };
                     for event in load(&db, batch).await? {
-                        yield Delivery::Event(Arc::new(event));
+                        let followed = chats.as_ref().is_none_or(|chats| chats.contains(&event.chat_id));
+                        if followed {
+                            yield Delivery::Event(Arc::new(event));
+                        }
                     }
                     last = newest;
                 }
@@ -61,18 +68,17 @@ pub fn workspace_events(
                 yield Delivery::Resync { seq: last };
             }
         }
-        loop {
-            match live.recv().await {
-                Ok(event) if event.seq > last && event.workspace_id == workspace_id => {
+        while let Some(received) = live.next().await {
+            match received {
+                Received::Event(event) if event.seq > last => {
                     last = event.seq;
                     yield Delivery::Event(event);
                 }
-                Ok(_) => {}
-                Err(RecvError::Lagged(_)) => {
-                    last = bus.last_seq();
-                    yield Delivery::Resync { seq: last };
+                Received::Event(_) => {}
+                Received::Lagged(seq) => {
+                    last = seq;
+                    yield Delivery::Resync { seq };
                 }
-                Err(RecvError::Closed) => break,
             }
         }
     }

@@ -20,7 +20,8 @@ use crate::{
     error::{AppError, AppResult},
     events::{
         ChatEvent,
-        stream::{Delivery, workspace_events},
+        fanout::Interest,
+        stream::{Delivery, followed_events},
     },
     service::{self, chat_filter::ChatFilter},
 };
@@ -50,12 +51,14 @@ impl SubscriptionRoot {
         let filter = ChatFilter::from(filter.unwrap_or_default());
         filter.validate()?;
         let after = after.as_deref().map(decode_cursor).transpose()?;
-        let deliveries = workspace_events(
-            session.events.clone(),
-            session.db.clone(),
-            session.workspace_id,
-            after,
-        );
+        // A filter on ids follows those chats only: their events alone
+        // reach this subscriber.
+        let interest = Interest {
+            workspace_id: session.workspace_id,
+            chats: filter.ids.clone(),
+        };
+        let deliveries =
+            followed_events(session.events.clone(), session.db.clone(), interest, after);
         Ok(deliveries.filter_map(move |delivery| {
             let payload = match delivery {
                 Err(error) => Some(ChatEventPayload::failed(error)),
@@ -88,12 +91,12 @@ impl SubscriptionRoot {
                 other => other,
             })?;
         let after = after.as_deref().map(decode_cursor).transpose()?;
-        let deliveries = workspace_events(
-            session.events.clone(),
-            session.db.clone(),
-            session.workspace_id,
-            after,
-        );
+        let interest = Interest {
+            workspace_id: session.workspace_id,
+            chats: Some(vec![chat_id]),
+        };
+        let deliveries =
+            followed_events(session.events.clone(), session.db.clone(), interest, after);
         Ok(deliveries.filter_map(move |delivery| {
             let item = match delivery {
                 Err(error) => Some(Err(error.into())),

@@ -199,6 +199,44 @@ async fn a_reconnecting_client_resumes_from_its_cursor_and_misses_nothing() {
 }
 
 #[tokio::test]
+async fn a_cursor_older_than_what_is_kept_gets_resync_required_then_live_events() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    let w = app.world("Acme").await;
+    let mut socket = Socket::ready(&app, &w.key).await;
+    socket.subscribe("1", EVENTS, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    create(&app, &w, 0).await;
+    let first = socket.next("1").await;
+    let cursor = event(&first)["cursor"].as_str().unwrap().to_owned();
+    create(&app, &w, 1).await;
+    create(&app, &w, 2).await;
+    socket.next("1").await;
+    socket.next("1").await;
+    drop(socket);
+    // The retention pruned what followed the cursor (as it would after
+    // --event-retention-hours).
+    app.db
+        .execute_unprepared(&format!(
+            "DELETE FROM chat_events WHERE seq <= {}",
+            seq(&cursor) + 1
+        ))
+        .await
+        .unwrap();
+
+    let mut socket = Socket::ready(&app, &w.key).await;
+    socket
+        .subscribe("2", EVENTS, json!({ "after": cursor }))
+        .await;
+    let resync = socket.next("2").await;
+    assert_eq!(event(&resync)["kind"], "RESYNC_REQUIRED", "{resync}");
+    assert_eq!(event(&resync)["chat"], Value::Null);
+    let live = create(&app, &w, 3).await;
+    let next = socket.next("2").await;
+    assert_eq!(event(&next)["chat"]["id"], live.as_str());
+}
+
+#[tokio::test]
 async fn concurrent_writers_each_deliver_exactly_one_event_in_cursor_order() {
     let app = TestApp::spawn().await;
     let w = app.world("Acme").await;

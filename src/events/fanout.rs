@@ -1,0 +1,254 @@
+//! Who gets which event: subscribers register what they follow (a
+//! workspace, or some of its chats), and the reader hands each event only
+//! to those, in seq order, through a bounded queue each. An event costs
+//! its followers, not every socket of the process.
+//!
+//! A subscriber whose queue is full is marked lagged and gets nothing more
+//! until it has emptied its queue and taken its resync; the resync's
+//! position is taken under the same lock the dispatch holds, so every
+//! event after it is delivered and every one up to it is covered.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex, MutexGuard,
+        atomic::{AtomicBool, Ordering},
+    },
+};
+
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::ChatEvent;
+
+/// What a subscriber follows.
+#[derive(Debug, Clone)]
+pub struct Interest {
+    /// Its workspace: no other workspace's event ever reaches it.
+    pub workspace_id: Uuid,
+    /// Only these chats of it, or all of them.
+    pub chats: Option<Vec<Uuid>>,
+}
+
+#[derive(Clone)]
+struct Handle {
+    queue: mpsc::Sender<Arc<ChatEvent>>,
+    lagged: Arc<AtomicBool>,
+}
+
+/// Every registered subscriber, indexed by what it follows.
+#[derive(Default)]
+struct Registry {
+    next_id: u64,
+    /// The seq of the last event dispatched.
+    dispatched: i64,
+    by_workspace: HashMap<Uuid, HashMap<u64, Handle>>,
+    by_chat: HashMap<(Uuid, Uuid), HashMap<u64, Handle>>,
+}
+
+/// The process's subscribers.
+#[derive(Clone, Default)]
+pub struct Fanout(Arc<Mutex<Registry>>);
+
+impl Fanout {
+    fn registry(&self) -> MutexGuard<'_, Registry> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Starts counting events as dispatched from `seq` on.
+    pub fn start_at(&self, seq: i64) {
+        self.registry().dispatched = seq;
+    }
+
+    /// Registers a subscriber with a queue of `capacity` events; events
+    /// after the returned subscription's `start` reach it.
+    pub fn subscribe(&self, interest: Interest, capacity: usize) -> Subscription {
+        let (queue, receiver) = mpsc::channel(capacity.max(1));
+        let lagged = Arc::new(AtomicBool::new(false));
+        let handle = Handle {
+            queue,
+            lagged: lagged.clone(),
+        };
+        let mut registry = self.registry();
+        let id = registry.next_id;
+        registry.next_id += 1;
+        match &interest.chats {
+            None => {
+                registry
+                    .by_workspace
+                    .entry(interest.workspace_id)
+                    .or_default()
+                    .insert(id, handle);
+            }
+            Some(chats) => {
+                for chat in chats {
+                    registry
+                        .by_chat
+                        .entry((interest.workspace_id, *chat))
+                        .or_default()
+                        .insert(id, handle.clone());
+                }
+            }
+        }
+        let start = registry.dispatched;
+        drop(registry);
+        Subscription {
+            id,
+            interest,
+            receiver,
+            lagged,
+            start,
+            fanout: self.clone(),
+        }
+    }
+
+    /// Hands `event` to everyone who follows its workspace or its chat.
+    pub fn dispatch(&self, event: Arc<ChatEvent>) {
+        let mut registry = self.registry();
+        let workspace = registry.by_workspace.get(&event.workspace_id);
+        let chat = registry.by_chat.get(&(event.workspace_id, event.chat_id));
+        for handle in workspace.into_iter().chain(chat).flat_map(HashMap::values) {
+            if handle.lagged.load(Ordering::Acquire) {
+                continue;
+            }
+            if let Err(mpsc::error::TrySendError::Full(_)) = handle.queue.try_send(event.clone()) {
+                handle.lagged.store(true, Ordering::Release);
+            }
+        }
+        registry.dispatched = event.seq;
+    }
+
+    fn unsubscribe(&self, id: u64, interest: &Interest) {
+        let mut registry = self.registry();
+        match &interest.chats {
+            None => {
+                if let Some(handles) = registry.by_workspace.get_mut(&interest.workspace_id) {
+                    handles.remove(&id);
+                    if handles.is_empty() {
+                        registry.by_workspace.remove(&interest.workspace_id);
+                    }
+                }
+            }
+            Some(chats) => {
+                for chat in chats {
+                    let key = (interest.workspace_id, *chat);
+                    if let Some(handles) = registry.by_chat.get_mut(&key) {
+                        handles.remove(&id);
+                        if handles.is_empty() {
+                            registry.by_chat.remove(&key);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Clears `lagged` and returns the seq up to which the resync covers.
+    fn resync(&self, lagged: &AtomicBool) -> i64 {
+        let registry = self.registry();
+        lagged.store(false, Ordering::Release);
+        registry.dispatched
+    }
+}
+
+/// One subscriber's queue; leaves the registry when dropped.
+pub struct Subscription {
+    id: u64,
+    interest: Interest,
+    receiver: mpsc::Receiver<Arc<ChatEvent>>,
+    lagged: Arc<AtomicBool>,
+    /// Events after this seq are queued for it.
+    pub start: i64,
+    fanout: Fanout,
+}
+
+/// What a subscription receives next.
+pub enum Received {
+    Event(Arc<ChatEvent>),
+    /// Its queue overflowed: everything up to this seq was skipped.
+    Lagged(i64),
+}
+
+impl Subscription {
+    /// The next event, or the resync after an overflow (once the events
+    /// queued before it are out); `None` when the bus is gone.
+    pub async fn next(&mut self) -> Option<Received> {
+        match self.receiver.try_recv() {
+            Ok(event) => return Some(Received::Event(event)),
+            Err(mpsc::error::TryRecvError::Disconnected) => return None,
+            Err(mpsc::error::TryRecvError::Empty) => {}
+        }
+        if self.lagged.load(Ordering::Acquire) {
+            return Some(Received::Lagged(self.fanout.resync(&self.lagged)));
+        }
+        self.receiver.recv().await.map(Received::Event)
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.fanout.unsubscribe(self.id, &self.interest);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use entity::enums::ChatEventKind;
+
+    use super::*;
+
+    fn event(seq: i64, workspace_id: Uuid, chat_id: Uuid) -> Arc<ChatEvent> {
+        Arc::new(ChatEvent {
+            seq,
+            workspace_id,
+            chat_id,
+            kind: ChatEventKind::Updated,
+            chat: None,
+            recent: Arc::default(),
+            message: None,
+        })
+    }
+
+    async fn seq(subscription: &mut Subscription) -> Result<i64, i64> {
+        match subscription.next().await {
+            Some(Received::Event(event)) => Ok(event.seq),
+            Some(Received::Lagged(seq)) => Err(seq),
+            None => panic!("the bus is gone"),
+        }
+    }
+
+    #[tokio::test]
+    async fn events_reach_their_followers_only_and_an_overflow_resyncs() {
+        let fanout = Fanout::default();
+        let (ws, other_ws) = (Uuid::new_v4(), Uuid::new_v4());
+        let (chat, other_chat) = (Uuid::new_v4(), Uuid::new_v4());
+        let interest = |workspace_id, chats| Interest {
+            workspace_id,
+            chats,
+        };
+        let mut all = fanout.subscribe(interest(ws, None), 2);
+        let mut one = fanout.subscribe(interest(ws, Some(vec![chat])), 10);
+        // Naming another workspace's chat follows nothing of it.
+        let mut spy = fanout.subscribe(interest(other_ws, Some(vec![chat])), 10);
+
+        fanout.dispatch(event(1, ws, chat));
+        fanout.dispatch(event(2, ws, other_chat));
+        fanout.dispatch(event(3, ws, chat));
+        fanout.dispatch(event(4, ws, chat));
+        assert_eq!(seq(&mut one).await, Ok(1));
+        assert_eq!(seq(&mut one).await, Ok(3));
+        assert_eq!(seq(&mut one).await, Ok(4));
+        // `all` holds 2: it gets those, then a resync covering the rest.
+        assert_eq!(seq(&mut all).await, Ok(1));
+        assert_eq!(seq(&mut all).await, Ok(2));
+        assert_eq!(seq(&mut all).await, Err(4));
+        fanout.dispatch(event(5, ws, other_chat));
+        assert_eq!(seq(&mut all).await, Ok(5));
+        let quiet = tokio::time::timeout(std::time::Duration::from_millis(50), spy.next());
+        assert!(quiet.await.is_err(), "another workspace's event arrived");
+        drop(one);
+        assert!(fanout.registry().by_chat.get(&(ws, chat)).is_none());
+    }
+}

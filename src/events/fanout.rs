@@ -249,6 +249,6 @@ mod tests {
         let quiet = tokio::time::timeout(std::time::Duration::from_millis(50), spy.next());
         assert!(quiet.await.is_err(), "another workspace's event arrived");
         drop(one);
-        assert!(fanout.registry().by_chat.get(&(ws, chat)).is_none());
+        assert!(!fanout.registry().by_chat.contains_key(&(ws, chat)));
     }
 }

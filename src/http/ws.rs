@@ -36,8 +36,8 @@ use crate::{
 
 /// The subprotocol spoken.
 pub const PROTOCOL: &str = "graphql-transport-ws";
-/// Bytes each socket buffers for reading and for writing.
-const SOCKET_BUFFER: usize = 4 * 1024;
+/// Bytes each socket buffers for reading (it grows for a larger message).
+const SOCKET_BUFFER: usize = 2 * 1024;
 
 /// The upgrade of `GET /graphql` to a GraphQL WebSocket.
 pub async fn upgrade(state: AppState, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
@@ -50,13 +50,13 @@ pub async fn upgrade(state: AppState, headers: HeaderMap, ws: WebSocketUpgrade) 
     };
     let header_key = auth::presented_key(&headers).ok().map(str::to_owned);
     // Small socket buffers: tungstenite's defaults (128 KiB each way) cost
-    // more than a subscriber's whole state, thousands of times over; they
-    // grow when a message needs it.
+    // more than a subscriber's whole state, thousands of times over.
     let ws = ws
         .protocols([PROTOCOL])
         .max_message_size(cap(state.limits.max_body_bytes))
         .read_buffer_size(SOCKET_BUFFER)
-        .write_buffer_size(SOCKET_BUFFER);
+        // Each message is written out at once: subscribers send little.
+        .write_buffer_size(0);
     // A client that asked for another subprotocol would fail the handshake
     // anyway (it must get one it offered): refuse it plainly instead.
     if ws.selected_protocol().is_none() {
@@ -164,6 +164,10 @@ impl Connection {
                         Some(result) => next_or_error(&id, result),
                         None => json!({ "type": "complete", "id": id }),
                     };
+                    // An `error` ends the operation: no `complete` follows.
+                    if message["type"] == "error" {
+                        operations.remove(&id);
+                    }
                     send(sink, &message).await?;
                 }
                 frame = incoming.next() => {
@@ -234,7 +238,8 @@ impl Connection {
             .map_err(|_| FORBIDDEN)?;
         match Viewer::authenticate(&key, &self.state).await {
             Ok(viewer) => Ok(viewer),
-            Err(AppError::Unauthenticated(_) | AppError::RateLimited { .. }) => Err(FORBIDDEN),
+            Err(AppError::Unauthenticated(_)) => Err(FORBIDDEN),
+            Err(AppError::RateLimited { .. }) => Err(Close(1013, "Rate limited; retry later")),
             Err(error) => {
                 tracing::warn!(code = error.code(), "WebSocket initialisation failed");
                 Err(Close(4500, "Internal server error"))

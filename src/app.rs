@@ -30,7 +30,9 @@ use crate::{
     demo::{self, Demo},
     error::AppError,
     events::{self, EventBus},
-    graphiql, graphql, http,
+    graphiql,
+    graphql::{self, admit::Admission},
+    http,
     rate_limit::RateLimiter,
     secret,
 };
@@ -158,15 +160,18 @@ impl Application {
             events::listen::spawn(events.clone(), config.database.database_url.clone());
         }
         let (stop, stopping) = watch::channel(false);
+        let limits = Arc::new(config.limits);
+        let admission = Arc::new(Admission::new(limits.clone()).await);
         Ok(Self {
             listener,
             local_addr,
             state: AppState {
                 db,
-                schema: graphql::schema(&config.limits),
+                schema: graphql::schema(),
                 statements,
-                rate_limiter: RateLimiter::new(&config.limits),
-                limits: Arc::new(config.limits),
+                rate_limiter: RateLimiter::new(&limits),
+                limits,
+                admission,
                 events,
                 sockets: Arc::new(Semaphore::new(config.max_ws_connections as usize)),
                 ws_init_timeout_secs: config.ws_init_timeout_secs,

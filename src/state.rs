@@ -8,7 +8,10 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::{Semaphore, watch};
 
 use crate::{
-    config::Limits, db::StatementCounter, events::EventBus, graphql::AppSchema,
+    config::Limits,
+    db::StatementCounter,
+    events::EventBus,
+    graphql::{AppSchema, admit::Admission},
     rate_limit::RateLimiter,
 };
 
@@ -23,6 +26,8 @@ pub struct AppState {
     pub statements: StatementCounter,
     /// What one request may ask for.
     pub limits: Arc<Limits>,
+    /// The checks a request passes before the key is looked up.
+    pub admission: Arc<Admission>,
     /// Requests left per API key.
     pub rate_limiter: RateLimiter,
     /// The process's chat events.

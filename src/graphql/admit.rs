@@ -1,29 +1,112 @@
-//! The two ends every transport (HTTP, WebSocket) shares. [`admit`] runs
-//! on a request before the API key is looked up: tokens (before parsing),
-//! parsing, the document limits, and which operation runs; what fails
-//! there is a request error and never reaches the database. [`label`] runs
-//! on every response: codes on library errors, keys redacted.
+//! The two ends every transport (HTTP, WebSocket) shares. [`Admission`]
+//! runs on a request before the API key is looked up: tokens (before
+//! parsing), parsing, the document limits, which operation runs, the
+//! variables and arguments against their types (see [`coerce`] and
+//! [`walk`]) and the cost. What fails there is a request error and never
+//! reaches the database; what passes runs with async-graphql's fast path,
+//! since the schema needs no extension. [`label`] runs on every response:
+//! codes on library errors, keys redacted.
 
-use std::borrow::Cow;
+use std::{
+    borrow::Cow,
+    sync::{Arc, Mutex},
+};
 
-use async_graphql::{Request, Response, ServerError, parser::types::OperationType};
+use async_graphql::{
+    Request, Response, SchemaEnv, ServerError, ServerResult,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest},
+    parser::types::OperationType,
+};
 
-use super::{limits, operation};
-use crate::{config::Limits, error::AppError, secret};
+use super::{coerce, limits, operation, walk};
+use crate::{
+    config::{Limits, cap},
+    error::AppError,
+    secret,
+};
 
-/// Parses `request`'s document within `limits` and keeps it parsed in the
-/// request; returns the type of the operation it selects.
-pub fn admit(request: &mut Request, limits: &Limits) -> Result<OperationType, ServerError> {
-    let as_error = |error: AppError| error.to_server_error(None);
-    limits::check_tokens(&request.query, limits.max_tokens).map_err(as_error)?;
-    let document = async_graphql::parser::parse_query(&request.query).map_err(syntax_error)?;
-    limits::check_document(&document, limits).map_err(as_error)?;
-    let ty = operation::select(&document, request.operation_name.as_deref())
-        .map_err(as_error)?
-        .node
-        .ty;
-    request.set_parsed_query(document);
-    Ok(ty)
+/// Everything a request is checked against before it runs.
+pub struct Admission {
+    limits: Arc<Limits>,
+    /// The schema's types (async-graphql keeps them in its environment).
+    env: SchemaEnv,
+}
+
+impl Admission {
+    /// The checks of `limits` against the gateway's schema.
+    pub async fn new(limits: Arc<Limits>) -> Self {
+        Self {
+            limits,
+            env: schema_env().await,
+        }
+    }
+
+    /// Checks `request` and keeps its document parsed in it; returns the
+    /// type of the operation it selects.
+    pub fn admit(&self, request: &mut Request) -> Result<OperationType, ServerError> {
+        let limits = &self.limits;
+        let as_error = |error: AppError| error.to_server_error(None);
+        limits::check_tokens(&request.query, limits.max_tokens).map_err(as_error)?;
+        let document = async_graphql::parser::parse_query(&request.query).map_err(syntax_error)?;
+        limits::check_document(&document, limits).map_err(as_error)?;
+        let operation =
+            operation::select(&document, request.operation_name.as_deref()).map_err(as_error)?;
+        let registry = &self.env.registry;
+        let variables = coerce::variables(registry, &operation.node, &request.variables)?;
+        let root = match operation.node.ty {
+            OperationType::Query => Some(registry.query_type.as_str()),
+            OperationType::Mutation => registry.mutation_type.as_deref(),
+            OperationType::Subscription => registry.subscription_type.as_deref(),
+        };
+        if let Some(root) = root {
+            let selection = &operation.node.selection_set.node;
+            let cost = walk::walk(registry, &document.fragments, &variables, root, selection)?;
+            if cost > cap(limits.max_complexity) {
+                let error = AppError::LimitExceeded {
+                    limit: "max-complexity",
+                    actual: Some(cost),
+                    max: limits.max_complexity,
+                };
+                return Err(error.to_server_error(None));
+            }
+        }
+        let ty = operation.node.ty;
+        request.set_parsed_query(document);
+        Ok(ty)
+    }
+}
+
+/// The schema's environment (its registry of types), taken from a
+/// throwaway instance of the schema through a one-off extension: the
+/// serving schema then carries no extension at all.
+async fn schema_env() -> SchemaEnv {
+    let slot = Arc::new(Mutex::new(None));
+    let schema = super::builder().extension(Capture(slot.clone())).finish();
+    schema.execute("{ __typename }").await;
+    let env = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+    env.expect("the capture extension ran")
+}
+
+#[derive(Clone)]
+struct Capture(Arc<Mutex<Option<SchemaEnv>>>);
+
+impl ExtensionFactory for Capture {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(self.clone())
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for Capture {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(ctx.schema_env.clone());
+        next.run(ctx, request).await
+    }
 }
 
 /// A document that does not parse, said in one line a client can show

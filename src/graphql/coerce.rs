@@ -9,11 +9,14 @@
 //! checked once, completely.
 
 use async_graphql::{
-    Value,
+    ServerError, Value, Variables,
+    parser::types::OperationDefinition,
     registry::{MetaType, MetaTypeName, Registry},
 };
 use chrono::DateTime;
 use uuid::Uuid;
+
+use crate::error::AppError;
 
 /// Why a value does not fit its type, and where in the value.
 #[derive(Debug, PartialEq, Eq)]
@@ -119,4 +122,44 @@ fn scalar_fits(name: &str, value: &Value) -> Option<bool> {
         ("Int" | "Float" | "String" | "ID" | "Boolean" | "UUID" | "DateTime", _) => false,
         _ => return None,
     })
+}
+
+/// The operation's variables as the spec coerces them: each given value
+/// must fit its type, a required one must be given; defaults fill the
+/// rest. Fails with the first variable that does not, by name.
+pub fn variables(
+    registry: &Registry,
+    operation: &OperationDefinition,
+    given: &Variables,
+) -> Result<Variables, ServerError> {
+    let mut effective = Variables::default();
+    for definition in &operation.variable_definitions {
+        let name = &definition.node.name.node;
+        let ty = definition.node.var_type.node.to_string();
+        let value = match given.get(name) {
+            Some(value) => value.clone(),
+            None => match &definition.node.default_value {
+                Some(default) => default.node.clone(),
+                None if !definition.node.var_type.node.nullable => {
+                    let error = AppError::InvalidVariable {
+                        field: name.to_string(),
+                        message: format!(
+                            "Variable ${name} of type {ty} is required, but was not given"
+                        ),
+                    };
+                    return Err(error.to_server_error(Some(definition.pos)));
+                }
+                None => continue,
+            },
+        };
+        check(registry, &ty, &value, name).map_err(|Mismatch { path, reason }| {
+            let error = AppError::InvalidVariable {
+                message: format!("Variable ${name} has an invalid value at {path}: {reason}"),
+                field: path,
+            };
+            error.to_server_error(Some(definition.pos))
+        })?;
+        effective.insert(name.clone(), value);
+    }
+    Ok(effective)
 }

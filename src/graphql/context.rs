@@ -51,3 +51,15 @@ impl ContextExt for Context<'_> {
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("request has no session")))
     }
 }
+
+/// A nullable field's outcome as the spec has it ("Handling Field
+/// Errors"): a failure is `null` in place, its error (with its path) in
+/// the response, and the parent stands. async-graphql would fail the
+/// parent instead, so every nullable field that can fail goes through here.
+pub fn or_null<T>(ctx: &Context<'_>, result: AppResult<Option<T>>) -> Option<T> {
+    result.unwrap_or_else(|error| {
+        let error = error.to_graphql().into_server_error(ctx.item.pos);
+        ctx.add_error(ctx.set_error_path(error));
+        None
+    })
+}

@@ -10,16 +10,14 @@ pub mod loaders;
 pub mod mutation;
 pub mod operation;
 pub mod query;
-pub mod spec;
 pub mod subscription;
 pub mod types;
 pub mod walk;
 
-use async_graphql::Schema;
+use async_graphql::{Schema, SchemaBuilder};
 use chrono::{DateTime, Utc};
 
 use self::{mutation::MutationRoot, query::QueryRoot, subscription::SubscriptionRoot};
-use crate::config::Limits;
 
 /// What the `DateTime` scalar says of itself (async-graphql's says nothing).
 const DATE_TIME: &str = "An instant in time, as RFC 3339 text in UTC, to the microsecond, \
@@ -29,20 +27,21 @@ Inputs accept any RFC 3339 offset and are converted to UTC.";
 /// The gateway's schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// Builds the schema. Every request goes through [`spec::SpecFactory`],
-/// which refuses documents that cost more than `limits.max_complexity`
-/// (the other limits are checked before the key is, by [`limits`]).
-pub fn schema(limits: &Limits) -> AppSchema {
+/// Builds the schema. It carries no extension, so fields resolve on
+/// async-graphql's fast path: what a request is checked against runs
+/// before, in [`admit::Admission`].
+pub fn schema() -> AppSchema {
+    builder().finish()
+}
+
+/// The schema's builder, with its descriptions.
+pub fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
         .override_output_type_description::<DateTime<Utc>>(DATE_TIME)
         .override_input_type_description::<DateTime<Utc>>(DATE_TIME)
-        .extension(spec::SpecFactory {
-            max_complexity: limits.max_complexity,
-        })
-        .finish()
 }
 
 /// The schema as SDL: what `chat-gateway schema` prints and `schema.graphql` holds.
 pub fn sdl() -> String {
-    schema(&Limits::DEFAULT).sdl()
+    schema().sdl()
 }

@@ -4,7 +4,7 @@ use async_graphql::{Context, Lookahead, Object, Result};
 use uuid::Uuid;
 
 use super::{
-    context::ContextExt,
+    context::{ContextExt, or_null},
     types::{
         chat::Chat,
         connection,
@@ -13,9 +13,12 @@ use super::{
         pagination::{self, ChatConnection, ChatPage},
     },
 };
-use crate::service::{
-    chat_filter::{ChatFilter, ChatOrder, DEFAULT_PAGE_SIZE, PageRequest},
-    chat_row::{self, ChatRow},
+use crate::{
+    error::AppResult,
+    service::{
+        chat_filter::{ChatFilter, ChatOrder, DEFAULT_PAGE_SIZE, PageRequest},
+        chat_row::{self, ChatRow},
+    },
 };
 
 /// Reads of the caller's workspace.
@@ -31,14 +34,10 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The chat ID.")] id: Uuid,
-    ) -> Result<Option<Chat>> {
-        let session = ctx.session()?;
-        let row = chat_row::get(&session.db, session.workspace_id, id).await?;
-        let messages = selects_messages(&ctx.look_ahead());
-        prime(ctx, std::slice::from_ref(&row), messages).await?;
+    ) -> Option<Chat> {
         // Nullable, so a failure leaves the rest of the response standing;
         // a missing chat is an error (NOT_FOUND), never a silent null.
-        Ok(Some(Chat(row.chat)))
+        or_null(ctx, read_chat(ctx, id).await.map(Some))
     }
 
     /// Retrieves the workspace's chats, one numbered page at a time. Removed
@@ -130,9 +129,18 @@ impl QueryRoot {
     }
 }
 
+/// The chat `id`, its relations primed in the request's loaders.
+async fn read_chat(ctx: &Context<'_>, id: Uuid) -> AppResult<Chat> {
+    let session = ctx.session()?;
+    let row = chat_row::get(&session.db, session.workspace_id, id).await?;
+    let messages = selects_messages(&ctx.look_ahead());
+    prime(ctx, std::slice::from_ref(&row), messages).await?;
+    Ok(Chat(row.chat))
+}
+
 /// Primes the request's loaders with `rows` and, when asked, the rows'
 /// latest and previous messages (one statement for all of them).
-async fn prime(ctx: &Context<'_>, rows: &[ChatRow], with_messages: bool) -> Result<()> {
+async fn prime(ctx: &Context<'_>, rows: &[ChatRow], with_messages: bool) -> AppResult<()> {
     let session = ctx.session()?;
     session.loaders.prime(rows).await;
     if with_messages {

@@ -13,7 +13,7 @@ use futures_util::{Stream, StreamExt};
 use uuid::Uuid;
 
 use super::{
-    context::ContextExt,
+    context::{ContextExt, or_null},
     types::{chat::Chat, enums::ChatEventKind, inputs::ChatFilterInput, message::Message},
 };
 use crate::{
@@ -149,7 +149,8 @@ pub struct ChatEventPayload {
     cursor: String,
     kind: ChatEventKind,
     event: Option<Arc<ChatEvent>>,
-    error: Option<AppError>,
+    /// Why events could not be read, as the client sees it.
+    error: Option<async_graphql::Error>,
 }
 
 impl ChatEventPayload {
@@ -175,7 +176,7 @@ impl ChatEventPayload {
     /// says why, on `chat`.
     fn failed(error: AppError) -> Self {
         Self {
-            error: Some(error),
+            error: Some(error.to_graphql()),
             ..Self::resync(0)
         }
     }
@@ -196,19 +197,24 @@ impl ChatEventPayload {
 
     /// The chat as it stood when the event was delivered; null for
     /// RESYNC_REQUIRED.
-    async fn chat(&self, ctx: &Context<'_>) -> Result<Option<Chat>> {
+    async fn chat(&self, ctx: &Context<'_>) -> Option<Chat> {
         if let Some(error) = &self.error {
-            return Err(error.to_graphql());
+            let error = error.clone().into_server_error(ctx.item.pos);
+            ctx.add_error(ctx.set_error_path(error));
+            return None;
         }
-        let Some(row) = self.event.as_ref().and_then(|event| event.chat.as_ref()) else {
-            return Ok(None);
+        let found = async {
+            let Some(row) = self.event.as_ref().and_then(|event| event.chat.as_ref()) else {
+                return Ok(None);
+            };
+            let loaders = &ctx.session()?.loaders;
+            loaders.prime(std::slice::from_ref(row.as_ref())).await;
+            if let Some(event) = &self.event {
+                loaders.feed_recent(row.chat.id, &event.recent).await;
+            }
+            Ok(Some(Chat(row.chat.clone())))
         };
-        let loaders = &ctx.session()?.loaders;
-        loaders.prime(std::slice::from_ref(row.as_ref())).await;
-        if let Some(event) = &self.event {
-            loaders.feed_recent(row.chat.id, &event.recent).await;
-        }
-        Ok(Some(Chat(row.chat.clone())))
+        or_null(ctx, found.await)
     }
 
     /// The message posted, for MESSAGE_POSTED; null otherwise.

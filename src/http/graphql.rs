@@ -78,7 +78,7 @@ async fn run(
 ) -> Response {
     // Checked before the key is looked up, and which operation runs is
     // decided here: a GET must not run a mutation, however it is named.
-    let ty = match admit::admit(&mut query, &state.limits) {
+    let ty = match state.admission.admit(&mut query) {
         Ok(ty) => ty,
         Err(error) => return respond(format, GraphQLResult::from_errors(vec![error])),
     };

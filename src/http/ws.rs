@@ -274,7 +274,9 @@ impl Connection {
         if let Some(variables) = payload.variables {
             request = request.variables(Variables::from_json(Value::Object(variables)));
         }
-        admit::admit(&mut request, &self.state.limits)
+        self.state
+            .admission
+            .admit(&mut request)
             .map_err(|error| vec![server_error_json(&error)])?;
         let session = Session::new(
             self.state.db.clone(),

@@ -18,7 +18,7 @@ use super::{
 use crate::{
     error::AppError,
     graphql::{
-        context::ContextExt,
+        context::{ContextExt, or_null},
         loaders::{MessagesKey, load},
     },
     service::message::MessageOrder,
@@ -109,25 +109,30 @@ impl Chat {
     }
 
     /// The AI agent or squad currently assigned to the chat, if any.
-    async fn responder(&self, ctx: &Context<'_>) -> Result<Option<Responder>> {
-        let Some(id) = self.0.responder_super_identity_id else {
-            return Ok(None);
+    async fn responder(&self, ctx: &Context<'_>) -> Option<Responder> {
+        let found = async {
+            let Some(id) = self.0.responder_super_identity_id else {
+                return Ok(None);
+            };
+            let responder = load(&ctx.session()?.loaders.responder, id).await?;
+            Ok(Some(Responder(
+                responder.ok_or_else(|| dangling("responder", id))?,
+            )))
         };
-        let responder = load(&ctx.session()?.loaders.responder, id).await?;
-        Ok(Some(Responder(
-            responder.ok_or_else(|| dangling("responder", id))?,
-        )))
+        or_null(ctx, found.await)
     }
 
     /// The version of the responder pinned to this chat, if any.
-    async fn responder_version(&self, ctx: &Context<'_>) -> Result<Option<ResponderVersion>> {
-        let Some(id) = self.0.responder_version_id else {
-            return Ok(None);
+    async fn responder_version(&self, ctx: &Context<'_>) -> Option<ResponderVersion> {
+        let found = async {
+            let Some(id) = self.0.responder_version_id else {
+                return Ok(None);
+            };
+            let version = load(&ctx.session()?.loaders.responder_version, id).await?;
+            let version = version.ok_or_else(|| dangling("responder version", id))?;
+            Ok(Some(ResponderVersion(version)))
         };
-        let version = load(&ctx.session()?.loaders.responder_version, id).await?;
-        Ok(Some(ResponderVersion(
-            version.ok_or_else(|| dangling("responder version", id))?,
-        )))
+        or_null(ctx, found.await)
     }
 
     /// The ticket ID currently linked to the chat, when one exists.
@@ -136,18 +141,23 @@ impl Chat {
     }
 
     /// The ticket currently linked to the chat, when one exists.
-    async fn ticket(&self, ctx: &Context<'_>) -> Result<Option<Ticket>> {
-        let Some(id) = self.0.ticket_id else {
-            return Ok(None);
+    async fn ticket(&self, ctx: &Context<'_>) -> Option<Ticket> {
+        let found = async {
+            let Some(id) = self.0.ticket_id else {
+                return Ok(None);
+            };
+            let ticket = load(&ctx.session()?.loaders.ticket, id).await?;
+            Ok(Some(Ticket(ticket.ok_or_else(|| dangling("ticket", id))?)))
         };
-        let ticket = load(&ctx.session()?.loaders.ticket, id).await?;
-        Ok(Some(Ticket(ticket.ok_or_else(|| dangling("ticket", id))?)))
+        or_null(ctx, found.await)
     }
 
     /// The latest message in the chat, if it has any.
-    async fn latest_message(&self, ctx: &Context<'_>) -> Result<Option<Message>> {
-        let recent = load(&ctx.session()?.loaders.recent_messages, self.0.id).await?;
-        Ok(recent.and_then(|r| r.latest).map(Message))
+    async fn latest_message(&self, ctx: &Context<'_>) -> Option<Message> {
+        let recent = async { load(&ctx.session()?.loaders.recent_messages, self.0.id).await };
+        or_null(ctx, recent.await)
+            .and_then(|r| r.latest)
+            .map(Message)
     }
 
     /// The chat's messages, newest first unless `orderBy` says otherwise:
@@ -191,8 +201,10 @@ impl Chat {
     }
 
     /// The message immediately before the latest one, if there is one.
-    async fn previous_message(&self, ctx: &Context<'_>) -> Result<Option<Message>> {
-        let recent = load(&ctx.session()?.loaders.recent_messages, self.0.id).await?;
-        Ok(recent.and_then(|r| r.previous).map(Message))
+    async fn previous_message(&self, ctx: &Context<'_>) -> Option<Message> {
+        let recent = async { load(&ctx.session()?.loaders.recent_messages, self.0.id).await };
+        or_null(ctx, recent.await)
+            .and_then(|r| r.previous)
+            .map(Message)
     }
 }

@@ -29,10 +29,12 @@ use crate::{
     db::{self, StatementCounter},
     demo::{self, Demo},
     error::AppError,
-    events::{self, EventBus},
+    events::EventBus,
     graphiql,
     graphql::{self, admit::Admission},
     http,
+    key_cache::KeyCache,
+    listen,
     rate_limit::RateLimiter,
     secret,
 };
@@ -156,8 +158,14 @@ impl Application {
             .start(reader_db, retention)
             .await
             .map_err(|e| e.into_anyhow().context("cannot read chat events"))?;
-        if db.get_database_backend() == DbBackend::Postgres {
-            events::listen::spawn(events.clone(), config.database.database_url.clone());
+        let postgres = db.get_database_backend() == DbBackend::Postgres;
+        let keys = Arc::new(KeyCache::new(postgres));
+        if postgres {
+            listen::spawn(
+                events.clone(),
+                keys.clone(),
+                config.database.database_url.clone(),
+            );
         }
         let (stop, stopping) = watch::channel(false);
         let limits = Arc::new(config.limits);
@@ -170,6 +178,7 @@ impl Application {
                 schema: graphql::schema(),
                 statements,
                 rate_limiter: RateLimiter::new(&limits),
+                keys,
                 limits,
                 admission,
                 events,

@@ -24,6 +24,10 @@ pub mod graphiql;
 pub mod graphql;
 /// HTTP handlers: GraphQL over HTTP (POST and GET), GraphiQL, health checks.
 pub mod http;
+/// Authenticated API keys kept briefly in the process (PostgreSQL).
+pub mod key_cache;
+/// The process's LISTEN connection: event wake-ups, key revocations.
+pub mod listen;
 /// Per-API-key rate limiting.
 pub mod rate_limit;
 /// The API key format, its hash, and redaction of keys from text.

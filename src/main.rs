@@ -3,7 +3,14 @@
 use std::io::IsTerminal;
 
 use clap::Parser;
+use mimalloc::MiMalloc;
 use tracing_subscriber::EnvFilter;
+
+/// glibc's malloc, free and memmove were a quarter of a LIST request's
+/// samples; mimalloc's per-thread free lists serve the many small,
+/// short-lived allocations of resolving a page for less.
+#[global_allocator]
+static GLOBAL: MiMalloc = MiMalloc;
 
 /// What is logged without `RUST_LOG`: the gateway's own news, not each
 /// migration the migrator applies.

@@ -12,6 +12,7 @@ use crate::{
     db::StatementCounter,
     events::EventBus,
     graphql::{AppSchema, admit::Admission},
+    key_cache::KeyCache,
     rate_limit::RateLimiter,
 };
 
@@ -30,6 +31,8 @@ pub struct AppState {
     pub admission: Arc<Admission>,
     /// Requests left per API key.
     pub rate_limiter: RateLimiter,
+    /// Keys authenticated lately (PostgreSQL only).
+    pub keys: Arc<KeyCache>,
     /// The process's chat events.
     pub events: EventBus,
     /// WebSocket connections this process may still accept.

@@ -4,7 +4,7 @@
 //! newest two messages, each one statement per batch) and hands each event
 //! to the subscribers that follow its workspace or chat ([`fanout`]), each
 //! through a bounded queue. It is woken by PostgreSQL's
-//! NOTIFY (one LISTEN connection per process, [`listen`]) or, on SQLite,
+//! NOTIFY (one LISTEN connection per process, [`crate::listen`]) or, on SQLite,
 //! by the writer itself after commit; a one-second poll is the safety net.
 //! The read is by `seq`, which the writers keep in commit order (see
 //! [`crate::service::events`]), so a late-committing write is never
@@ -12,7 +12,6 @@
 //! up everything committed meanwhile.
 
 pub mod fanout;
-pub mod listen;
 pub mod stream;
 
 use std::{

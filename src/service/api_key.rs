@@ -9,8 +9,8 @@
 use chrono::Duration;
 use entity::api_key;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    prelude::*,
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, Statement, prelude::*,
 };
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
@@ -66,6 +66,10 @@ pub async fn create(
         .await?;
     Ok(NewApiKey { model, key })
 }
+
+/// The PostgreSQL channel a revocation is announced on (payload: the
+/// key's prefix), so every process forgets the key at once.
+pub const REVOKED_CHANNEL: &str = "api_key_revoked";
 
 /// A key that authenticated.
 #[derive(Debug, Clone, Copy)]
@@ -141,5 +145,14 @@ pub async fn revoke(db: &impl ConnectionTrait, prefix: &str) -> AppResult<api_ke
     }
     let mut active: api_key::ActiveModel = row.into();
     active.revoked_at = Set(Some(super::now()));
-    Ok(active.update(db).await?)
+    let revoked = active.update(db).await?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [REVOKED_CHANNEL.into(), revoked.prefix.clone().into()],
+        ))
+        .await?;
+    }
+    Ok(revoked)
 }

@@ -92,6 +92,34 @@ async fn revoked_key_is_unauthorized() {
     );
 }
 
+/// PostgreSQL only (keys are cached there): a key one replica has cached
+/// fails on its very next request once another process revokes it.
+#[tokio::test]
+#[ignore = "PostgreSQL only: TEST_DATABASE_URL=... cargo test -- --include-ignored"]
+async fn a_revoked_key_fails_at_once_on_every_replica() {
+    let app = TestApp::spawn().await;
+    assert!(app.is_postgres(), "needs PostgreSQL: set TEST_DATABASE_URL");
+    let world = app.world("Acme").await;
+    let replica = app.replica().await;
+    let ask = || {
+        app.client
+            .post(format!("http://{}/graphql", replica.addr))
+            .bearer_auth(&world.key)
+            .json(&serde_json::json!({ "query": "{ __typename }" }))
+            .send()
+    };
+    for _ in 0..3 {
+        assert_eq!(ask().await.unwrap().status(), StatusCode::OK);
+    }
+    // The key is cached on the replica; revoke it through another process.
+    let prefix = world.key.rsplit_once('_').unwrap().0;
+    chat_gateway::service::api_key::revoke(&app.db, prefix)
+        .await
+        .map_err(|e| e.into_anyhow())
+        .unwrap();
+    assert_eq!(ask().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+}
+
 #[tokio::test]
 async fn keys_are_stored_only_as_hashes() {
     let app = TestApp::spawn().await;

@@ -1,0 +1,56 @@
+//! The process's one LISTEN connection to PostgreSQL, reconnected with
+//! backoff when it drops (a restarted server): chat events wake the event
+//! bus, key revocations evict the key cache. Notifications sent while it
+//! was down are lost, and that loses nothing: every (re)connection wakes
+//! the bus (which reads by `seq` from the table) and empties the key cache.
+
+use std::{sync::Arc, time::Duration};
+
+use sea_orm::sqlx::postgres::PgListener;
+
+use crate::{
+    events::EventBus,
+    key_cache::KeyCache,
+    service::{api_key::REVOKED_CHANNEL, events::CHANNEL},
+};
+
+/// Longest wait between two attempts to reconnect.
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// Listens on `url` for as long as the process runs.
+pub fn spawn(bus: EventBus, keys: Arc<KeyCache>, url: String) {
+    tokio::spawn(async move {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match listen(&bus, &keys, &url).await {
+                Ok(()) => backoff = Duration::from_millis(100),
+                Err(error) => tracing::warn!(%error, ?backoff, "LISTEN connection failed"),
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    });
+}
+
+/// One LISTEN connection, until it drops.
+async fn listen(bus: &EventBus, keys: &KeyCache, url: &str) -> Result<(), sea_orm::sqlx::Error> {
+    let mut listener = PgListener::connect(url).await?;
+    listener.listen_all([CHANNEL, REVOKED_CHANNEL]).await?;
+    tracing::debug!("listening for chat events and key revocations");
+    // Whatever happened while there was no connection.
+    keys.clear();
+    bus.wake();
+    loop {
+        match listener.try_recv().await? {
+            Some(notification) if notification.channel() == REVOKED_CHANNEL => {
+                keys.forget(notification.payload());
+            }
+            Some(_) => bus.wake(),
+            None => {
+                keys.clear();
+                tracing::warn!("LISTEN connection lost; reconnecting");
+                return Ok(());
+            }
+        }
+    }
+}

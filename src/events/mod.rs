@@ -70,7 +70,7 @@ struct Inner {
     /// Events a subscriber's queue holds.
     capacity: usize,
     wake: Notify,
-    /// The newest seq broadcast (or the newest in the table at start).
+    /// The newest seq read and dispatched (or the newest in the table at start).
     last_seq: AtomicI64,
 }
 
@@ -139,7 +139,7 @@ impl EventBus {
         }
     }
 
-    /// Reads and broadcasts every event after the last one broadcast.
+    /// Reads and dispatches every event after the last one read.
     async fn read_new(&self, db: &DatabaseConnection) -> AppResult<()> {
         loop {
             let after = self.last_seq();

@@ -2,8 +2,8 @@
 //! looked up or any resolver runs: tokens (before parsing, so a huge
 //! document is not parsed at all), then aliases, root fields, depth,
 //! directives per field and how deep introspection nests on the parsed
-//! document. Cost (`--max-complexity`)
-//! needs the schema's types, so async-graphql checks it during validation.
+//! document. Cost (`--max-complexity`) needs the schema's types, so it is
+//! counted with them, in [`super::walk`].
 //!
 //! Fragments are measured once each and their results reused, so a
 //! document of fragments spreading fragments cannot make the check itself

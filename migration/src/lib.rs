@@ -11,6 +11,7 @@ mod m20261125_000003_create_channels_and_tickets;
 mod m20261125_000004_create_chats_and_messages;
 mod m20261126_000005_index_orders_and_live_counts;
 mod m20261128_000006_create_chat_events;
+mod m20261128_000007_create_chat_channel_counts;
 
 /// The gateway's migrator, run at start-up and by `chat-gateway migrate`.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_create_chats_and_messages::Migration),
             Box::new(m20261126_000005_index_orders_and_live_counts::Migration),
             Box::new(m20261128_000006_create_chat_events::Migration),
+            Box::new(m20261128_000007_create_chat_channel_counts::Migration),
         ]
     }
 }

@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use super::{
     chat_filter::ChatFilter,
+    counts,
     events::{self, NewEvent},
 };
 use crate::error::{AppError, AppResult};
@@ -66,13 +67,17 @@ pub async fn get(
         .ok_or_else(|| AppError::not_found_at("Chat", "id"))
 }
 
-/// How many of the workspace's chats match `filter`.
+/// How many of the workspace's chats match `filter`: from the per-channel
+/// counters when it filters by channels alone, by counting otherwise.
 pub async fn count(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
     filter: &ChatFilter,
 ) -> AppResult<u64> {
     filter.validate()?;
+    if let Some(channel_ids) = filter.only_channels() {
+        return counts::live_on_channels(db, workspace_id, channel_ids).await;
+    }
     Ok(chat::Entity::find()
         .filter(filter.condition(workspace_id))
         .count(db)
@@ -88,6 +93,7 @@ where
 {
     let txn = super::begin_write(db).await?;
     let chat = insert(&txn, workspace_id, new).await?;
+    counts::adjust(&txn, workspace_id, chat.channel_id, 1).await?;
     let event = NewEvent {
         chat_id: chat.id,
         kind: ChatEventKind::Created,
@@ -237,6 +243,7 @@ where
     C: ConnectionTrait + TransactionTrait,
 {
     let txn = super::begin_write(db).await?;
+    let chat = get(&txn, workspace_id, id).await?;
     let now = super::now();
     let done = chat::Entity::update_many()
         .col_expr(chat::Column::RemovedAt, Expr::value(now))
@@ -247,6 +254,7 @@ where
     if done.rows_affected == 0 {
         return Err(AppError::not_found_at("Chat", "id"));
     }
+    counts::adjust(&txn, workspace_id, chat.channel_id, -1).await?;
     let event = NewEvent {
         chat_id: id,
         kind: ChatEventKind::Removed,

@@ -161,6 +161,24 @@ impl ChatFilter {
 }
 
 impl ChatFilter {
+    /// The channels, when the filter keeps live chats of those channels
+    /// and asks nothing else (what the per-channel counters answer).
+    pub fn only_channels(&self) -> Option<&[Uuid]> {
+        let Self {
+            ids: None,
+            channel_ids: Some(channel_ids),
+            channel_types: None,
+            owner_super_identity_ids: None,
+            responder_super_identity_ids: None,
+            ticket_statuses: None,
+            include_removed: false,
+        } = self
+        else {
+            return None;
+        };
+        Some(channel_ids)
+    }
+
     /// Whether `row` matches, as [`Self::condition`] would in SQL: for
     /// events, whose chat is already read.
     pub fn matches(&self, row: &ChatRow) -> bool {

@@ -374,3 +374,74 @@ async fn ill_typed_arguments_are_bad_input() {
         assert!(body.get("data").is_none_or(Value::is_null), "{body}");
     }
 }
+
+/// Counting by channels reads the per-channel counters; counting by
+/// channel type counts the chats themselves. After concurrent creates and
+/// removals through the API, the two agree.
+#[tokio::test]
+async fn channel_counters_agree_with_the_chats_after_concurrent_writes() {
+    let app = TestApp::spawn().await;
+    let w = app.world("Acme").await;
+    let create = "mutation($input: CreateChatInput!) { createChat(input: $input) { id } }";
+    let writes: Vec<_> = (0..24)
+        .map(|i| {
+            let (client, url, key) = (app.client.clone(), app.url("/graphql"), w.key.clone());
+            let input = serde_json::json!({
+                "channelId": w.channels[i % 3].id,
+                "ownerSuperIdentityId": w.customer.super_identity_id,
+            });
+            tokio::spawn(async move {
+                let body: serde_json::Value = client
+                    .post(url)
+                    .bearer_auth(key)
+                    .json(&serde_json::json!({ "query": create, "variables": { "input": input } }))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                body["data"]["createChat"]["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for write in writes {
+        ids.push(write.await.unwrap());
+    }
+    for id in ids.iter().step_by(5) {
+        app.data(
+            &w.key,
+            "mutation($id: UUID!) { removeChat(id: $id) { chatId } }",
+            serde_json::json!({ "id": id }),
+        )
+        .await;
+    }
+    let count = |filter: serde_json::Value| {
+        let (app, key) = (&app, &w.key);
+        async move {
+            let data = app
+                .data(
+                    key,
+                    "query($f: ChatFilter) { chats(filter: $f) { totalCount } }",
+                    serde_json::json!({ "f": filter }),
+                )
+                .await;
+            data["chats"]["totalCount"].as_i64().unwrap()
+        }
+    };
+    let mut total = 0;
+    for (channel, channel_type) in w.channels.iter().zip(["WIDGET", "WAHA", "WHATSAPP"]) {
+        let by_counter = count(serde_json::json!({ "channelIds": [channel.id] })).await;
+        let by_rows = count(serde_json::json!({ "channelTypes": [channel_type] })).await;
+        assert_eq!(by_counter, by_rows, "{channel_type}");
+        total += by_counter;
+    }
+    assert_eq!(total, 24 - 5, "24 created, 5 removed");
+    let two = serde_json::json!({ "channelIds": [w.channels[0].id, w.channels[1].id] });
+    let widget_and_waha = serde_json::json!({ "channelTypes": ["WIDGET", "WAHA"] });
+    assert_eq!(count(two).await, count(widget_and_waha).await);
+}

@@ -94,11 +94,7 @@ where
     let txn = super::begin_write(db).await?;
     let chat = insert(&txn, workspace_id, new).await?;
     counts::adjust(&txn, workspace_id, chat.channel_id, 1).await?;
-    let event = NewEvent {
-        chat_id: chat.id,
-        kind: ChatEventKind::Created,
-        message_id: None,
-    };
+    let event = NewEvent::chat(chat.id, ChatEventKind::Created);
     events::record(&txn, workspace_id, &[event]).await?;
     txn.commit().await?;
     Ok(chat)
@@ -164,11 +160,7 @@ where
 {
     let txn = super::begin_write(db).await?;
     let chat = apply(&txn, workspace_id, id, changes).await?;
-    let event = NewEvent {
-        chat_id: chat.id,
-        kind: ChatEventKind::Updated,
-        message_id: None,
-    };
+    let event = NewEvent::chat(chat.id, ChatEventKind::Updated);
     events::record(&txn, workspace_id, &[event]).await?;
     txn.commit().await?;
     Ok(chat)
@@ -255,11 +247,7 @@ where
         return Err(AppError::not_found_at("Chat", "id"));
     }
     counts::adjust(&txn, workspace_id, chat.channel_id, -1).await?;
-    let event = NewEvent {
-        chat_id: id,
-        kind: ChatEventKind::Removed,
-        message_id: None,
-    };
+    let event = NewEvent::chat(id, ChatEventKind::Removed);
     events::record(&txn, workspace_id, &[event]).await?;
     txn.commit().await?;
     Ok(())

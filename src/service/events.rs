@@ -35,6 +35,17 @@ pub struct NewEvent {
     pub message_id: Option<Uuid>,
 }
 
+impl NewEvent {
+    /// An event about the chat itself (created, updated, removed).
+    pub fn chat(chat_id: Uuid, kind: ChatEventKind) -> Self {
+        Self {
+            chat_id,
+            kind,
+            message_id: None,
+        }
+    }
+}
+
 /// Records `events` of `workspace_id` in the transaction `txn` (call it
 /// last, just before commit: on PostgreSQL it holds the ordering lock).
 pub async fn record(

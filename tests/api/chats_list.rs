@@ -382,36 +382,15 @@ async fn ill_typed_arguments_are_bad_input() {
 async fn channel_counters_agree_with_the_chats_after_concurrent_writes() {
     let app = TestApp::spawn().await;
     let w = app.world("Acme").await;
-    let create = "mutation($input: CreateChatInput!) { createChat(input: $input) { id } }";
-    let writes: Vec<_> = (0..24)
+    let inputs = (0..24)
         .map(|i| {
-            let (client, url, key) = (app.client.clone(), app.url("/graphql"), w.key.clone());
-            let input = serde_json::json!({
+            serde_json::json!({
                 "channelId": w.channels[i % 3].id,
                 "ownerSuperIdentityId": w.customer.super_identity_id,
-            });
-            tokio::spawn(async move {
-                let body: serde_json::Value = client
-                    .post(url)
-                    .bearer_auth(key)
-                    .json(&serde_json::json!({ "query": create, "variables": { "input": input } }))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                body["data"]["createChat"]["id"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
             })
         })
         .collect();
-    let mut ids = Vec::new();
-    for write in writes {
-        ids.push(write.await.unwrap());
-    }
+    let ids = app.create_chats_concurrently(&w.key, inputs).await;
     for id in ids.iter().step_by(5) {
         app.data(
             &w.key,

@@ -272,6 +272,35 @@ impl TestApp {
         self.db.get_database_backend() == DbBackend::Postgres
     }
 
+    /// Sends every `createChat` input at once, as concurrent clients would;
+    /// the ids created, in the order of `inputs`.
+    pub async fn create_chats_concurrently(&self, key: &str, inputs: Vec<Value>) -> Vec<String> {
+        const CREATE: &str =
+            "mutation($input: CreateChatInput!) { createChat(input: $input) { id } }";
+        let writers: Vec<_> = inputs
+            .into_iter()
+            .map(|input| {
+                let request = self
+                    .client
+                    .post(self.url("/graphql"))
+                    .bearer_auth(key)
+                    .json(&json!({ "query": CREATE, "variables": { "input": input } }));
+                tokio::spawn(async move {
+                    let body: Value = request.send().await.unwrap().json().await.unwrap();
+                    body["data"]["createChat"]["id"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("not created: {body}"))
+                        .to_owned()
+                })
+            })
+            .collect();
+        let mut ids = Vec::new();
+        for writer in writers {
+            ids.push(writer.await.unwrap());
+        }
+        ids
+    }
+
     /// A workspace with a channel of every type, owners, responders and tickets.
     pub async fn world(&self, name: &str) -> World {
         World::create(&self.db, name).await

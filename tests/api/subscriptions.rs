@@ -243,35 +243,15 @@ async fn concurrent_writers_each_deliver_exactly_one_event_in_cursor_order() {
     let mut socket = Socket::ready(&app, &w.key).await;
     socket.subscribe("1", EVENTS, json!({})).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let writers: Vec<_> = (0..20)
+    let inputs = (0..20)
         .map(|i| {
-            let (client, url, key) = (app.client.clone(), app.url("/graphql"), w.key.clone());
-            let input = json!({
+            json!({
                 "channelId": w.channels[i % 5].id,
                 "ownerSuperIdentityId": w.customer.super_identity_id,
-            });
-            tokio::spawn(async move {
-                let body: Value = client
-                    .post(url)
-                    .bearer_auth(key)
-                    .json(&json!({ "query": CREATE, "variables": { "input": input } }))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                body["data"]["createChat"]["id"]
-                    .as_str()
-                    .unwrap_or_else(|| panic!("not created: {body}"))
-                    .to_owned()
             })
         })
         .collect();
-    let mut created = Vec::new();
-    for writer in writers {
-        created.push(writer.await.unwrap());
-    }
+    let mut created = app.create_chats_concurrently(&w.key, inputs).await;
     let mut delivered = Vec::new();
     let mut seqs = Vec::new();
     for _ in 0..20 {

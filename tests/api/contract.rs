@@ -273,6 +273,14 @@ async fn response_fields_keep_the_order_of_the_selection() {
     );
     assert!(is_sorted(order), "{text}");
 
+    // A field that reads the database, selected before one that does not:
+    // completion order would put `__typename` first.
+    let text = raw(json!({ "query": "{ chats(pageSize: 1) { totalCount } __typename }" })).await;
+    assert!(
+        is_sorted(keys_in_order(&text, &["chats", "__typename"])),
+        "{text}"
+    );
+
     let text = raw(json!({
         "query": "mutation($id: UUID!) { removeChat(id: $id) { message chatId } }",
         "variables": { "id": chat.id },

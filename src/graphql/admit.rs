@@ -9,13 +9,14 @@
 
 use std::{
     borrow::Cow,
+    collections::HashMap,
     sync::{Arc, Mutex},
 };
 
 use async_graphql::{
     Request, Response, SchemaEnv, ServerError, ServerResult,
     extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest},
-    parser::types::OperationType,
+    parser::types::{ExecutableDocument, OperationType},
 };
 
 use super::{coerce, limits, operation, walk};
@@ -30,7 +31,17 @@ pub struct Admission {
     limits: Arc<Limits>,
     /// The schema's types (async-graphql keeps them in its environment).
     env: SchemaEnv,
+    /// Documents already parsed and within the document limits, by text:
+    /// clients send the same few documents over and over, and parsing
+    /// was a tenth of a one-chat request's CPU.
+    parsed: Mutex<HashMap<String, ExecutableDocument>>,
 }
+
+/// Documents [`Admission`] keeps parsed; past it, it starts over.
+const PARSED_DOCUMENTS: usize = 512;
+/// Longest document kept parsed: with the count above, the cache stays
+/// within a few megabytes whatever clients send.
+const PARSED_DOCUMENT_BYTES: usize = 16 * 1024;
 
 impl Admission {
     /// The checks of `limits` against the gateway's schema.
@@ -38,6 +49,7 @@ impl Admission {
         Self {
             limits,
             env: schema_env().await,
+            parsed: Mutex::new(HashMap::new()),
         }
     }
 
@@ -46,9 +58,7 @@ impl Admission {
     pub fn admit(&self, request: &mut Request) -> Result<OperationType, ServerError> {
         let limits = &self.limits;
         let as_error = |error: AppError| error.to_server_error(None);
-        limits::check_tokens(&request.query, limits.max_tokens).map_err(as_error)?;
-        let document = async_graphql::parser::parse_query(&request.query).map_err(syntax_error)?;
-        limits::check_document(&document, limits).map_err(as_error)?;
+        let document = self.parse(&request.query)?;
         let operation =
             operation::select(&document, request.operation_name.as_deref()).map_err(as_error)?;
         let registry = &self.env.registry;
@@ -73,6 +83,33 @@ impl Admission {
         let ty = operation.node.ty;
         request.set_parsed_query(document);
         Ok(ty)
+    }
+}
+
+impl Admission {
+    /// `query` parsed and within the document limits, from the cache when
+    /// it was seen before.
+    fn parse(&self, query: &str) -> Result<ExecutableDocument, ServerError> {
+        let cached = self.documents().get(query).cloned();
+        if let Some(document) = cached {
+            return Ok(document);
+        }
+        let as_error = |error: AppError| error.to_server_error(None);
+        limits::check_tokens(query, self.limits.max_tokens).map_err(as_error)?;
+        let document = async_graphql::parser::parse_query(query).map_err(syntax_error)?;
+        limits::check_document(&document, &self.limits).map_err(as_error)?;
+        if query.len() <= PARSED_DOCUMENT_BYTES {
+            let mut documents = self.documents();
+            if documents.len() >= PARSED_DOCUMENTS {
+                documents.clear();
+            }
+            documents.insert(query.to_owned(), document.clone());
+        }
+        Ok(document)
+    }
+
+    fn documents(&self) -> std::sync::MutexGuard<'_, HashMap<String, ExecutableDocument>> {
+        self.parsed.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

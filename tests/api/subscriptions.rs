@@ -401,6 +401,35 @@ async fn the_protocol_closes_with_its_codes() {
 }
 
 #[tokio::test]
+async fn sockets_over_max_ws_connections_are_refused_until_one_closes() {
+    let app = TestApp::spawn_with(|config| config.max_ws_connections = 1).await;
+    let w = app.world("Acme").await;
+    let first = Socket::ready(&app, &w.key).await;
+    match Socket::try_open_at(&app.url("/graphql"), "graphql-transport-ws").await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 503);
+        }
+        Err(other) => panic!("refused for another reason: {other}"),
+        Ok(_) => panic!("a socket over --max-ws-connections was accepted"),
+    }
+    drop(first);
+    // The place is free again once the first socket is gone.
+    let mut accepted = None;
+    for _ in 0..50 {
+        if let Ok(socket) = Socket::try_open_at(&app.url("/graphql"), "graphql-transport-ws").await
+        {
+            accepted = Some(socket);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        accepted.is_some(),
+        "no socket accepted after the first closed"
+    );
+}
+
+#[tokio::test]
 async fn shutting_down_closes_sockets_with_1001() {
     let app = TestApp::spawn().await;
     let w = app.world("Acme").await;

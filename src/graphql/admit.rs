@@ -188,3 +188,12 @@ pub fn label(result: &mut Response) {
         }
     }
 }
+
+/// Whether `result` is a request error: nothing ran (no data) and no
+/// error is about a field. Transports answer it differently from a result
+/// with field errors (HTTP 400 without `data`; a graphql-ws `error`).
+pub fn is_request_error(result: &Response) -> bool {
+    result.data == async_graphql::Value::Null
+        && !result.errors.is_empty()
+        && result.errors.iter().all(|error| error.path.is_empty())
+}

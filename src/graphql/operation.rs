@@ -1,7 +1,6 @@
 //! Which operation of a document a request runs (the spec's GetOperation):
-//! the one `operationName` names, or the only one. Transports ask before
-//! anything runs (GET refuses what is not a query); execution asks again
-//! in [`super::spec`].
+//! the one `operationName` names, or the only one. [`super::admit`] asks
+//! before anything runs (and GET refuses what is not a query).
 
 use async_graphql::{
     Positioned,

@@ -116,9 +116,7 @@ fn refuse(format: Format, error: AppError) -> Response {
 /// execute: no data, no error on a field path) gets no `data` entry and,
 /// in `application/graphql-response+json`, HTTP 400.
 fn respond(format: Format, mut result: GraphQLResult) -> Response {
-    let request_error = result.data == async_graphql::Value::Null
-        && !result.errors.is_empty()
-        && result.errors.iter().all(|error| error.path.is_empty());
+    let request_error = admit::is_request_error(&result);
     admit::label(&mut result);
     // Serialized straight to text: this runs on every response.
     let body = if request_error {

@@ -312,10 +312,7 @@ fn key_in_payload(payload: &Value) -> Option<Result<&str, AppError>> {
 /// A result as `next`, or, for a request error (nothing ran), as `error`.
 fn next_or_error(id: &str, mut result: GraphQLResult) -> Value {
     admit::label(&mut result);
-    let request_error = result.data == async_graphql::Value::Null
-        && !result.errors.is_empty()
-        && result.errors.iter().all(|error| error.path.is_empty());
-    if request_error {
+    if admit::is_request_error(&result) {
         let errors: Vec<Value> = result.errors.iter().map(server_error_json).collect();
         return json!({ "type": "error", "id": id, "payload": errors });
     }

@@ -46,7 +46,7 @@ impl SubscriptionRoot {
         >,
         #[graphql(desc = "The cursor of the last event seen; events after it are replayed first.")]
         after: Option<String>,
-    ) -> Result<impl Stream<Item = ChatEventPayload> + use<>> {
+    ) -> Result<impl Stream<Item = Result<ChatEventPayload>> + use<>> {
         let session = ctx.session()?;
         let filter = ChatFilter::from(filter.unwrap_or_default());
         filter.validate()?;
@@ -61,10 +61,12 @@ impl SubscriptionRoot {
             followed_events(session.events.clone(), session.db.clone(), interest, after);
         Ok(deliveries.filter_map(move |delivery| {
             let payload = match delivery {
-                Err(error) => Some(ChatEventPayload::failed(error)),
-                Ok(Delivery::Resync { seq }) => Some(ChatEventPayload::resync(seq)),
+                // The events could not be read (the database is down): an
+                // error, not an event, so no cursor points past what was lost.
+                Err(error) => Some(Err(error.into())),
+                Ok(Delivery::Resync { seq }) => Some(Ok(ChatEventPayload::resync(seq))),
                 Ok(Delivery::Event(event)) => {
-                    wanted(&filter, &event).then(|| ChatEventPayload::of(event))
+                    wanted(&filter, &event).then(|| Ok(ChatEventPayload::of(event)))
                 }
             };
             std::future::ready(payload)
@@ -117,14 +119,9 @@ fn wanted(filter: &ChatFilter, event: &ChatEvent) -> bool {
     let Some(row) = &event.chat else {
         return false;
     };
-    if event.kind == enums::ChatEventKind::Removed {
-        let with_removed = ChatFilter {
-            include_removed: true,
-            ..filter.clone()
-        };
-        return with_removed.matches(row);
-    }
-    filter.matches(row)
+    // A removal reaches lists that leave removed chats out: they drop it.
+    let include_removed = filter.include_removed || event.kind == enums::ChatEventKind::Removed;
+    filter.matches(row, include_removed)
 }
 
 /// The opaque cursor of an event.
@@ -149,8 +146,6 @@ pub struct ChatEventPayload {
     cursor: String,
     kind: ChatEventKind,
     event: Option<Arc<ChatEvent>>,
-    /// Why events could not be read, as the client sees it.
-    error: Option<async_graphql::Error>,
 }
 
 impl ChatEventPayload {
@@ -159,7 +154,6 @@ impl ChatEventPayload {
             cursor: encode_cursor(event.seq),
             kind: event.kind.into(),
             event: Some(event),
-            error: None,
         }
     }
 
@@ -168,16 +162,6 @@ impl ChatEventPayload {
             cursor: encode_cursor(seq),
             kind: ChatEventKind::ResyncRequired,
             event: None,
-            error: None,
-        }
-    }
-
-    /// The events could not be read (the database is down): a resync that
-    /// says why, on `chat`.
-    fn failed(error: AppError) -> Self {
-        Self {
-            error: Some(error.to_graphql()),
-            ..Self::resync(0)
         }
     }
 }
@@ -198,11 +182,6 @@ impl ChatEventPayload {
     /// The chat as it stood when the event was delivered; null for
     /// RESYNC_REQUIRED.
     async fn chat(&self, ctx: &Context<'_>) -> Option<Chat> {
-        if let Some(error) = &self.error {
-            let error = error.clone().into_server_error(ctx.item.pos);
-            ctx.add_error(ctx.set_error_path(error));
-            return None;
-        }
         let found = async {
             let Some(row) = self.event.as_ref().and_then(|event| event.chat.as_ref()) else {
                 return Ok(None);

@@ -179,9 +179,10 @@ impl ChatFilter {
         Some(channel_ids)
     }
 
-    /// Whether `row` matches, as [`Self::condition`] would in SQL: for
-    /// events, whose chat is already read.
-    pub fn matches(&self, row: &ChatRow) -> bool {
+    /// Whether `row` matches, as [`Self::condition`] would in SQL (for
+    /// events, whose chat is already read), with `include_removed` in place
+    /// of the filter's own.
+    pub fn matches(&self, row: &ChatRow, include_removed: bool) -> bool {
         fn within<T: PartialEq>(values: &Option<Vec<T>>, value: Option<T>) -> bool {
             match values {
                 None => true,
@@ -189,7 +190,7 @@ impl ChatFilter {
             }
         }
         let chat = &row.chat;
-        (self.include_removed || chat.removed_at.is_none())
+        (include_removed || chat.removed_at.is_none())
             && within(&self.ids, Some(chat.id))
             && within(&self.channel_ids, Some(chat.channel_id))
             && within(

@@ -100,6 +100,11 @@ impl<'a> Walker<'a> {
         else {
             return Ok(1);
         };
+        // The arguments that size this field's page, if it is paged.
+        let sizing = PAGED
+            .iter()
+            .find(|(ty, f, _)| *ty == parent && *f == name)
+            .map(|(_, _, args)| *args);
         let mut page_size = None;
         for (arg_name, arg) in &meta.args {
             let written = field.node.get_argument(arg_name);
@@ -123,7 +128,7 @@ impl<'a> Walker<'a> {
                     AppError::invalid(path, reason).to_server_error(Some(at))
                 },
             )?;
-            if is_page_size(parent, name, arg_name) {
+            if sizing.is_some_and(|args| args.contains(&arg_name.as_str())) {
                 page_size = page_size.or(match &value {
                     Value::Number(n) => n.as_i64(),
                     _ => None,
@@ -132,8 +137,7 @@ impl<'a> Walker<'a> {
         }
         let item_type = MetaTypeName::concrete_typename(&meta.ty);
         let children = self.selection_set(item_type, &field.node.selection_set.node)?;
-        let paged = PAGED.iter().any(|(ty, f, _)| *ty == parent && *f == name);
-        let times = if paged {
+        let times = if sizing.is_some() {
             let size = page_size.unwrap_or(DEFAULT_PAGE_SIZE as i64);
             size.clamp(1, MAX_PAGE_SIZE as i64) as usize
         } else {
@@ -141,12 +145,6 @@ impl<'a> Walker<'a> {
         };
         Ok(children.saturating_mul(times).saturating_add(1))
     }
-}
-
-fn is_page_size(parent: &str, field: &str, argument: &str) -> bool {
-    PAGED
-        .iter()
-        .any(|(ty, f, args)| *ty == parent && *f == field && args.contains(&argument))
 }
 
 /// An argument's value with the request's variables in it, as the field

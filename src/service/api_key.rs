@@ -9,8 +9,8 @@
 use chrono::Duration;
 use entity::api_key;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, Statement, prelude::*,
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    prelude::*,
 };
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
@@ -146,13 +146,6 @@ pub async fn revoke(db: &impl ConnectionTrait, prefix: &str) -> AppResult<api_ke
     let mut active: api_key::ActiveModel = row.into();
     active.revoked_at = Set(Some(super::now()));
     let revoked = active.update(db).await?;
-    if db.get_database_backend() == DbBackend::Postgres {
-        db.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_notify($1, $2)",
-            [REVOKED_CHANNEL.into(), revoked.prefix.clone().into()],
-        ))
-        .await?;
-    }
+    super::notify(db, REVOKED_CHANNEL, &revoked.prefix).await?;
     Ok(revoked)
 }

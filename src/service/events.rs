@@ -77,14 +77,7 @@ pub async fn record(
     chat_event::Entity::insert_many(rows)
         .exec_without_returning(txn)
         .await?;
-    if postgres {
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_notify($1, '')",
-            [CHANNEL.into()],
-        ))
-        .await?;
-    }
+    super::notify(txn, CHANNEL, "").await?;
     Ok(())
 }
 

@@ -16,7 +16,10 @@ pub mod message;
 pub mod workspace;
 
 use chrono::{DateTime, SubsecRound, Utc};
-use sea_orm::{DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, DbBackend, DbErr, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait,
+};
 
 /// The current time at the precision both databases store (microseconds), so
 /// a value written and read back compares equal.
@@ -34,4 +37,20 @@ pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, 
         ..TransactionOptions::default()
     })
     .await
+}
+
+/// Sends `payload` on the PostgreSQL channel `channel` (delivered to every
+/// listening process when the surrounding transaction commits, or at once
+/// outside one). Elsewhere nothing listens, and nothing is sent.
+pub async fn notify(db: &impl ConnectionTrait, channel: &str, payload: &str) -> Result<(), DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_notify($1, $2)",
+        [channel.into(), payload.into()],
+    ))
+    .await?;
+    Ok(())
 }

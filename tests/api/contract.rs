@@ -440,3 +440,52 @@ async fn a_down_database_is_503_with_retry_after_and_a_missing_key_401_with_bear
     assert_eq!(error_code(&body), "UNAVAILABLE");
     assert!(body.get("data").is_none(), "{body}");
 }
+
+/// What graphql-codegen's client preset sends: named operations, nested
+/// fragments, and variables the caller left out. Checks reach inside the
+/// fragments: a bad literal there is still a request error naming its
+/// field, and a page spread through fragments still counts its cost.
+#[tokio::test]
+async fn codegen_documents_with_fragments_are_checked_through_them() {
+    let app = TestApp::spawn().await;
+    let w = app.world("Acme").await;
+    for _ in 0..3 {
+        app.insert_chat(&w, w.new_chat()).await;
+    }
+    let document = "query Inbox($first: Int, $after: String, $order: ChatOrderBy) {
+          chatsConnection(first: $first, after: $after, orderBy: $order) { ...InboxPage }
+        }
+        fragment InboxPage on ChatConnection {
+          totalCount edges { cursor node { ...ChatItem } } pageInfo { hasNextPage endCursor }
+        }
+        fragment ChatItem on Chat {
+          id title channel { type } latestMessage { preview(maxChars: 40) }
+          messages(first: 2) { nodes { content } }
+        }";
+    let data = app.data(&w.key, document, json!({})).await;
+    assert_eq!(data["chatsConnection"]["totalCount"], 3);
+    assert_eq!(
+        data["chatsConnection"]["edges"].as_array().unwrap().len(),
+        3
+    );
+
+    let bad_inside = "query One { ...Q } fragment Q on Query { chat(id: \"nope\") { id } }";
+    let body = app.gql(&w.key, bad_inside, json!({})).await;
+    assert!(body.get("data").is_none(), "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "id", "{body}");
+
+    let costly = format!(
+        "query Big {{ a: chats(pageSize: 100) {{ ...Items }} b: chats(pageSize: 100) {{ ...Items }} c: chats(pageSize: 100) {{ ...Items }} }}
+         fragment Items on ChatPage {{ items {{ {} }} }}",
+        crate::helpers::CHAT_FIELDS
+    );
+    let body = app.gql(&w.key, &costly, json!({})).await;
+    assert_eq!(error_code(&body), "LIMIT_EXCEEDED", "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("max-complexity"),
+        "{body}"
+    );
+}

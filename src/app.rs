@@ -175,7 +175,7 @@ impl Application {
             local_addr,
             state: AppState {
                 db,
-                schema: graphql::schema(),
+                schemas: graphql::Schemas::new(),
                 statements,
                 rate_limiter: RateLimiter::new(&limits),
                 keys,

@@ -11,7 +11,7 @@ use crate::{
     config::Limits,
     db::StatementCounter,
     events::EventBus,
-    graphql::{AppSchema, admit::Admission},
+    graphql::{Schemas, admit::Admission},
     key_cache::KeyCache,
     rate_limit::RateLimiter,
 };
@@ -22,7 +22,7 @@ pub struct AppState {
     /// The connection pool.
     pub db: DatabaseConnection,
     /// The GraphQL schema (built once).
-    pub schema: AppSchema,
+    pub schemas: Schemas,
     /// Counts the SQL statements run, for `/metrics`.
     pub statements: StatementCounter,
     /// What one request may ask for.

@@ -10,7 +10,10 @@
 use std::{
     borrow::Cow,
     collections::HashMap,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use async_graphql::{
@@ -34,7 +37,49 @@ pub struct Admission {
     /// Documents already parsed and within the document limits, by text:
     /// clients send the same few documents over and over, and parsing
     /// was a tenth of a one-chat request's CPU.
-    parsed: Mutex<HashMap<String, ExecutableDocument>>,
+    parsed: Mutex<HashMap<String, Parsed>>,
+}
+
+/// A document of the cache, and whether it has passed async-graphql's
+/// full validation (see [`Admitted::validated`]).
+#[derive(Clone)]
+struct Parsed {
+    document: ExecutableDocument,
+    validated: Arc<AtomicBool>,
+}
+
+/// What [`Admission::admit`] found out about a request.
+pub struct Admitted {
+    /// The type of the operation the request selects.
+    pub ty: OperationType,
+    /// Set once the document passed the full validation; `None` for a
+    /// document too long to be kept.
+    validated: Option<Arc<AtomicBool>>,
+}
+
+impl Admitted {
+    /// Whether the document has passed async-graphql's full validation
+    /// before. Its rules look at the document, not at the request: what
+    /// they check of variable values, [`coerce`] and [`walk`] have checked
+    /// already, on every request. Such a document may run on the schema
+    /// that validates only what execution needs (see
+    /// [`Schemas`](super::Schemas)): the full validation was an eighth of a
+    /// one-chat request's CPU.
+    pub fn validated(&self) -> bool {
+        self.validated
+            .as_ref()
+            .is_some_and(|flag| flag.load(Ordering::Relaxed))
+    }
+
+    /// Notes that the document passed the full validation when `result`
+    /// shows it ran.
+    pub fn ran(&self, result: &Response) {
+        if let Some(flag) = &self.validated
+            && !is_request_error(result)
+        {
+            flag.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Documents [`Admission`] keeps parsed; past it, it starts over.
@@ -53,12 +98,11 @@ impl Admission {
         }
     }
 
-    /// Checks `request` and keeps its document parsed in it; returns the
-    /// type of the operation it selects.
-    pub fn admit(&self, request: &mut Request) -> Result<OperationType, ServerError> {
+    /// Checks `request` and keeps its document parsed in it.
+    pub fn admit(&self, request: &mut Request) -> Result<Admitted, ServerError> {
         let limits = &self.limits;
         let as_error = |error: AppError| error.to_server_error(None);
-        let document = self.parse(&request.query)?;
+        let (document, validated) = self.parse(&request.query)?;
         let operation =
             operation::select(&document, request.operation_name.as_deref()).map_err(as_error)?;
         let registry = &self.env.registry;
@@ -82,33 +126,46 @@ impl Admission {
         }
         let ty = operation.node.ty;
         request.set_parsed_query(document);
-        Ok(ty)
+        Ok(Admitted { ty, validated })
     }
 }
 
 impl Admission {
     /// `query` parsed and within the document limits, from the cache when
-    /// it was seen before.
-    fn parse(&self, query: &str) -> Result<ExecutableDocument, ServerError> {
+    /// it was seen before, with its cache entry's validation flag.
+    fn parse(
+        &self,
+        query: &str,
+    ) -> Result<(ExecutableDocument, Option<Arc<AtomicBool>>), ServerError> {
         let cached = self.documents().get(query).cloned();
-        if let Some(document) = cached {
-            return Ok(document);
+        if let Some(Parsed {
+            document,
+            validated,
+        }) = cached
+        {
+            return Ok((document, Some(validated)));
         }
         let as_error = |error: AppError| error.to_server_error(None);
         limits::check_tokens(query, self.limits.max_tokens).map_err(as_error)?;
         let document = async_graphql::parser::parse_query(query).map_err(syntax_error)?;
         limits::check_document(&document, &self.limits).map_err(as_error)?;
-        if query.len() <= PARSED_DOCUMENT_BYTES {
-            let mut documents = self.documents();
-            if documents.len() >= PARSED_DOCUMENTS {
-                documents.clear();
-            }
-            documents.insert(query.to_owned(), document.clone());
+        if query.len() > PARSED_DOCUMENT_BYTES {
+            return Ok((document, None));
         }
-        Ok(document)
+        let validated = Arc::new(AtomicBool::new(false));
+        let mut documents = self.documents();
+        if documents.len() >= PARSED_DOCUMENTS {
+            documents.clear();
+        }
+        let entry = Parsed {
+            document: document.clone(),
+            validated: validated.clone(),
+        };
+        documents.insert(query.to_owned(), entry);
+        Ok((document, Some(validated)))
     }
 
-    fn documents(&self) -> std::sync::MutexGuard<'_, HashMap<String, ExecutableDocument>> {
+    fn documents(&self) -> std::sync::MutexGuard<'_, HashMap<String, Parsed>> {
         self.parsed.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

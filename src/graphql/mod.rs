@@ -14,7 +14,7 @@ pub mod subscription;
 pub mod types;
 pub mod walk;
 
-use async_graphql::{Schema, SchemaBuilder};
+use async_graphql::{Schema, SchemaBuilder, ValidationMode};
 use chrono::{DateTime, Utc};
 
 use self::{mutation::MutationRoot, query::QueryRoot, subscription::SubscriptionRoot};
@@ -32,6 +32,40 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 /// before, in [`admit::Admission`].
 pub fn schema() -> AppSchema {
     builder().finish()
+}
+
+/// The schema twice over: one validates documents in full; the other
+/// runs only the checks execution needs, for documents that passed the
+/// full validation before (see [`admit::Admitted::validated`]).
+#[derive(Clone)]
+pub struct Schemas {
+    full: AppSchema,
+    known: AppSchema,
+}
+
+impl Schemas {
+    /// Builds both.
+    pub fn new() -> Self {
+        Self {
+            full: schema(),
+            known: builder().validation_mode(ValidationMode::Fast).finish(),
+        }
+    }
+
+    /// The schema `admitted`'s document runs on.
+    pub fn to_run(&self, admitted: &admit::Admitted) -> &AppSchema {
+        if admitted.validated() {
+            &self.known
+        } else {
+            &self.full
+        }
+    }
+}
+
+impl Default for Schemas {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// The schema's builder, with its descriptions.

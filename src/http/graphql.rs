@@ -78,18 +78,21 @@ async fn run(
 ) -> Response {
     // Checked before the key is looked up, and which operation runs is
     // decided here: a GET must not run a mutation, however it is named.
-    let ty = match state.admission.admit(&mut query) {
-        Ok(ty) => ty,
+    let admitted = match state.admission.admit(&mut query) {
+        Ok(admitted) => admitted,
         Err(error) => return respond(format, GraphQLResult::from_errors(vec![error])),
     };
-    if method == Method::GET && ty != OperationType::Query {
+    if method == Method::GET && admitted.ty != OperationType::Query {
         let refusal = AppError::MethodNotAllowed("Only queries may be sent with GET; use POST");
         return refuse(format, refusal);
     }
     let execution = async {
         let viewer = Viewer::from_headers(headers, state).await?;
         let session = Session::new(state.db.clone(), state.events.clone(), viewer.workspace_id);
-        Ok::<_, AppError>(state.schema.execute(query.data(session)).await)
+        let schema = state.schemas.to_run(&admitted);
+        let result = schema.execute(query.data(session)).await;
+        admitted.ran(&result);
+        Ok::<_, AppError>(result)
     };
     let finished = match state.limits.request_timeout() {
         Some(timeout) => tokio::time::timeout(timeout, execution).await,

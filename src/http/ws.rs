@@ -274,7 +274,8 @@ impl Connection {
         if let Some(variables) = payload.variables {
             request = request.variables(Variables::from_json(Value::Object(variables)));
         }
-        self.state
+        let admitted = self
+            .state
             .admission
             .admit(&mut request)
             .map_err(|error| vec![server_error_json(&error)])?;
@@ -283,7 +284,10 @@ impl Connection {
             self.state.events.clone(),
             viewer.workspace_id,
         );
-        let results = self.state.schema.execute_stream(request.data(session));
+        // A stream's results are not looked at, so it never notes its
+        // document as validated; one validated over HTTP runs lighter here too.
+        let schema = self.state.schemas.to_run(&admitted);
+        let results = schema.execute_stream(request.data(session));
         // A `None` after the last result says "complete".
         Ok(Box::pin(
             results

@@ -489,3 +489,62 @@ async fn codegen_documents_with_fragments_are_checked_through_them() {
         "{body}"
     );
 }
+
+/// Documents that passed the full validation once run lighter afterwards
+/// (`graphql::Schemas`); what depends on the request is still checked on
+/// every request, and a document that failed is never let through.
+#[tokio::test]
+async fn a_document_that_ran_once_is_still_checked_on_every_request() {
+    let app = TestApp::spawn().await;
+    let w = app.world("Acme").await;
+    let chat = app.insert_chat(&w, w.new_chat()).await;
+    let query = "query Chat($id: UUID!, $filter: ChatFilter) {
+        chat(id: $id) { id }
+        chats(pageSize: 1, filter: $filter) { items { id } }
+    }";
+    let good = json!({ "id": chat.id, "filter": { "channelIds": [w.channels[0].id] } });
+    for _ in 0..2 {
+        let data = app.data(&w.key, query, good.clone()).await;
+        assert_eq!(data["chat"]["id"], json!(chat.id));
+    }
+    for (variables, field) in [
+        (json!({ "id": "not-a-uuid" }), "id"),
+        (json!({ "id": 5 }), "id"),
+        (
+            json!({ "id": chat.id, "filter": { "channelIds": ["x"] } }),
+            "filter.channelIds[0]",
+        ),
+        (
+            json!({ "id": chat.id, "filter": { "noSuchField": true } }),
+            "filter.noSuchField",
+        ),
+    ] {
+        let (status, body) = app
+            .post(
+                Some(&w.key),
+                json!({ "query": query, "variables": variables }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.get("data").is_none(), "{variables}: {body}");
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
+    }
+    // Still runs after those, on the same document.
+    let data = app.data(&w.key, query, good).await;
+    assert_eq!(data["chats"]["items"][0]["id"], json!(chat.id));
+
+    // A document that fails validation fails every time, however often sent.
+    for _ in 0..3 {
+        let (status, body) = app
+            .post(
+                Some(&w.key),
+                json!({ "query": "{ chats { items { nope } } }" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.get("data").is_none(), "{body}");
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("nope"), "{message}");
+    }
+}

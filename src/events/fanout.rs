@@ -206,7 +206,6 @@ mod tests {
             chat_id,
             kind: ChatEventKind::Updated,
             chat: None,
-            recent: Arc::default(),
             message: None,
         })
     }

@@ -34,7 +34,7 @@ use crate::{
     service::{
         self,
         chat_row::{self, ChatRow},
-        events, lookup,
+        events,
     },
 };
 
@@ -52,10 +52,9 @@ pub struct ChatEvent {
     pub workspace_id: Uuid,
     pub chat_id: Uuid,
     pub kind: ChatEventKind,
-    /// The chat as it stood when the event was read, with its relations.
+    /// The chat as it stood when the event was read, with its relations
+    /// and newest two messages.
     pub chat: Option<Arc<ChatRow>>,
-    /// The chat's newest two messages at that time (newest first).
-    pub recent: Arc<Vec<message::Model>>,
     /// The posted message, for MESSAGE_POSTED.
     pub message: Option<message::Model>,
 }
@@ -155,8 +154,8 @@ impl EventBus {
     }
 }
 
-/// The events of `batch` with their chats, posted messages and the chats'
-/// newest two messages: three statements for the whole batch.
+/// The events of `batch` with their chats, the chats' newest two messages
+/// and the posted messages: two statements for the whole batch.
 pub async fn load(
     db: &impl ConnectionTrait,
     batch: Vec<chat_event::Model>,
@@ -168,14 +167,6 @@ pub async fn load(
         .await?
         .into_iter()
         .map(|row| (row.chat.id, Arc::new(row)))
-        .collect();
-    let mut recent: HashMap<Uuid, Vec<message::Model>> = HashMap::new();
-    for message in lookup::recent_messages(db, &chat_ids).await? {
-        recent.entry(message.chat_id).or_default().push(message);
-    }
-    let recent: HashMap<Uuid, Arc<Vec<message::Model>>> = recent
-        .into_iter()
-        .map(|(id, m)| (id, Arc::new(m)))
         .collect();
     let message_ids: Vec<Uuid> = batch.iter().filter_map(|event| event.message_id).collect();
     let mut messages: HashMap<Uuid, message::Model> = if message_ids.is_empty() {
@@ -197,7 +188,6 @@ pub async fn load(
             chat_id: event.chat_id,
             kind: event.kind,
             chat: chats.get(&event.chat_id).cloned(),
-            recent: recent.get(&event.chat_id).cloned().unwrap_or_default(),
             message: event.message_id.and_then(|id| messages.remove(&id)),
         })
         .collect())

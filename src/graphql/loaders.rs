@@ -15,21 +15,12 @@ use uuid::Uuid;
 use crate::{
     error::{AppError, AppResult},
     service::{
-        chat_row::ChatRow,
+        chat_row::{ChatRow, RecentMessages},
         keyset::KeysetRequest,
         lookup::{self, Owner},
         message::{self, MessageOrder, MessagePage},
     },
 };
-
-/// The newest two messages of a chat.
-#[derive(Debug, Clone, Default)]
-pub struct RecentMessages {
-    /// The newest message.
-    pub latest: Option<entity::message::Model>,
-    /// The message just before it.
-    pub previous: Option<entity::message::Model>,
-}
 
 /// What every loader needs: the pool and the workspace to scope to.
 #[derive(Clone)]
@@ -223,15 +214,18 @@ impl Loaders {
         }
     }
 
-    /// Feeds the relations read along with `rows`, so resolving them costs
-    /// no further statement. Whatever a row lacks is still loaded on demand.
+    /// Feeds the relations (and messages) read along with `rows`, so
+    /// resolving them costs no further statement. Whatever a row lacks is
+    /// still loaded on demand.
     pub async fn prime(&self, rows: &[ChatRow]) {
         let mut channels = Vec::new();
         let mut owners = Vec::new();
         let mut responders = Vec::new();
         let mut versions = Vec::new();
         let mut tickets = Vec::new();
+        let mut recent = Vec::new();
         for row in rows {
+            recent.extend(row.recent.clone().map(|r| (row.chat.id, r)));
             channels.extend(row.channel.clone().map(|c| (c.id, c)));
             owners.extend(row.owner.clone().map(|o| (o.super_identity_id(), o)));
             responders.extend(row.responder.clone().map(|r| (r.super_identity_id, r)));
@@ -243,24 +237,7 @@ impl Loaders {
         self.responder.feed_many(responders).await;
         self.responder_version.feed_many(versions).await;
         self.ticket.feed_many(tickets).await;
-    }
-
-    /// Feeds the newest two messages of a chat read elsewhere (an event).
-    pub async fn feed_recent(&self, chat_id: Uuid, newest_first: &[entity::message::Model]) {
-        let recent = group_recent(&[chat_id], newest_first.to_vec());
         self.recent_messages.feed_many(recent).await;
-    }
-
-    /// Reads the newest two messages of every chat of `chat_ids` now, in one
-    /// statement, instead of when the first resolver asks: a page's chats
-    /// then never split over several batches, however long resolving takes.
-    pub async fn prime_recent_messages(&self, chat_ids: &[Uuid]) -> AppResult<()> {
-        let db = &self.recent_messages.loader().0.db;
-        let messages = lookup::recent_messages(db, chat_ids).await?;
-        self.recent_messages
-            .feed_many(group_recent(chat_ids, messages))
-            .await;
-        Ok(())
     }
 }
 

@@ -17,7 +17,7 @@ use crate::{
     error::AppResult,
     service::{
         chat_filter::{ChatFilter, ChatOrder, DEFAULT_PAGE_SIZE, PageRequest},
-        chat_row::{self, ChatRow},
+        chat_row::{self, Messages},
     },
 };
 
@@ -70,16 +70,17 @@ impl QueryRoot {
         let request = PageRequest::new(page.unwrap_or(1), page_size)?;
         let order_by = order_by.unwrap_or_default();
         let filter = ChatFilter::from(filter.unwrap_or_default());
+        let messages = messages_for(&[ctx.look_ahead().field("items")]);
         let page = chat_row::list(
             &session.db,
             session.workspace_id,
             &filter,
             order_by.into(),
             request,
+            messages,
         )
         .await?;
-        let messages = selects_messages(&ctx.look_ahead().field("items"));
-        prime(ctx, &page.rows, messages).await?;
+        session.loaders.prime(&page.rows).await;
         Ok(ChatPage::new(page, request, session.workspace_id, filter))
     }
 
@@ -120,11 +121,11 @@ impl QueryRoot {
         let request = connection::request(tag, first, after.as_deref(), last, before.as_deref())?;
         let filter = ChatFilter::from(filter.unwrap_or_default());
         let ws = session.workspace_id;
-        let page = chat_row::list_keyset(&session.db, ws, &filter, order, request).await?;
-        let chat = ctx.look_ahead();
-        let messages = selects_messages(&chat.field("edges").field("node"))
-            || selects_messages(&chat.field("nodes"));
-        prime(ctx, &page.rows, messages).await?;
+        let chats = ctx.look_ahead();
+        let messages = messages_for(&[chats.field("edges").field("node"), chats.field("nodes")]);
+        let page =
+            chat_row::list_keyset(&session.db, ws, &filter, order, request, messages).await?;
+        session.loaders.prime(&page.rows).await;
         Ok(ChatConnection::new(page, order, request, ws, filter))
     }
 }
@@ -132,25 +133,21 @@ impl QueryRoot {
 /// The chat `id`, its relations primed in the request's loaders.
 async fn read_chat(ctx: &Context<'_>, id: Uuid) -> AppResult<Chat> {
     let session = ctx.session()?;
-    let row = chat_row::get(&session.db, session.workspace_id, id).await?;
-    let messages = selects_messages(&ctx.look_ahead());
-    prime(ctx, std::slice::from_ref(&row), messages).await?;
+    let messages = messages_for(&[ctx.look_ahead()]);
+    let row = chat_row::get(&session.db, session.workspace_id, id, messages).await?;
+    session.loaders.prime(std::slice::from_ref(&row)).await;
     Ok(Chat(row.chat))
 }
 
-/// Primes the request's loaders with `rows` and, when asked, the rows'
-/// latest and previous messages (one statement for all of them).
-async fn prime(ctx: &Context<'_>, rows: &[ChatRow], with_messages: bool) -> AppResult<()> {
-    let session = ctx.session()?;
-    session.loaders.prime(rows).await;
-    if with_messages {
-        let ids: Vec<Uuid> = rows.iter().map(|row| row.chat.id).collect();
-        session.loaders.prime_recent_messages(&ids).await?;
+/// Whether to read the chats' newest two messages with them: when any of
+/// the selections on a chat asks for its latest or previous message.
+fn messages_for(chats: &[Lookahead<'_>]) -> Messages {
+    let asks = |chat: &Lookahead<'_>| {
+        chat.field("latestMessage").exists() || chat.field("previousMessage").exists()
+    };
+    if chats.iter().any(asks) {
+        Messages::Recent
+    } else {
+        Messages::Without
     }
-    Ok(())
-}
-
-/// Whether the selection on a chat asks for its latest or previous message.
-fn selects_messages(chat: &Lookahead<'_>) -> bool {
-    chat.field("latestMessage").exists() || chat.field("previousMessage").exists()
 }

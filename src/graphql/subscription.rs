@@ -188,9 +188,6 @@ impl ChatEventPayload {
             };
             let loaders = &ctx.session()?.loaders;
             loaders.prime(std::slice::from_ref(row.as_ref())).await;
-            if let Some(event) = &self.event {
-                loaders.feed_recent(row.chat.id, &event.recent).await;
-            }
             Ok(Some(Chat(row.chat.clone())))
         };
         or_null(ctx, found.await)

@@ -1,12 +1,13 @@
 //! Chats read together with their to-one relations (channel, owner,
-//! responder, responder version, ticket) in one joined statement, so a page
-//! costs one statement whatever its size; the GraphQL layer primes its
-//! DataLoaders with the joined rows.
+//! responder, responder version, ticket) and, when asked, its newest two
+//! messages, in one joined statement, so a page costs one statement
+//! whatever its size; the GraphQL layer primes its DataLoaders with the
+//! joined rows.
 
-use entity::{channel, chat, external_user, responder, responder_version, ticket, user};
+use entity::{channel, chat, external_user, message, responder, responder_version, ticket, user};
 use sea_orm::{
-    ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Iterable, QueryFilter, QueryResult,
-    QueryTrait,
+    ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Iterable, JoinType, QueryFilter,
+    QueryResult, QueryTrait,
     prelude::*,
     sea_query::{Alias, Expr, ExprTrait, IntoIden, SelectStatement},
 };
@@ -28,6 +29,24 @@ pub struct ChatRow {
     pub responder: Option<responder::Model>,
     pub responder_version: Option<responder_version::Model>,
     pub ticket: Option<ticket::Model>,
+    /// Its newest two messages, when they were read with it.
+    pub recent: Option<RecentMessages>,
+}
+
+/// The newest two messages of a chat.
+#[derive(Debug, Clone, Default)]
+pub struct RecentMessages {
+    /// The newest message.
+    pub latest: Option<message::Model>,
+    /// The message just before it.
+    pub previous: Option<message::Model>,
+}
+
+/// Whether a read brings each chat's newest two messages along.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Messages {
+    Without,
+    Recent,
 }
 
 /// One page of joined chat rows.
@@ -45,6 +64,9 @@ const EXTERNAL_USER: &str = "eu_";
 const RESPONDER: &str = "r_";
 const VERSION: &str = "rv_";
 const TICKET: &str = "t_";
+// The newest message and the one before it; also their table aliases.
+const LATEST: &str = "lm";
+const PREVIOUS: &str = "pm";
 
 /// Adds `table`'s columns, each aliased with `prefix`, and a LEFT JOIN on
 /// `table.join_column = chats.chat_column`.
@@ -67,9 +89,35 @@ fn join<E: EntityTrait>(
     );
 }
 
+/// Adds the chat's `nth` newest message (0 the newest) as `alias`, each
+/// column aliased `{alias}_{column}`. The subquery walks
+/// `idx_messages_chat_created` for one row per chat, on both backends,
+/// where reading them apart cost a second statement per request.
+fn join_recent(select: &mut SelectStatement, alias: &str, nth: u32) {
+    for column in message::Column::iter() {
+        select.expr_as(
+            Expr::col((Alias::new(alias), column)),
+            Alias::new(format!("{alias}_{}", column.into_iden())),
+        );
+    }
+    let nth_newest = format!(
+        r#""{alias}"."id" = (SELECT "m"."id" FROM "messages" AS "m" WHERE "m"."chat_id" = "chats"."id" ORDER BY "m"."created_at" DESC, "m"."id" DESC LIMIT 1 OFFSET {nth})"#
+    );
+    select.join_as(
+        JoinType::LeftJoin,
+        message::Entity,
+        Alias::new(alias),
+        Expr::cust(nth_newest),
+    );
+}
+
 /// The joined form of a chat query.
-fn with_relations(query: Select<chat::Entity>) -> SelectStatement {
+fn with_relations(query: Select<chat::Entity>, messages: Messages) -> SelectStatement {
     let mut select = query.into_query();
+    if messages == Messages::Recent {
+        join_recent(&mut select, LATEST, 0);
+        join_recent(&mut select, PREVIOUS, 1);
+    }
     use chat::Column as C;
     join(
         &mut select,
@@ -120,7 +168,14 @@ fn with_relations(query: Select<chat::Entity>) -> SelectStatement {
     select
 }
 
-fn parse(row: &QueryResult) -> Result<ChatRow, DbErr> {
+fn parse(row: &QueryResult, messages: Messages) -> Result<ChatRow, DbErr> {
+    let recent = match messages {
+        Messages::Without => None,
+        Messages::Recent => Some(RecentMessages {
+            latest: Option::<message::Model>::from_query_result(row, &format!("{LATEST}_"))?,
+            previous: Option::<message::Model>::from_query_result(row, &format!("{PREVIOUS}_"))?,
+        }),
+    };
     let user = Option::<user::Model>::from_query_result(row, USER)?;
     let external = Option::<external_user::Model>::from_query_result(row, EXTERNAL_USER)?;
     Ok(ChatRow {
@@ -130,16 +185,19 @@ fn parse(row: &QueryResult) -> Result<ChatRow, DbErr> {
         responder: Option::<responder::Model>::from_query_result(row, RESPONDER)?,
         responder_version: Option::<responder_version::Model>::from_query_result(row, VERSION)?,
         ticket: Option::<ticket::Model>::from_query_result(row, TICKET)?,
+        recent,
     })
 }
 
-/// Rows `offset..offset + limit` of `select`, or all of them.
+/// Rows `offset..offset + limit` of `query` with its relations, or all of them.
 async fn fetch(
     db: &impl ConnectionTrait,
-    select: &SelectStatement,
+    query: Select<chat::Entity>,
+    messages: Messages,
     window: Option<(u64, u64)>,
 ) -> Result<Vec<ChatRow>, DbErr> {
-    let mut statement = db.get_database_backend().build(select);
+    let select = with_relations(query, messages);
+    let mut statement = db.get_database_backend().build(&select);
     if let Some((limit, offset)) = window {
         // Written into the SQL, not bound: PostgreSQL plans a prepared
         // statement once (see db.rs), and a generic plan that cannot see the
@@ -153,26 +211,32 @@ async fn fetch(
     db.query_all_raw(statement)
         .await?
         .iter()
-        .map(parse)
+        .map(|row| parse(row, messages))
         .collect()
 }
 
 /// The chat `id` of the workspace, removed or not, with its relations.
-pub async fn get(db: &impl ConnectionTrait, workspace_id: Uuid, id: Uuid) -> AppResult<ChatRow> {
+pub async fn get(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    id: Uuid,
+    messages: Messages,
+) -> AppResult<ChatRow> {
     let query = chat::Entity::find_by_id(id).filter(chat::Column::WorkspaceId.eq(workspace_id));
-    fetch(db, &with_relations(query), None)
+    fetch(db, query, messages, None)
         .await?
         .into_iter()
         .next()
         .ok_or_else(|| AppError::not_found_at("Chat", "id"))
 }
 
-/// The chats among `ids`, of any workspace, with their relations: for the
-/// event bus, which reads for every workspace at once (each subscriber
-/// then keeps to its own workspace's events).
+/// The chats among `ids`, of any workspace, with their relations and
+/// newest two messages: for the event bus, which reads for every
+/// workspace at once (each subscriber then keeps to its own workspace's
+/// events).
 pub async fn get_many(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec<ChatRow>> {
     let query = chat::Entity::find().filter(chat::Column::Id.is_in(ids.iter().copied()));
-    Ok(fetch(db, &with_relations(query), None).await?)
+    Ok(fetch(db, query, Messages::Recent, None).await?)
 }
 
 /// One page of the workspace's chats matching `filter`, in `order`, with
@@ -183,10 +247,12 @@ pub async fn list(
     filter: &ChatFilter,
     order: ChatOrder,
     page: PageRequest,
+    messages: Messages,
 ) -> AppResult<ChatRowPage> {
     filter.validate()?;
     let query = chat::Entity::find().filter(filter.condition(workspace_id));
-    read_page(db, order.apply(query), page.page_size, page.offset()).await
+    let query = order.apply(query);
+    read_page(db, query, messages, page.page_size, page.offset()).await
 }
 
 /// The page of the workspace's chats `request` names: keyset pagination,
@@ -197,6 +263,7 @@ pub async fn list_keyset(
     filter: &ChatFilter,
     order: ChatOrder,
     request: KeysetRequest,
+    messages: Messages,
 ) -> AppResult<ChatRowPage> {
     filter.validate()?;
     // Backwards pages are read in the reverse order, then turned around.
@@ -210,7 +277,7 @@ pub async fn list_keyset(
         condition = condition.add(walk.key_order().after(from));
     }
     let query = walk.apply(chat::Entity::find().filter(condition));
-    let mut page = read_page(db, query, request.size, 0).await?;
+    let mut page = read_page(db, query, messages, request.size, 0).await?;
     if request.backward {
         page.rows.reverse();
     }
@@ -222,11 +289,12 @@ pub async fn list_keyset(
 async fn read_page(
     db: &impl ConnectionTrait,
     query: Select<chat::Entity>,
+    messages: Messages,
     size: u64,
     offset: u64,
 ) -> AppResult<ChatRowPage> {
     let window = Some((size + 1, offset));
-    let mut rows = fetch(db, &with_relations(query), window).await?;
+    let mut rows = fetch(db, query, messages, window).await?;
     let has_more = rows.len() as u64 > size;
     rows.truncate(size as usize);
     Ok(ChatRowPage { rows, has_more })

@@ -6,11 +6,12 @@
 
 use entity::{channel, chat, external_user, message, responder, responder_version, ticket, user};
 use sea_orm::{
-    ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Iterable, JoinType, QueryFilter,
-    QueryResult, QueryTrait,
+    ConnectionTrait, DbErr, EntityTrait, Iterable, JoinType, QueryFilter, QueryResult, QueryTrait,
     prelude::*,
     sea_query::{Alias, Expr, ExprTrait, IntoIden, SelectStatement},
 };
+
+use super::columns::Columns;
 use uuid::Uuid;
 
 use super::{
@@ -114,10 +115,6 @@ fn join_recent(select: &mut SelectStatement, alias: &str, nth: u32) {
 /// The joined form of a chat query.
 fn with_relations(query: Select<chat::Entity>, messages: Messages) -> SelectStatement {
     let mut select = query.into_query();
-    if messages == Messages::Recent {
-        join_recent(&mut select, LATEST, 0);
-        join_recent(&mut select, PREVIOUS, 1);
-    }
     use chat::Column as C;
     join(
         &mut select,
@@ -165,28 +162,73 @@ fn with_relations(query: Select<chat::Entity>, messages: Messages) -> SelectStat
         ticket::Column::Id,
         C::TicketId,
     );
+    if messages == Messages::Recent {
+        join_recent(&mut select, LATEST, 0);
+        join_recent(&mut select, PREVIOUS, 1);
+    }
     select
 }
 
+/// The row read by position, in the order [`with_relations`] selects:
+/// the chat's columns, then each joined table's, then the two messages'.
 fn parse(row: &QueryResult, messages: Messages) -> Result<ChatRow, DbErr> {
+    let mut at = 0;
+    let chat = chat::Model::read(row, at).map_err(DbErr::from)?;
+    at += chat::Model::FIELDS.len();
+    let channel = joined(row, &mut at)?;
+    let user: Option<user::Model> = joined(row, &mut at)?;
+    let external: Option<external_user::Model> = joined(row, &mut at)?;
+    let responder = joined(row, &mut at)?;
+    let responder_version = joined(row, &mut at)?;
+    let ticket = joined(row, &mut at)?;
     let recent = match messages {
         Messages::Without => None,
         Messages::Recent => Some(RecentMessages {
-            latest: Option::<message::Model>::from_query_result(row, &format!("{LATEST}_"))?,
-            previous: Option::<message::Model>::from_query_result(row, &format!("{PREVIOUS}_"))?,
+            latest: joined(row, &mut at)?,
+            previous: joined(row, &mut at)?,
         }),
     };
-    let user = Option::<user::Model>::from_query_result(row, USER)?;
-    let external = Option::<external_user::Model>::from_query_result(row, EXTERNAL_USER)?;
     Ok(ChatRow {
-        chat: chat::Model::from_query_result(row, "")?,
-        channel: Option::<channel::Model>::from_query_result(row, CHANNEL)?,
+        chat,
+        channel,
         owner: user.map(Owner::User).or(external.map(Owner::External)),
-        responder: Option::<responder::Model>::from_query_result(row, RESPONDER)?,
-        responder_version: Option::<responder_version::Model>::from_query_result(row, VERSION)?,
-        ticket: Option::<ticket::Model>::from_query_result(row, TICKET)?,
+        responder,
+        responder_version,
+        ticket,
         recent,
     })
+}
+
+/// The joined model at `*at`, and moves `at` past its columns.
+fn joined<M: Columns>(row: &QueryResult, at: &mut usize) -> Result<Option<M>, DbErr> {
+    let model = M::read_joined(row, *at)?;
+    *at += M::FIELDS.len();
+    Ok(model)
+}
+
+/// Whether `row` has the columns [`parse`] reads, where it reads them:
+/// each joined table's key at its offset (checked in debug builds).
+fn laid_out(row: &QueryResult, messages: Messages) -> bool {
+    let names = row.column_names();
+    let mut at = chat::Model::FIELDS.len();
+    let mut starts = vec![("id".to_owned(), 0)];
+    let mut tables = vec![
+        (CHANNEL.to_owned(), channel::Model::FIELDS.len()),
+        (USER.to_owned(), user::Model::FIELDS.len()),
+        (EXTERNAL_USER.to_owned(), external_user::Model::FIELDS.len()),
+        (RESPONDER.to_owned(), responder::Model::FIELDS.len()),
+        (VERSION.to_owned(), responder_version::Model::FIELDS.len()),
+        (TICKET.to_owned(), ticket::Model::FIELDS.len()),
+    ];
+    if messages == Messages::Recent {
+        tables.push((format!("{LATEST}_"), message::Model::FIELDS.len()));
+        tables.push((format!("{PREVIOUS}_"), message::Model::FIELDS.len()));
+    }
+    for (prefix, width) in tables {
+        starts.push((format!("{prefix}id"), at));
+        at += width;
+    }
+    names.len() == at && starts.iter().all(|(name, i)| &names[*i] == name)
 }
 
 /// Rows `offset..offset + limit` of `query` with its relations, or all of them.
@@ -208,11 +250,9 @@ async fn fetch(
             .sql
             .push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
     }
-    db.query_all_raw(statement)
-        .await?
-        .iter()
-        .map(|row| parse(row, messages))
-        .collect()
+    let rows = db.query_all_raw(statement).await?;
+    debug_assert!(rows.first().is_none_or(|row| laid_out(row, messages)));
+    rows.iter().map(|row| parse(row, messages)).collect()
 }
 
 /// The chat `id` of the workspace, removed or not, with its relations.

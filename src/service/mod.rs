@@ -7,6 +7,7 @@ pub mod api_key;
 pub mod chat;
 pub mod chat_filter;
 pub mod chat_row;
+pub mod columns;
 pub mod counts;
 pub mod directory;
 pub mod events;

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::{
     error::{AppError, AppResult},
     service::{
+        browse,
         chat_row::{ChatRow, RecentMessages},
         keyset::KeysetRequest,
         lookup::{self, Owner},
@@ -155,6 +156,30 @@ impl Loader<MessagesKey> for MessagePageLoader {
     }
 }
 
+/// The versions of each responder by responder id, newest first.
+/// Responder ids reach it only from responders already read within the
+/// workspace.
+pub struct VersionsLoader(Scope);
+
+impl Loader<Uuid> for VersionsLoader {
+    type Value = Vec<responder_version::Model>;
+    type Error = Arc<DbErr>;
+
+    async fn load(
+        &self,
+        keys: &[Uuid],
+    ) -> Result<HashMap<Uuid, Vec<responder_version::Model>>, Arc<DbErr>> {
+        let mut versions: HashMap<Uuid, Vec<_>> = HashMap::new();
+        for version in browse::versions(&self.0.db, keys).await? {
+            versions
+                .entry(version.responder_id)
+                .or_default()
+                .push(version);
+        }
+        Ok(versions)
+    }
+}
+
 /// Message counts by chat id, one grouped statement per batch.
 pub struct MessageCountLoader(Scope);
 
@@ -180,6 +205,7 @@ pub struct Loaders {
     pub recent_messages: Cached<RecentMessagesLoader>,
     pub message_pages: Cached<MessagePageLoader>,
     pub message_counts: Cached<MessageCountLoader>,
+    pub versions: Cached<VersionsLoader>,
 }
 
 fn cached<K, T>(loader: T) -> Cached<T>
@@ -210,7 +236,8 @@ impl Loaders {
             ticket: cached(TicketLoader(scope.clone())),
             recent_messages: cached(RecentMessagesLoader(scope.clone())),
             message_pages: cached(MessagePageLoader(scope.clone())),
-            message_counts: cached(MessageCountLoader(scope)),
+            message_counts: cached(MessageCountLoader(scope.clone())),
+            versions: cached(VersionsLoader(scope)),
         }
     }
 

@@ -5,6 +5,7 @@
 pub mod admit;
 pub mod coerce;
 pub mod context;
+pub mod directory;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;

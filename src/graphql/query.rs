@@ -1,16 +1,21 @@
-//! The query root: read one chat, list chats.
+//! The query root: read one chat, list chats, browse the directory
+//! ([`directory`](super::directory)).
 
 use async_graphql::{Context, Lookahead, Object, Result};
 use uuid::Uuid;
 
 use super::{
     context::{ContextExt, or_null},
+    directory::{self, Relay},
     types::{
+        channel::Channel,
         chat::Chat,
-        connection,
-        enums::ChatOrderBy,
+        connection::{self, OwnerConnection, TicketConnection},
+        counts::ChatCounts,
+        enums::{ChatOrderBy, ResponderType, TicketStatus},
         inputs::ChatFilterInput,
         pagination::{self, ChatConnection, ChatPage},
+        responder::Responder,
     },
 };
 use crate::{
@@ -127,6 +132,99 @@ impl QueryRoot {
             chat_row::list_keyset(&session.db, ws, &filter, order, request, messages).await?;
         session.loaders.prime(&page.rows).await;
         Ok(ChatConnection::new(page, order, request, ws, filter))
+    }
+
+    /// Inbox badge counts: how many of the workspace's chats that match
+    /// `filter` fall in each bucket. Each field selected costs one
+    /// statement; the filter means what it means for `chats`.
+    async fn chat_counts(
+        &self,
+        #[graphql(desc = "Which chats to count; all live chats when omitted.")] filter: Option<
+            ChatFilterInput,
+        >,
+    ) -> Result<ChatCounts> {
+        let filter = ChatFilter::from(filter.unwrap_or_default());
+        filter.validate()?;
+        Ok(ChatCounts { filter })
+    }
+
+    /// The workspace's channels, by name: the ids `createChat` and
+    /// `filter.channelIds` take.
+    async fn channels(&self, ctx: &Context<'_>) -> Result<Vec<Channel>> {
+        directory::channels(ctx).await
+    }
+
+    /// The workspace's responders (AI agents and squads), by name, with
+    /// their versions: the super identity ids `createChat`, `updateChat` and
+    /// `filter.responderSuperIdentityIds` take.
+    async fn responders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "type", desc = "Only agents or only squads; both when omitted.")]
+        responder_type: Option<ResponderType>,
+    ) -> Result<Vec<Responder>> {
+        directory::responders(ctx, responder_type).await
+    }
+
+    /// The workspace's tickets, by id (a Relay connection): the ids
+    /// `updateChat` links a chat to.
+    async fn tickets(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only tickets in one of these statuses; all when omitted. An empty list matches none, as in `ChatFilter`."
+        )]
+        statuses: Option<Vec<TicketStatus>>,
+        #[graphql(
+            desc = "How many tickets after `after` (1 to 100; 10 when neither first nor last is given)."
+        )]
+        first: Option<i64>,
+        #[graphql(desc = "A cursor this list returned; the page starts after it.")] after: Option<
+            String,
+        >,
+        #[graphql(desc = "How many tickets before `before` (1 to 100).")] last: Option<i64>,
+        #[graphql(desc = "A cursor this list returned; the page ends before it.")] before: Option<
+            String,
+        >,
+    ) -> Result<TicketConnection> {
+        let relay = Relay {
+            first,
+            after,
+            last,
+            before,
+        };
+        directory::tickets(ctx, statuses, relay).await
+    }
+
+    /// The workspace's chat owners, platform users and external users, by
+    /// super identity id (a Relay connection): the ids `createChat` and
+    /// `filter.ownerSuperIdentityIds` take.
+    async fn owners(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only owners whose name, email (users) or external id (external users) contains this text, in any case; up to 200 characters. Omitted or blank: all owners."
+        )]
+        search: Option<String>,
+        #[graphql(
+            desc = "How many owners after `after` (1 to 100; 10 when neither first nor last is given)."
+        )]
+        first: Option<i64>,
+        #[graphql(desc = "A cursor this list returned; the page starts after it.")] after: Option<
+            String,
+        >,
+        #[graphql(desc = "How many owners before `before` (1 to 100).")] last: Option<i64>,
+        #[graphql(desc = "A cursor this list returned; the page ends before it.")] before: Option<
+            String,
+        >,
+    ) -> Result<OwnerConnection> {
+        let relay = Relay {
+            first,
+            after,
+            last,
+            before,
+        };
+        directory::owners(ctx, search, relay).await
     }
 }
 

@@ -25,6 +25,8 @@ const PAGED: &[(&str, &str, &[&str])] = &[
     ("Query", "chats", &["pageSize"]),
     ("Query", "chatsConnection", &["first", "last"]),
     ("Chat", "messages", &["first", "last"]),
+    ("Query", "tickets", &["first", "last"]),
+    ("Query", "owners", &["first", "last"]),
 ];
 
 /// Walks the selection set `root` of type `root_type`; returns its cost, or

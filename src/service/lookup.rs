@@ -9,7 +9,7 @@ use entity::{
 use sea_orm::{
     ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter,
     prelude::*,
-    sea_query::{Alias, Expr, ExprTrait, Query},
+    sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement},
 };
 use uuid::Uuid;
 
@@ -134,6 +134,32 @@ pub async fn owners(
     workspace_id: Uuid,
     super_identity_ids: &[Uuid],
 ) -> Result<Vec<Owner>, DbErr> {
+    let mut select = owner_select(workspace_id);
+    select.and_where(
+        Expr::col((super_identity::Entity, super_identity::Column::Id))
+            .is_in(super_identity_ids.iter().copied()),
+    );
+    read_owners(db, workspace_id, &select).await
+}
+
+/// The owners `select` (built on [`owner_select`]) finds.
+pub async fn read_owners(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    select: &SelectStatement,
+) -> Result<Vec<Owner>, DbErr> {
+    let rows = OwnerRow::find_by_statement(db.get_database_backend().build(select))
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| row.into_owner(workspace_id))
+        .collect())
+}
+
+/// The workspace's super identities joined with the user or external
+/// user behind each, as [`read_owners`] reads them.
+pub fn owner_select(workspace_id: Uuid) -> SelectStatement {
     use super_identity::Column as Si;
     let (si, u, eu) = (super_identity::Entity, user::Entity, external_user::Entity);
     let mut select = Query::select();
@@ -176,15 +202,8 @@ pub async fn owners(
             eu,
             Expr::col((eu, external_user::Column::SuperIdentityId)).equals((si, Si::Id)),
         )
-        .and_where(Expr::col((si, Si::WorkspaceId)).eq(workspace_id))
-        .and_where(Expr::col((si, Si::Id)).is_in(super_identity_ids.iter().copied()));
-    let rows = OwnerRow::find_by_statement(db.get_database_backend().build(&select))
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|row| row.into_owner(workspace_id))
-        .collect())
+        .and_where(Expr::col((si, Si::WorkspaceId)).eq(workspace_id));
+    select
 }
 
 /// The newest two messages of each chat among `chat_ids` (newest first per

@@ -4,7 +4,9 @@
 //! knows about GraphQL or HTTP.
 
 pub mod api_key;
+pub mod browse;
 pub mod chat;
+pub mod chat_counts;
 pub mod chat_filter;
 pub mod chat_row;
 pub mod columns;

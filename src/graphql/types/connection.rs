@@ -3,11 +3,11 @@
 //! the order it belongs to, so a cursor of one list or order is refused by
 //! another instead of paging it wrongly.
 
-use async_graphql::{OutputType, SimpleObject};
+use async_graphql::{Object, OutputType, SimpleObject};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 
-use super::{chat::Chat, message::Message};
+use super::{chat::Chat, message::Message, owner::Owner, ticket::Ticket};
 use crate::{
     error::{AppError, AppResult},
     service::keyset::{KeysetRequest, Position},
@@ -89,6 +89,8 @@ pub struct PageInfo {
 #[derive(SimpleObject)]
 #[graphql(concrete(name = "ChatEdge", params(Chat)))]
 #[graphql(concrete(name = "MessageEdge", params(Message)))]
+#[graphql(concrete(name = "TicketEdge", params(Ticket)))]
+#[graphql(concrete(name = "OwnerEdge", params(Owner)))]
 pub struct Edge<N: OutputType> {
     /// An opaque position in the list: pass it as `after` or `before`.
     pub cursor: String,
@@ -140,6 +142,43 @@ impl<N: OutputType> Page<N> {
         self.edges.iter().map(|e| &e.node).collect()
     }
 }
+
+/// A plain connection of `$node`s: edges, nodes and page info, no count.
+macro_rules! plain_connection {
+    ($(#[$doc:meta])* $name:ident of $node:ty, $what:literal) => {
+        $(#[$doc])*
+        pub struct $name(pub Page<$node>);
+
+        $(#[$doc])*
+        #[Object]
+        impl $name {
+            #[doc = concat!("The ", $what, " of this page with their cursors.")]
+            async fn edges(&self) -> &[Edge<$node>] {
+                &self.0.edges
+            }
+
+            #[doc = concat!("The ", $what, " of this page, without cursors.")]
+            async fn nodes(&self) -> Vec<&$node> {
+                self.0.nodes()
+            }
+
+            /// Where this page sits, and the cursors to move from it.
+            async fn page_info(&self) -> &PageInfo {
+                &self.0.page_info
+            }
+        }
+    };
+}
+
+plain_connection!(
+    /// A page of the workspace's tickets, by id (a Relay connection).
+    TicketConnection of Ticket, "tickets"
+);
+plain_connection!(
+    /// A page of the workspace's chat owners, platform and external users,
+    /// by super identity id (a Relay connection).
+    OwnerConnection of Owner, "owners"
+);
 
 #[cfg(test)]
 mod tests {

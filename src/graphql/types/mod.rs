@@ -4,6 +4,7 @@
 pub mod channel;
 pub mod chat;
 pub mod connection;
+pub mod counts;
 pub mod enums;
 pub mod inputs;
 pub mod message;

@@ -1,10 +1,11 @@
 //! `Responder` and `ResponderVersion`: the AI agent or squad answering a chat.
 
-use async_graphql::Object;
+use async_graphql::{Context, Object, Result};
 use entity::{responder, responder_version};
 use uuid::Uuid;
 
 use super::enums::ResponderType;
+use crate::graphql::{context::ContextExt, loaders::load};
 
 /// The AI agent or squad assigned to a chat.
 pub struct Responder(pub responder::Model);
@@ -36,6 +37,17 @@ impl Responder {
     /// The picture (URL) of the responder, if it has one.
     async fn picture(&self) -> Option<&str> {
         self.0.picture.as_deref()
+    }
+
+    /// Its versions, newest first: the first is what a chat assigned to it
+    /// now is pinned to.
+    async fn versions(&self, ctx: &Context<'_>) -> Result<Vec<ResponderVersion>> {
+        let versions = load(&ctx.session()?.loaders.versions, self.0.id).await?;
+        Ok(versions
+            .unwrap_or_default()
+            .into_iter()
+            .map(ResponderVersion)
+            .collect())
     }
 }
 

@@ -1,0 +1,179 @@
+//! Inbox badge counts: how many of the workspace's chats that match a
+//! filter fall in each bucket. Each bucket group is one grouped statement,
+//! read only when asked for; the filter means what it means for the lists.
+
+use entity::{
+    channel, chat,
+    enums::{ChannelType, TicketStatus},
+    ticket,
+};
+use sea_orm::{
+    ConnectionTrait, Iterable, TryGetable,
+    sea_query::{Expr, ExprTrait, Func, SelectStatement},
+};
+use uuid::Uuid;
+
+use super::chat_filter::ChatFilter;
+use crate::error::AppResult;
+
+/// A count of chats for one bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bucket<K> {
+    pub key: K,
+    pub count: u64,
+}
+
+/// Counts the rows `select` (grouped, bucket key first, then `count(*)`)
+/// returns, as buckets.
+async fn buckets<K: TryGetable>(
+    db: &impl ConnectionTrait,
+    select: &SelectStatement,
+) -> AppResult<Vec<Bucket<K>>> {
+    let rows = db.query_all(select).await?;
+    rows.iter()
+        .map(|row| {
+            let key: K = row.try_get_by_index(0)?;
+            let count: i64 = row.try_get_by_index(1)?;
+            Ok(Bucket {
+                key,
+                count: u64::try_from(count).unwrap_or(0),
+            })
+        })
+        .collect()
+}
+
+/// The chats of `workspace_id` matching `filter`, as a statement to add a
+/// grouping to.
+fn matching(workspace_id: Uuid, filter: &ChatFilter) -> AppResult<SelectStatement> {
+    filter.validate()?;
+    let mut select = SelectStatement::new();
+    select
+        .from(chat::Entity)
+        .cond_where(filter.condition(workspace_id));
+    Ok(select)
+}
+
+fn count_all() -> Expr {
+    Func::count(Expr::col((chat::Entity, chat::Column::Id))).into()
+}
+
+/// Matching chats per channel type; every type, zero included, in the
+/// order of [`ChannelType`].
+pub async fn by_channel_type(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    filter: &ChatFilter,
+) -> AppResult<Vec<Bucket<ChannelType>>> {
+    let mut select = matching(workspace_id, filter)?;
+    let kind = Expr::col((channel::Entity, channel::Column::ChannelType));
+    select
+        .expr(kind.clone())
+        .expr(count_all())
+        .inner_join(
+            channel::Entity,
+            Expr::col((channel::Entity, channel::Column::Id))
+                .equals((chat::Entity, chat::Column::ChannelId)),
+        )
+        .group_by_col((channel::Entity, channel::Column::ChannelType));
+    let found = buckets::<ChannelType>(db, &select).await?;
+    Ok(every(found, <ChannelType as Iterable>::iter()))
+}
+
+/// Matching chats per status of their ticket; every status, zero included.
+/// Chats without a ticket are in none (see [`without_ticket`]).
+pub async fn by_ticket_status(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    filter: &ChatFilter,
+) -> AppResult<Vec<Bucket<TicketStatus>>> {
+    let mut select = matching(workspace_id, filter)?;
+    select
+        .expr(Expr::col((ticket::Entity, ticket::Column::Status)))
+        .expr(count_all())
+        .inner_join(
+            ticket::Entity,
+            Expr::col((ticket::Entity, ticket::Column::Id))
+                .equals((chat::Entity, chat::Column::TicketId)),
+        )
+        .group_by_col((ticket::Entity, ticket::Column::Status));
+    let found = buckets::<TicketStatus>(db, &select).await?;
+    Ok(every(found, <TicketStatus as Iterable>::iter()))
+}
+
+/// Matching chats per responder (super identity id), most chats first;
+/// only responders with chats. Unassigned chats are in none (see
+/// [`unassigned`]).
+pub async fn by_responder(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    filter: &ChatFilter,
+) -> AppResult<Vec<Bucket<Uuid>>> {
+    let mut select = matching(workspace_id, filter)?;
+    let responder = Expr::col((chat::Entity, chat::Column::ResponderSuperIdentityId));
+    select
+        .expr(responder.clone())
+        .expr(count_all())
+        .and_where(responder.is_not_null())
+        .group_by_col((chat::Entity, chat::Column::ResponderSuperIdentityId));
+    let mut found = buckets::<Uuid>(db, &select).await?;
+    found.sort_by(|a, b| b.count.cmp(&a.count).then(a.key.cmp(&b.key)));
+    Ok(found)
+}
+
+/// Matching chats whose `column` is null.
+async fn count_null(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    filter: &ChatFilter,
+    column: chat::Column,
+) -> AppResult<u64> {
+    let mut select = matching(workspace_id, filter)?;
+    select
+        .expr(count_all())
+        .and_where(Expr::col((chat::Entity, column)).is_null());
+    let row = db.query_one(&select).await?;
+    let count: i64 = match row {
+        Some(row) => row.try_get_by_index(0)?,
+        None => 0,
+    };
+    Ok(u64::try_from(count).unwrap_or(0))
+}
+
+/// Matching chats without a responder.
+pub async fn unassigned(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    filter: &ChatFilter,
+) -> AppResult<u64> {
+    count_null(
+        db,
+        workspace_id,
+        filter,
+        chat::Column::ResponderSuperIdentityId,
+    )
+    .await
+}
+
+/// Matching chats without a ticket.
+pub async fn without_ticket(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    filter: &ChatFilter,
+) -> AppResult<u64> {
+    count_null(db, workspace_id, filter, chat::Column::TicketId).await
+}
+
+/// One bucket per key of `all`, in its order, with the counts `found`.
+fn every<K: PartialEq + Copy>(
+    found: Vec<Bucket<K>>,
+    all: impl Iterator<Item = K>,
+) -> Vec<Bucket<K>> {
+    all.map(|key| Bucket {
+        key,
+        count: found
+            .iter()
+            .find(|bucket| bucket.key == key)
+            .map_or(0, |bucket| bucket.count),
+    })
+    .collect()
+}

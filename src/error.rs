@@ -22,8 +22,9 @@ pub enum AppError {
     NotFound {
         /// What was looked for, e.g. "Chat".
         entity: &'static str,
-        /// The argument or input field that named it, when there was one.
-        field: Option<&'static str>,
+        /// The argument or input field that named it, when there was one
+        /// (`ids[3]` for an item of a list).
+        field: Option<std::borrow::Cow<'static, str>>,
     },
 
     /// No API key, or one that is unknown or revoked.
@@ -114,10 +115,13 @@ impl AppError {
     }
 
     /// NOT_FOUND for `entity` named by the argument or input field `field`.
-    pub fn not_found_at(entity: &'static str, field: &'static str) -> Self {
+    pub fn not_found_at(
+        entity: &'static str,
+        field: impl Into<std::borrow::Cow<'static, str>>,
+    ) -> Self {
         Self::NotFound {
             entity,
-            field: Some(field),
+            field: Some(field.into()),
         }
     }
 
@@ -220,7 +224,7 @@ impl AppError {
     /// The field the error is about, if any.
     fn field(&self) -> Option<&str> {
         match self {
-            Self::NotFound { field, .. } => *field,
+            Self::NotFound { field, .. } => field.as_deref(),
             Self::Invalid { field, .. } | Self::InvalidVariable { field, .. } => Some(field),
             _ => None,
         }

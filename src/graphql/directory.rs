@@ -61,12 +61,14 @@ fn page<T, N: async_graphql::OutputType>(
     Page::new(items, tag, request, page.has_more)
 }
 
+/// `Query.channels`.
 pub async fn channels(ctx: &Context<'_>) -> Result<Vec<Channel>> {
     let session = ctx.session()?;
     let channels = browse::channels(&session.db, session.workspace_id).await?;
     Ok(channels.into_iter().map(Channel).collect())
 }
 
+/// `Query.responders`.
 pub async fn responders(
     ctx: &Context<'_>,
     responder_type: Option<ResponderType>,
@@ -77,6 +79,7 @@ pub async fn responders(
     Ok(responders.into_iter().map(Responder).collect())
 }
 
+/// `Query.tickets`.
 pub async fn tickets(
     ctx: &Context<'_>,
     statuses: Option<Vec<TicketStatus>>,
@@ -101,6 +104,7 @@ pub async fn tickets(
     )))
 }
 
+/// `Query.owners`.
 pub async fn owners(
     ctx: &Context<'_>,
     search: Option<String>,

@@ -1,8 +1,9 @@
-//! The mutation root: create, update and soft-remove chats, post messages.
+//! The mutation root: create, update and soft-remove chats (one or up to
+//! a hundred at once), post messages.
 //! Each write commits its events with it, then wakes the process's event
 //! reader.
 
-use async_graphql::{Context, Object, Result};
+use async_graphql::{Context, MaybeUndefined, Object, Result};
 use uuid::Uuid;
 
 use super::{
@@ -16,7 +17,7 @@ use super::{
         message::Message,
     },
 };
-use crate::service;
+use crate::{error::AppError, service};
 
 /// Writes to the caller's workspace.
 #[derive(Default)]
@@ -71,6 +72,67 @@ impl MutationRoot {
             message: "The chat was removed.".to_owned(),
             chat_id: id,
         })
+    }
+
+    /// Soft-removes up to 100 live chats of the workspace at once, all or
+    /// nothing: an id that is not a live chat of the workspace fails the
+    /// whole call with NOT_FOUND naming it (`extensions.field: "ids[3]"`).
+    /// Returns the chats, in the order given.
+    async fn remove_chats(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The chat IDs: 1 to 100, none twice.")] ids: Vec<Uuid>,
+    ) -> Result<Vec<Chat>> {
+        let session = ctx.session()?;
+        let chats = service::bulk::remove(&session.db, session.workspace_id, &ids).await?;
+        session.events.wake();
+        Ok(chats.into_iter().map(Chat).collect())
+    }
+
+    /// Restores up to 100 removed chats of the workspace (undoes their
+    /// soft removal), all or nothing: NOT_FOUND naming an id outside the
+    /// workspace, BAD_USER_INPUT naming a chat that is not removed. Returns
+    /// the chats, in the order given.
+    async fn restore_chats(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The chat IDs: 1 to 100, none twice.")] ids: Vec<Uuid>,
+    ) -> Result<Vec<Chat>> {
+        let session = ctx.session()?;
+        let chats = service::bulk::restore(&session.db, session.workspace_id, &ids).await?;
+        session.events.wake();
+        Ok(chats.into_iter().map(Chat).collect())
+    }
+
+    /// Assigns up to 100 live chats of the workspace to a responder (its
+    /// latest version pinned, as `updateChat` does), or unassigns them with
+    /// null; all or nothing, NOT_FOUND naming an id that is not a live chat
+    /// of the workspace. Returns the chats, in the order given.
+    async fn assign_chats(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The chat IDs: 1 to 100, none twice.")] ids: Vec<Uuid>,
+        #[graphql(
+            desc = "The super identity ID of an agent or squad of the workspace, or null to unassign. Must be given: leaving it out is an error, not an unassignment."
+        )]
+        responder_super_identity_id: MaybeUndefined<Uuid>,
+    ) -> Result<Vec<Chat>> {
+        let session = ctx.session()?;
+        let responder = match responder_super_identity_id {
+            MaybeUndefined::Undefined => {
+                return Err(AppError::invalid(
+                    "responderSuperIdentityId",
+                    "must be given: a responder's super identity ID, or null to unassign",
+                )
+                .into());
+            }
+            MaybeUndefined::Null => None,
+            MaybeUndefined::Value(id) => Some(id),
+        };
+        let chats =
+            service::bulk::assign(&session.db, session.workspace_id, &ids, responder).await?;
+        session.events.wake();
+        Ok(chats.into_iter().map(Chat).collect())
     }
 
     /// Posts a message to a live chat of the workspace (NOT_FOUND for a

@@ -289,7 +289,7 @@ async fn identity_kind(
 
 /// Checks that `super_identity_id` is an agent or squad of the workspace and
 /// returns its latest version, if it has one.
-async fn pin_responder(
+pub(super) async fn pin_responder(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
     super_identity_id: Uuid,

@@ -38,6 +38,38 @@ pub async fn adjust(
     Ok(())
 }
 
+/// Adds each channel's delta of `deltas` to `workspace_id`'s counters, in
+/// one statement.
+pub async fn adjust_many(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    deltas: &std::collections::BTreeMap<Uuid, i64>,
+) -> Result<(), DbErr> {
+    if deltas.is_empty() {
+        return Ok(());
+    }
+    let rows = deltas
+        .iter()
+        .map(|(channel_id, delta)| chat_channel_count::ActiveModel {
+            workspace_id: sea_orm::ActiveValue::Set(workspace_id),
+            channel_id: sea_orm::ActiveValue::Set(*channel_id),
+            live_chats: sea_orm::ActiveValue::Set(*delta),
+        });
+    // `excluded` is the row that was to be inserted: its delta is added.
+    let upsert = OnConflict::columns([Column::WorkspaceId, Column::ChannelId])
+        .value(
+            Column::LiveChats,
+            Expr::col((chat_channel_count::Entity, Column::LiveChats))
+                .add(Expr::cust("excluded.live_chats")),
+        )
+        .to_owned();
+    chat_channel_count::Entity::insert_many(rows)
+        .on_conflict(upsert)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
 /// Live chats on `channel_ids` of `workspace_id`, from the counters.
 pub async fn live_on_channels(
     db: &impl ConnectionTrait,

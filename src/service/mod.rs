@@ -5,6 +5,7 @@
 
 pub mod api_key;
 pub mod browse;
+pub mod bulk;
 pub mod chat;
 pub mod chat_counts;
 pub mod chat_filter;

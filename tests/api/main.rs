@@ -4,6 +4,7 @@
 mod auth;
 mod bad_input;
 mod browser;
+mod bulk;
 mod chat_query;
 mod chats_list;
 mod cli;

@@ -1,0 +1,229 @@
+//! Actions on many chats at once: remove, restore, assign. Each is all or
+//! nothing, in one transaction of a fixed number of statements whatever the
+//! number of ids (read the chats, change them, adjust the channel counters,
+//! record the events), and each changed chat gets its event.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use entity::{chat, enums::ChatEventKind};
+use sea_orm::{
+    ConnectionTrait, EntityTrait, QueryFilter, TransactionSession, TransactionTrait, prelude::*,
+    sea_query::Expr,
+};
+use uuid::Uuid;
+
+use super::{
+    chat::pin_responder,
+    counts,
+    events::{self, NewEvent},
+};
+use crate::error::{AppError, AppResult};
+
+/// Most ids one bulk action takes.
+pub const MAX_BULK_IDS: usize = 100;
+
+/// What a bulk action requires of each chat before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Needs {
+    Live,
+    Removed,
+}
+
+/// Checks the list itself: 1 to [`MAX_BULK_IDS`] ids, none twice.
+fn check(ids: &[Uuid]) -> AppResult<()> {
+    if ids.is_empty() {
+        return Err(AppError::invalid("ids", "must name at least one chat"));
+    }
+    if ids.len() > MAX_BULK_IDS {
+        return Err(AppError::invalid(
+            "ids",
+            format!("must name at most {MAX_BULK_IDS} chats, got {}", ids.len()),
+        ));
+    }
+    let mut seen = HashMap::new();
+    for (i, id) in ids.iter().enumerate() {
+        if let Some(first) = seen.insert(*id, i) {
+            return Err(AppError::invalid(
+                format!("ids[{i}]"),
+                format!("repeats ids[{first}]"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The chats `ids` of the workspace, in the order given, each as `needs`
+/// says: NOT_FOUND on `ids[i]` for the first that is not the workspace's,
+/// BAD_USER_INPUT for one in the wrong state.
+async fn read(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    ids: &[Uuid],
+    needs: Needs,
+) -> AppResult<Vec<chat::Model>> {
+    check(ids)?;
+    let mut found: HashMap<Uuid, chat::Model> = chat::Entity::find()
+        .filter(chat::Column::WorkspaceId.eq(workspace_id))
+        .filter(chat::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|chat| (chat.id, chat))
+        .collect();
+    let mut chats = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        let chat = found
+            .remove(id)
+            .ok_or_else(|| AppError::not_found_at("Chat", format!("ids[{i}]")))?;
+        match (needs, chat.removed_at.is_some()) {
+            // As removeChat and updateChat: a removed chat is not there.
+            (Needs::Live, true) => {
+                return Err(AppError::not_found_at("Chat", format!("ids[{i}]")));
+            }
+            (Needs::Removed, false) => {
+                return Err(AppError::invalid(format!("ids[{i}]"), "is not removed"));
+            }
+            _ => chats.push(chat),
+        }
+    }
+    Ok(chats)
+}
+
+/// Adds `delta` live chats per chat of `chats` to their channels' counters.
+async fn adjust_counts(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    chats: &[chat::Model],
+    delta: i64,
+) -> AppResult<()> {
+    let mut per_channel: BTreeMap<Uuid, i64> = BTreeMap::new();
+    for chat in chats {
+        *per_channel.entry(chat.channel_id).or_default() += delta;
+    }
+    counts::adjust_many(db, workspace_id, &per_channel).await?;
+    Ok(())
+}
+
+/// Sets `removed_at` (and `updated_at`) on `chats`, as of now.
+async fn set_removed(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    chats: &mut [chat::Model],
+    removed: bool,
+) -> AppResult<()> {
+    let now = super::now();
+    let removed_at = removed.then_some(now);
+    let ids: HashSet<Uuid> = chats.iter().map(|chat| chat.id).collect();
+    let done = chat::Entity::update_many()
+        .col_expr(chat::Column::RemovedAt, Expr::value(removed_at))
+        .col_expr(chat::Column::UpdatedAt, Expr::value(now))
+        .filter(chat::Column::WorkspaceId.eq(workspace_id))
+        .filter(chat::Column::Id.is_in(ids))
+        .filter(if removed {
+            chat::Column::RemovedAt.is_null()
+        } else {
+            chat::Column::RemovedAt.is_not_null()
+        })
+        .exec(db)
+        .await?;
+    // Another request removed or restored one of them since they were
+    // read (as removeChat answers a concurrent removal); the transaction
+    // rolls back, so nothing changed.
+    if done.rows_affected != chats.len() as u64 {
+        return Err(AppError::not_found_at("Chat", "ids"));
+    }
+    for chat in chats.iter_mut() {
+        chat.removed_at = removed_at;
+        chat.updated_at = now;
+    }
+    Ok(())
+}
+
+/// Soft-removes the live chats `ids` of the workspace; returns them.
+pub async fn remove<C>(db: &C, workspace_id: Uuid, ids: &[Uuid]) -> AppResult<Vec<chat::Model>>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let txn = super::begin_write(db).await?;
+    let mut chats = read(&txn, workspace_id, ids, Needs::Live).await?;
+    set_removed(&txn, workspace_id, &mut chats, true).await?;
+    adjust_counts(&txn, workspace_id, &chats, -1).await?;
+    record(&txn, workspace_id, &chats, ChatEventKind::Removed).await?;
+    txn.commit().await?;
+    Ok(chats)
+}
+
+/// Restores the removed chats `ids` of the workspace; returns them.
+pub async fn restore<C>(db: &C, workspace_id: Uuid, ids: &[Uuid]) -> AppResult<Vec<chat::Model>>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let txn = super::begin_write(db).await?;
+    let mut chats = read(&txn, workspace_id, ids, Needs::Removed).await?;
+    set_removed(&txn, workspace_id, &mut chats, false).await?;
+    adjust_counts(&txn, workspace_id, &chats, 1).await?;
+    record(&txn, workspace_id, &chats, ChatEventKind::Updated).await?;
+    txn.commit().await?;
+    Ok(chats)
+}
+
+/// Assigns the live chats `ids` of the workspace to `responder` (its
+/// latest version pinned, as `updateChat` does), or unassigns them with
+/// `None`; returns them.
+pub async fn assign<C>(
+    db: &C,
+    workspace_id: Uuid,
+    ids: &[Uuid],
+    responder: Option<Uuid>,
+) -> AppResult<Vec<chat::Model>>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let txn = super::begin_write(db).await?;
+    let mut chats = read(&txn, workspace_id, ids, Needs::Live).await?;
+    let version = match responder {
+        Some(responder) => {
+            pin_responder(&txn, workspace_id, responder, "responderSuperIdentityId").await?
+        }
+        None => None,
+    };
+    let now = super::now();
+    let done = chat::Entity::update_many()
+        .col_expr(
+            chat::Column::ResponderSuperIdentityId,
+            Expr::value(responder),
+        )
+        .col_expr(chat::Column::ResponderVersionId, Expr::value(version))
+        .col_expr(chat::Column::UpdatedAt, Expr::value(now))
+        .filter(chat::Column::WorkspaceId.eq(workspace_id))
+        .filter(chat::Column::Id.is_in(ids.iter().copied()))
+        .filter(chat::Column::RemovedAt.is_null())
+        .exec(&txn)
+        .await?;
+    // One was removed since it was read; the transaction rolls back.
+    if done.rows_affected != chats.len() as u64 {
+        return Err(AppError::not_found_at("Chat", "ids"));
+    }
+    for chat in &mut chats {
+        chat.responder_super_identity_id = responder;
+        chat.responder_version_id = version;
+        chat.updated_at = now;
+    }
+    record(&txn, workspace_id, &chats, ChatEventKind::Updated).await?;
+    txn.commit().await?;
+    Ok(chats)
+}
+
+/// One `kind` event per chat, in one statement.
+async fn record(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    chats: &[chat::Model],
+    kind: ChatEventKind,
+) -> AppResult<()> {
+    let events: Vec<NewEvent> = chats
+        .iter()
+        .map(|chat| NewEvent::chat(chat.id, kind))
+        .collect();
+    events::record(db, workspace_id, &events).await
+}

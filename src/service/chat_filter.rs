@@ -1,10 +1,11 @@
 //! Which chats a list asks for, in what order, and which page: validated
 //! once here so the list and the count share the same conditions.
 
+use chrono::{DateTime, Utc};
 use entity::{
     channel, chat,
     enums::{ChannelType, TicketStatus},
-    ticket,
+    external_user, ticket,
 };
 use sea_orm::{
     Condition, QueryOrder, Select,
@@ -16,6 +17,7 @@ use uuid::Uuid;
 use super::{
     chat_row::ChatRow,
     keyset::{KeyOrder, Position},
+    lookup::Owner,
 };
 use crate::error::{AppError, AppResult};
 
@@ -40,8 +42,56 @@ pub struct ChatFilter {
     pub owner_super_identity_ids: Option<Vec<Uuid>>,
     pub responder_super_identity_ids: Option<Vec<Uuid>>,
     pub ticket_statuses: Option<Vec<TicketStatus>>,
+    /// Chats created within this range.
+    pub created_at: Option<TimeRange>,
+    /// Chats whose last message falls within this range (never a chat
+    /// without messages).
+    pub last_message_at: Option<TimeRange>,
+    /// Chats with (true) or without (false) a responder.
+    pub has_responder: Option<bool>,
+    /// Chats with (true) or without (false) a ticket.
+    pub has_ticket: Option<bool>,
+    /// Chats whose owner is (true) or is not (false) a blocked external
+    /// user; platform users are never blocked.
+    pub owner_is_blocked: Option<bool>,
     /// Soft-removed chats are left out unless this is set.
     pub include_removed: bool,
+}
+
+/// Instants from `gte` (included) to `lt` (excluded); either end may be open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeRange {
+    pub gte: Option<DateTime<Utc>>,
+    pub lt: Option<DateTime<Utc>>,
+}
+
+impl TimeRange {
+    fn check(&self, field: &str) -> AppResult<()> {
+        match (self.gte, self.lt) {
+            (Some(gte), Some(lt)) if gte >= lt => Err(AppError::invalid(
+                format!("filter.{field}.lt"),
+                "must be later than gte; the range would be empty",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn condition(&self, column: chat::Column) -> Condition {
+        let mut cond = Condition::all().add(column.is_not_null());
+        if let Some(gte) = self.gte {
+            cond = cond.add(column.gte(gte));
+        }
+        if let Some(lt) = self.lt {
+            cond = cond.add(column.lt(lt));
+        }
+        cond
+    }
+
+    fn contains(&self, at: Option<DateTime<Utc>>) -> bool {
+        at.is_some_and(|at| {
+            self.gte.is_none_or(|gte| at >= gte) && self.lt.is_none_or(|lt| at < lt)
+        })
+    }
 }
 
 /// The order of a chat list. Every order ends on the id, so rows with equal
@@ -117,7 +167,14 @@ impl ChatFilter {
             "responderSuperIdentityIds",
             &self.responder_super_identity_ids,
         )?;
-        check_len("ticketStatuses", &self.ticket_statuses)
+        check_len("ticketStatuses", &self.ticket_statuses)?;
+        if let Some(range) = &self.created_at {
+            range.check("createdAt")?;
+        }
+        if let Some(range) = &self.last_message_at {
+            range.check("lastMessageAt")?;
+        }
+        Ok(())
     }
 
     /// The SQL condition for chats of `workspace_id` matching this filter.
@@ -156,6 +213,42 @@ impl ChatFilter {
                 .to_owned();
             cond = cond.add(chat::Column::TicketId.in_subquery(tickets));
         }
+        if let Some(range) = &self.created_at {
+            cond = cond.add(range.condition(chat::Column::CreatedAt));
+        }
+        if let Some(range) = &self.last_message_at {
+            cond = cond.add(range.condition(chat::Column::LastMessageAt));
+        }
+        if let Some(has) = self.has_responder {
+            let column = chat::Column::ResponderSuperIdentityId;
+            cond = cond.add(if has {
+                column.is_not_null()
+            } else {
+                column.is_null()
+            });
+        }
+        if let Some(has) = self.has_ticket {
+            let column = chat::Column::TicketId;
+            cond = cond.add(if has {
+                column.is_not_null()
+            } else {
+                column.is_null()
+            });
+        }
+        if let Some(blocked) = self.owner_is_blocked {
+            let blocked_owners = Query::select()
+                .column(external_user::Column::SuperIdentityId)
+                .from(external_user::Entity)
+                .and_where(external_user::Column::WorkspaceId.eq(workspace_id))
+                .and_where(external_user::Column::IsBlocked.eq(true))
+                .to_owned();
+            let owner = chat::Column::OwnerSuperIdentityId;
+            cond = cond.add(if blocked {
+                owner.in_subquery(blocked_owners)
+            } else {
+                owner.not_in_subquery(blocked_owners)
+            });
+        }
         cond
     }
 }
@@ -171,6 +264,11 @@ impl ChatFilter {
             owner_super_identity_ids: None,
             responder_super_identity_ids: None,
             ticket_statuses: None,
+            created_at: None,
+            last_message_at: None,
+            has_responder: None,
+            has_ticket: None,
+            owner_is_blocked: None,
             include_removed: false,
         } = self
         else {
@@ -206,6 +304,22 @@ impl ChatFilter {
                 chat.responder_super_identity_id,
             )
             && within(&self.ticket_statuses, row.ticket.as_ref().map(|t| t.status))
+            && self
+                .created_at
+                .is_none_or(|range| range.contains(Some(chat.created_at)))
+            && self
+                .last_message_at
+                .is_none_or(|range| range.contains(chat.last_message_at))
+            && self
+                .has_responder
+                .is_none_or(|has| has == chat.responder_super_identity_id.is_some())
+            && self
+                .has_ticket
+                .is_none_or(|has| has == chat.ticket_id.is_some())
+            && self.owner_is_blocked.is_none_or(|blocked| {
+                let is_blocked = matches!(&row.owner, Some(Owner::External(e)) if e.is_blocked);
+                blocked == is_blocked
+            })
     }
 }
 

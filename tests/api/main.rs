@@ -15,6 +15,7 @@ mod counts;
 mod demo;
 mod directory;
 mod errors;
+mod filters;
 mod helpers;
 mod http;
 mod isolation;

@@ -2,6 +2,7 @@
 //! chat service takes.
 
 use async_graphql::{InputObject, MaybeUndefined, SimpleObject};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
@@ -11,7 +12,7 @@ use super::{
 };
 use crate::service::{
     chat::{ChatChanges, NewChat, Patch},
-    chat_filter::{ChatFilter, MAX_FILTER_VALUES},
+    chat_filter::{ChatFilter, MAX_FILTER_VALUES, TimeRange},
     message::{MAX_CONTENT_CHARS, NewMessage},
 };
 
@@ -32,9 +33,43 @@ pub struct ChatFilterInput {
     responder_super_identity_ids: Option<Vec<Uuid>>,
     /// Only chats linked to a ticket with one of these statuses.
     ticket_statuses: Option<Vec<TicketStatus>>,
+    /// Only chats created within this range.
+    created_at: Option<DateTimeRange>,
+    /// Only chats whose last message was posted within this range (a chat
+    /// without messages never is).
+    last_message_at: Option<DateTimeRange>,
+    /// Only chats with (true) or without (false) a responder; null or
+    /// omitted: either.
+    has_responder: Option<bool>,
+    /// Only chats with (true) or without (false) a ticket; null or
+    /// omitted: either.
+    has_ticket: Option<bool>,
+    /// Only chats whose owner is (true) or is not (false) a blocked
+    /// external user (platform users are never blocked); null or omitted:
+    /// either.
+    owner_is_blocked: Option<bool>,
     /// Include soft-removed chats too.
     #[graphql(default = false)]
     include_removed: bool,
+}
+
+/// A range of instants: from `gte` (included) to `lt` (excluded). Either
+/// end may be left out; `gte` must be earlier than `lt`.
+#[derive(InputObject, Debug, Default, Clone, Copy)]
+pub struct DateTimeRange {
+    /// From this instant on (included).
+    gte: Option<DateTime<Utc>>,
+    /// Before this instant (excluded).
+    lt: Option<DateTime<Utc>>,
+}
+
+impl From<DateTimeRange> for TimeRange {
+    fn from(range: DateTimeRange) -> Self {
+        Self {
+            gte: range.gte,
+            lt: range.lt,
+        }
+    }
 }
 
 impl From<ChatFilterInput> for ChatFilter {
@@ -49,6 +84,11 @@ impl From<ChatFilterInput> for ChatFilter {
             owner_super_identity_ids: input.owner_super_identity_ids,
             responder_super_identity_ids: input.responder_super_identity_ids,
             ticket_statuses: map(input.ticket_statuses),
+            created_at: input.created_at.map(Into::into),
+            last_message_at: input.last_message_at.map(Into::into),
+            has_responder: input.has_responder,
+            has_ticket: input.has_ticket,
+            owner_is_blocked: input.owner_is_blocked,
             include_removed: input.include_removed,
         }
     }

@@ -385,7 +385,76 @@ impl ChatOrder {
 
 #[cfg(test)]
 mod tests {
+    use chrono::TimeZone;
+    use entity::external_user;
+
     use super::*;
+
+    /// What `chatEvents` applies in memory agrees with the SQL conditions
+    /// (which the API tests check against the lists).
+    #[test]
+    fn new_filters_match_in_memory_as_in_sql() {
+        let t = |m: u32| Utc.with_ymd_and_hms(2026, 1, 1, 12, m, 0).unwrap();
+        let chat = chat::Model {
+            id: Uuid::new_v4(),
+            workspace_id: Uuid::new_v4(),
+            channel_id: Uuid::new_v4(),
+            owner_super_identity_id: Uuid::new_v4(),
+            responder_super_identity_id: None,
+            responder_version_id: None,
+            ticket_id: Some(Uuid::new_v4()),
+            title: None,
+            created_at: t(10),
+            updated_at: t(10),
+            removed_at: None,
+            last_message_at: None,
+        };
+        let blocked = external_user::Model {
+            id: Uuid::new_v4(),
+            workspace_id: chat.workspace_id,
+            super_identity_id: chat.owner_super_identity_id,
+            external_id: "@x".to_owned(),
+            name: "X".to_owned(),
+            is_blocked: true,
+        };
+        let row = ChatRow {
+            chat,
+            channel: None,
+            owner: Some(Owner::External(blocked)),
+            responder: None,
+            responder_version: None,
+            ticket: None,
+            recent: None,
+        };
+        let range = |gte: Option<u32>, lt: Option<u32>| TimeRange {
+            gte: gte.map(t),
+            lt: lt.map(t),
+        };
+        let matches = |filter: ChatFilter| filter.matches(&row, false);
+        let created = |r: TimeRange| ChatFilter {
+            created_at: Some(r),
+            ..Default::default()
+        };
+        assert!(matches(created(range(Some(10), Some(11)))));
+        assert!(!matches(created(range(Some(11), None))));
+        assert!(!matches(created(range(None, Some(10)))));
+        let last = ChatFilter {
+            last_message_at: Some(range(None, None)),
+            ..Default::default()
+        };
+        assert!(!matches(last), "no messages: in no range");
+        let flags = |has_responder, has_ticket, owner_is_blocked| ChatFilter {
+            has_responder,
+            has_ticket,
+            owner_is_blocked,
+            ..Default::default()
+        };
+        assert!(matches(flags(Some(false), Some(true), Some(true))));
+        assert!(!matches(flags(Some(true), None, None)));
+        assert!(!matches(flags(None, Some(false), None)));
+        assert!(!matches(flags(None, None, Some(false))));
+        assert!(matches(flags(None, None, None)));
+    }
 
     #[test]
     fn page_bounds_name_the_argument() {

@@ -76,8 +76,9 @@ pub async fn versions(
         .await
 }
 
-/// The id condition and order of the page `request` names, on column `id`.
-fn by_id<C: ColumnTrait>(id: C, request: KeysetRequest) -> (Condition, Order) {
+/// The id condition and order of the page `request` names, on the id
+/// column `id` (qualified, as both an entity query and a joined select use it).
+fn by_id(id: Expr, request: KeysetRequest) -> (Condition, Order) {
     let mut condition = Condition::all();
     if let Some(from) = request.from {
         condition = condition.add(if request.backward {
@@ -116,7 +117,8 @@ pub async fn tickets(
     statuses: Option<&[TicketStatus]>,
     request: KeysetRequest,
 ) -> AppResult<IdPage<ticket::Model>> {
-    let (window, order) = by_id(ticket::Column::Id, request);
+    let id = Expr::col((ticket::Entity, ticket::Column::Id));
+    let (window, order) = by_id(id, request);
     let mut query = ticket::Entity::find()
         .filter(ticket::Column::WorkspaceId.eq(workspace_id))
         .filter(window);
@@ -174,14 +176,8 @@ pub async fn owners(
     select.and_where(
         Expr::col((si, Si::Kind)).is_in([IdentityKind::User, IdentityKind::ExternalUser]),
     );
-    if let Some(from) = request.from {
-        let id = Expr::col((si, Si::Id));
-        select.and_where(if request.backward {
-            id.lt(from.id)
-        } else {
-            id.gt(from.id)
-        });
-    }
+    let (window, order) = by_id(Expr::col((si, Si::Id)), request);
+    select.cond_where(window);
     if let Some(text) = search {
         let matches = |column: Expr| Expr::expr(Func::lower(column)).like(contains(text));
         select.cond_where(
@@ -192,11 +188,6 @@ pub async fn owners(
                 .add(matches(Expr::col((eu, external_user::Column::ExternalId)))),
         );
     }
-    let order = if request.backward {
-        Order::Desc
-    } else {
-        Order::Asc
-    };
     select.order_by((si, Si::Id), order).limit(request.size + 1);
     let rows = lookup::read_owners(db, workspace_id, &select).await?;
     Ok(id_page(rows, request))

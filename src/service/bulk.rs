@@ -3,7 +3,7 @@
 //! number of ids (read the chats, change them, adjust the channel counters,
 //! record the events), and each changed chat gets its event.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use entity::{chat, enums::ChatEventKind};
 use sea_orm::{
@@ -89,6 +89,18 @@ async fn read(
     Ok(chats)
 }
 
+/// Whether the update changed every chat read. One that another request
+/// removed or restored since it was read (as removeChat answers a
+/// concurrent removal) fails the call; the transaction rolls back, so
+/// nothing changed.
+fn all_changed(rows_affected: u64, chats: &[chat::Model]) -> AppResult<()> {
+    if rows_affected == chats.len() as u64 {
+        Ok(())
+    } else {
+        Err(AppError::not_found_at("Chat", "ids"))
+    }
+}
+
 /// Adds `delta` live chats per chat of `chats` to their channels' counters.
 async fn adjust_counts(
     db: &impl ConnectionTrait,
@@ -113,12 +125,11 @@ async fn set_removed(
 ) -> AppResult<()> {
     let now = super::now();
     let removed_at = removed.then_some(now);
-    let ids: HashSet<Uuid> = chats.iter().map(|chat| chat.id).collect();
     let done = chat::Entity::update_many()
         .col_expr(chat::Column::RemovedAt, Expr::value(removed_at))
         .col_expr(chat::Column::UpdatedAt, Expr::value(now))
         .filter(chat::Column::WorkspaceId.eq(workspace_id))
-        .filter(chat::Column::Id.is_in(ids))
+        .filter(chat::Column::Id.is_in(chats.iter().map(|chat| chat.id)))
         .filter(if removed {
             chat::Column::RemovedAt.is_null()
         } else {
@@ -126,12 +137,7 @@ async fn set_removed(
         })
         .exec(db)
         .await?;
-    // Another request removed or restored one of them since they were
-    // read (as removeChat answers a concurrent removal); the transaction
-    // rolls back, so nothing changed.
-    if done.rows_affected != chats.len() as u64 {
-        return Err(AppError::not_found_at("Chat", "ids"));
-    }
+    all_changed(done.rows_affected, chats)?;
     for chat in chats.iter_mut() {
         chat.removed_at = removed_at;
         chat.updated_at = now;
@@ -200,10 +206,7 @@ where
         .filter(chat::Column::RemovedAt.is_null())
         .exec(&txn)
         .await?;
-    // One was removed since it was read; the transaction rolls back.
-    if done.rows_affected != chats.len() as u64 {
-        return Err(AppError::not_found_at("Chat", "ids"));
-    }
+    all_changed(done.rows_affected, &chats)?;
     for chat in &mut chats {
         chat.responder_super_identity_id = responder;
         chat.responder_version_id = version;

@@ -34,8 +34,9 @@ macro_rules! columns {
             const FIELDS: &'static [&'static str] = &[$(stringify!($field)),*];
 
             fn read(row: &QueryResult, at: usize) -> Result<Self, TryGetError> {
+                // Column `at + i` for the i-th field.
                 let mut index = at..;
-                $(let $field = TryGetable::try_get_by_index(row, index.next().unwrap_or(at))?;)*
+                $(let $field = TryGetable::try_get_by_index(row, index.next().expect("a range without end"))?;)*
                 Ok(Self { $($field),* })
             }
         }

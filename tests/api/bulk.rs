@@ -6,7 +6,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, World, error_code};
+use crate::helpers::{TestApp, World, error_code, uuids};
 
 const REMOVE: &str = "mutation($ids: [UUID!]!) { removeChats(ids: $ids) { id isRemoved } }";
 const RESTORE: &str = "mutation($ids: [UUID!]!) { restoreChats(ids: $ids) { id isRemoved } }";
@@ -35,11 +35,7 @@ async fn events(app: &TestApp, ids: &[Uuid], kind: ChatEventKind) -> usize {
 }
 
 fn returned_ids(list: &Value) -> Vec<Uuid> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap().parse().unwrap())
-        .collect()
+    uuids(list, "id")
 }
 
 #[tokio::test]
@@ -156,6 +152,9 @@ async fn one_bad_id_fails_the_whole_call_naming_it_and_changes_nothing() {
             json!({ "ids": ids }),
             "responderSuperIdentityId",
         ),
+        // Nor may a declared variable be left out, as Apollo Client does
+        // with one set to `undefined`: that must not unassign either.
+        (ASSIGN, json!({ "ids": ids }), "responderSuperIdentityId"),
         // Another workspace's responder.
         (
             ASSIGN,

@@ -3,14 +3,12 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, error_code};
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, error_code, uuids};
 
 fn ids(list: &Value, field: &str) -> Vec<String> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|item| item[field].as_str().unwrap().to_owned())
-        .collect()
+    uuids(list, field).iter().map(Uuid::to_string).collect()
 }
 
 fn sorted(mut ids: Vec<String>) -> Vec<String> {
@@ -259,4 +257,59 @@ async fn owners_and_tickets_page_both_ways_by_cursor() {
     assert_eq!(body["errors"][0]["extensions"]["field"], "after", "{body}");
     let body = app.gql(&w.key, page, json!({ "first": 0 })).await;
     assert_eq!(body["errors"][0]["extensions"]["field"], "first", "{body}");
+}
+
+/// What graphql-codegen writes for a picker: fragments on the connection
+/// and on the `Owner` interface, every argument a variable, and the client
+/// leaving out the ones the user did not set.
+#[tokio::test]
+async fn codegen_documents_with_fragments_and_left_out_variables_run() {
+    let app = TestApp::spawn().await;
+    let w = app.world("Acme").await;
+    let query = "query Picker($search: String, $first: Int, $after: String, $statuses: [TicketStatus!], $type: ResponderType) {
+        owners(search: $search, first: $first, after: $after) { ...OwnerPage }
+        tickets(statuses: $statuses) { nodes { id status } }
+        responders(type: $type) { ...ResponderFields }
+    }
+    fragment OwnerPage on OwnerConnection {
+        nodes { ...OwnerFields }
+        pageInfo { hasNextPage endCursor }
+    }
+    fragment OwnerFields on Owner {
+        __typename superIdentityId name
+        ... on User { email }
+        ... on ExternalUser { externalId isBlocked }
+    }
+    fragment ResponderFields on Responder { superIdentityId name versions { number } }";
+    // Nothing set: every list whole (owners: the first 10).
+    let data = app.data(&w.key, query, json!({})).await;
+    assert_eq!(data["owners"]["nodes"].as_array().unwrap().len(), 3);
+    assert_eq!(data["owners"]["pageInfo"]["hasNextPage"], false);
+    let kinds: Vec<&str> = data["owners"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["__typename"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "User").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(data["tickets"]["nodes"].as_array().unwrap().len(), 2);
+    assert_eq!(data["responders"].as_array().unwrap().len(), 2);
+    // Some set, the rest still left out.
+    let data = app
+        .data(
+            &w.key,
+            query,
+            json!({ "search": "blocked", "type": "SQUAD" }),
+        )
+        .await;
+    assert_eq!(
+        ids(&data["owners"]["nodes"], "superIdentityId"),
+        [w.blocked_customer.super_identity_id.to_string()]
+    );
+    assert_eq!(data["owners"]["nodes"][0]["isBlocked"], true);
+    assert_eq!(data["responders"][0]["name"], "Squad One");
 }

@@ -7,7 +7,7 @@ use entity::enums::MessageRole;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, World, at, error_code};
+use crate::helpers::{TestApp, World, at, error_code, uuids};
 
 /// Six chats created at minutes 0..6. Chat i: a message at minute 100 + i
 /// when i is even; a responder when i % 3 != 0; a ticket when i < 2; owned
@@ -56,11 +56,7 @@ const EVERY_WAY: &str = "query($f: ChatFilter) {
 }";
 
 fn ids_of(list: &Value) -> Vec<Uuid> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap().parse().unwrap())
-        .collect()
+    uuids(list, "id")
 }
 
 #[tokio::test]

@@ -493,6 +493,21 @@ pub fn at(minutes: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap() + Duration::minutes(minutes)
 }
 
+/// The UUIDs in `field` of each object of the JSON array `list`.
+pub fn uuids(list: &Value, field: &str) -> Vec<Uuid> {
+    list.as_array()
+        .expect("a list")
+        .iter()
+        .map(|item| {
+            item[field]
+                .as_str()
+                .expect("a UUID")
+                .parse()
+                .expect("a UUID")
+        })
+        .collect()
+}
+
 /// The `extensions.code` of the first error.
 pub fn error_code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"]

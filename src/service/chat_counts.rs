@@ -8,7 +8,7 @@ use entity::{
     ticket,
 };
 use sea_orm::{
-    ConnectionTrait, Iterable, TryGetable,
+    ConnectionTrait, EntityTrait, Iterable, TryGetable,
     sea_query::{Expr, ExprTrait, Func, SelectStatement},
 };
 use uuid::Uuid;
@@ -57,6 +57,30 @@ fn count_all() -> Expr {
     Func::count(Expr::col((chat::Entity, chat::Column::Id))).into()
 }
 
+/// Matching chats per value of `key`, a column of `table` joined on
+/// `table.id = chats.via`: one bucket per value of `all`, zero included.
+async fn by_joined<T, K>(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    filter: &ChatFilter,
+    (table, id, key): (T, T::Column, T::Column),
+    via: chat::Column,
+    all: impl Iterator<Item = K>,
+) -> AppResult<Vec<Bucket<K>>>
+where
+    T: EntityTrait,
+    K: TryGetable + PartialEq + Copy,
+{
+    let mut select = matching(workspace_id, filter)?;
+    select
+        .expr(Expr::col((table, key)))
+        .expr(count_all())
+        .inner_join(table, Expr::col((table, id)).equals((chat::Entity, via)))
+        .group_by_col((table, key));
+    let found = buckets::<K>(db, &select).await?;
+    Ok(every(found, all))
+}
+
 /// Matching chats per channel type; every type, zero included, in the
 /// order of [`ChannelType`].
 pub async fn by_channel_type(
@@ -64,19 +88,18 @@ pub async fn by_channel_type(
     workspace_id: Uuid,
     filter: &ChatFilter,
 ) -> AppResult<Vec<Bucket<ChannelType>>> {
-    let mut select = matching(workspace_id, filter)?;
-    let kind = Expr::col((channel::Entity, channel::Column::ChannelType));
-    select
-        .expr(kind.clone())
-        .expr(count_all())
-        .inner_join(
-            channel::Entity,
-            Expr::col((channel::Entity, channel::Column::Id))
-                .equals((chat::Entity, chat::Column::ChannelId)),
-        )
-        .group_by_col((channel::Entity, channel::Column::ChannelType));
-    let found = buckets::<ChannelType>(db, &select).await?;
-    Ok(every(found, <ChannelType as Iterable>::iter()))
+    use channel::Column as C;
+    let channels = (channel::Entity, C::Id, C::ChannelType);
+    let all = <ChannelType as Iterable>::iter();
+    by_joined(
+        db,
+        workspace_id,
+        filter,
+        channels,
+        chat::Column::ChannelId,
+        all,
+    )
+    .await
 }
 
 /// Matching chats per status of their ticket; every status, zero included.
@@ -86,18 +109,18 @@ pub async fn by_ticket_status(
     workspace_id: Uuid,
     filter: &ChatFilter,
 ) -> AppResult<Vec<Bucket<TicketStatus>>> {
-    let mut select = matching(workspace_id, filter)?;
-    select
-        .expr(Expr::col((ticket::Entity, ticket::Column::Status)))
-        .expr(count_all())
-        .inner_join(
-            ticket::Entity,
-            Expr::col((ticket::Entity, ticket::Column::Id))
-                .equals((chat::Entity, chat::Column::TicketId)),
-        )
-        .group_by_col((ticket::Entity, ticket::Column::Status));
-    let found = buckets::<TicketStatus>(db, &select).await?;
-    Ok(every(found, <TicketStatus as Iterable>::iter()))
+    use ticket::Column as T;
+    let tickets = (ticket::Entity, T::Id, T::Status);
+    let all = <TicketStatus as Iterable>::iter();
+    by_joined(
+        db,
+        workspace_id,
+        filter,
+        tickets,
+        chat::Column::TicketId,
+        all,
+    )
+    .await
 }
 
 /// Matching chats per responder (super identity id), most chats first;

@@ -3,6 +3,8 @@
 //! (the inbox's tabs) reads one row per channel instead of every matching
 //! chat. Other filters still count the chats themselves.
 
+use std::collections::BTreeMap;
+
 use entity::chat_channel_count::{self, Column};
 use sea_orm::{
     ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
@@ -20,22 +22,7 @@ pub async fn adjust(
     channel_id: Uuid,
     delta: i64,
 ) -> Result<(), DbErr> {
-    let row = chat_channel_count::ActiveModel {
-        workspace_id: sea_orm::ActiveValue::Set(workspace_id),
-        channel_id: sea_orm::ActiveValue::Set(channel_id),
-        live_chats: sea_orm::ActiveValue::Set(delta),
-    };
-    let upsert = OnConflict::columns([Column::WorkspaceId, Column::ChannelId])
-        .value(
-            Column::LiveChats,
-            Expr::col((chat_channel_count::Entity, Column::LiveChats)).add(delta),
-        )
-        .to_owned();
-    chat_channel_count::Entity::insert(row)
-        .on_conflict(upsert)
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+    adjust_many(db, workspace_id, &BTreeMap::from([(channel_id, delta)])).await
 }
 
 /// Adds each channel's delta of `deltas` to `workspace_id`'s counters, in
@@ -43,7 +30,7 @@ pub async fn adjust(
 pub async fn adjust_many(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
-    deltas: &std::collections::BTreeMap<Uuid, i64>,
+    deltas: &BTreeMap<Uuid, i64>,
 ) -> Result<(), DbErr> {
     if deltas.is_empty() {
         return Ok(());

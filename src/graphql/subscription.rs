@@ -49,7 +49,7 @@ impl SubscriptionRoot {
     ) -> Result<impl Stream<Item = Result<ChatEventPayload>> + use<>> {
         let session = ctx.session()?;
         let filter = ChatFilter::from(filter.unwrap_or_default());
-        filter.validate()?;
+        filter.validate_for_events()?;
         let after = after.as_deref().map(decode_cursor).transpose()?;
         // A filter on ids follows those chats only: their events alone
         // reach this subscriber.

@@ -79,7 +79,7 @@ pub async fn count(
         return counts::live_on_channels(db, workspace_id, channel_ids).await;
     }
     Ok(chat::Entity::find()
-        .filter(filter.condition(workspace_id))
+        .filter(filter.condition(db.get_database_backend(), workspace_id))
         .count(db)
         .await?)
 }

@@ -8,7 +8,7 @@ use entity::{
     ticket,
 };
 use sea_orm::{
-    ConnectionTrait, EntityTrait, Iterable, TryGetable,
+    ConnectionTrait, DbBackend, EntityTrait, Iterable, TryGetable,
     sea_query::{Expr, ExprTrait, Func, SelectStatement},
 };
 use uuid::Uuid;
@@ -44,12 +44,16 @@ async fn buckets<K: TryGetable>(
 
 /// The chats of `workspace_id` matching `filter`, as a statement to add a
 /// grouping to.
-fn matching(workspace_id: Uuid, filter: &ChatFilter) -> AppResult<SelectStatement> {
+fn matching(
+    backend: DbBackend,
+    workspace_id: Uuid,
+    filter: &ChatFilter,
+) -> AppResult<SelectStatement> {
     filter.validate()?;
     let mut select = SelectStatement::new();
     select
         .from(chat::Entity)
-        .cond_where(filter.condition(workspace_id));
+        .cond_where(filter.condition(backend, workspace_id));
     Ok(select)
 }
 
@@ -71,7 +75,7 @@ where
     T: EntityTrait,
     K: TryGetable + PartialEq + Copy,
 {
-    let mut select = matching(workspace_id, filter)?;
+    let mut select = matching(db.get_database_backend(), workspace_id, filter)?;
     select
         .expr(Expr::col((table, key)))
         .expr(count_all())
@@ -131,7 +135,7 @@ pub async fn by_responder(
     workspace_id: Uuid,
     filter: &ChatFilter,
 ) -> AppResult<Vec<Bucket<Uuid>>> {
-    let mut select = matching(workspace_id, filter)?;
+    let mut select = matching(db.get_database_backend(), workspace_id, filter)?;
     let responder = Expr::col((chat::Entity, chat::Column::ResponderSuperIdentityId));
     select
         .expr(responder.clone())
@@ -150,7 +154,7 @@ async fn count_null(
     filter: &ChatFilter,
     column: chat::Column,
 ) -> AppResult<u64> {
-    let mut select = matching(workspace_id, filter)?;
+    let mut select = matching(db.get_database_backend(), workspace_id, filter)?;
     select
         .expr(count_all())
         .and_where(Expr::col((chat::Entity, column)).is_null());

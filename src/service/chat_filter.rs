@@ -8,7 +8,7 @@ use entity::{
     external_user, ticket,
 };
 use sea_orm::{
-    Condition, QueryOrder, Select,
+    Condition, DbBackend, QueryOrder, Select,
     prelude::*,
     sea_query::{NullOrdering, Order, Query},
 };
@@ -18,6 +18,7 @@ use super::{
     chat_row::ChatRow,
     keyset::{KeyOrder, Position},
     lookup::Owner,
+    search::Search,
 };
 use crate::error::{AppError, AppResult};
 
@@ -54,6 +55,8 @@ pub struct ChatFilter {
     /// Chats whose owner is (true) or is not (false) a blocked external
     /// user; platform users are never blocked.
     pub owner_is_blocked: Option<bool>,
+    /// Chats with every word of this in their title or in one message.
+    pub search: Option<Search>,
     /// Soft-removed chats are left out unless this is set.
     pub include_removed: bool,
 }
@@ -174,11 +177,28 @@ impl ChatFilter {
         if let Some(range) = &self.last_message_at {
             range.check("lastMessageAt")?;
         }
+        if let Some(search) = &self.search {
+            search.check("filter.search")?;
+        }
         Ok(())
     }
 
-    /// The SQL condition for chats of `workspace_id` matching this filter.
-    pub fn condition(&self, workspace_id: Uuid) -> Condition {
+    /// [`Self::validate`], and refuses a search: an event carries its chat
+    /// and newest messages, not every message a search would look at.
+    pub fn validate_for_events(&self) -> AppResult<()> {
+        self.validate()?;
+        match self.search {
+            Some(_) => Err(AppError::invalid(
+                "filter.search",
+                "is not available on chatEvents: filter the chats query instead",
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The SQL condition for chats of `workspace_id` matching this filter
+    /// (search is spelled per backend).
+    pub fn condition(&self, backend: DbBackend, workspace_id: Uuid) -> Condition {
         let mut cond = Condition::all().add(chat::Column::WorkspaceId.eq(workspace_id));
         if !self.include_removed {
             cond = cond.add(chat::Column::RemovedAt.is_null());
@@ -249,6 +269,9 @@ impl ChatFilter {
                 owner.not_in_subquery(blocked_owners)
             });
         }
+        if let Some(search) = &self.search {
+            cond = cond.add(search.condition(backend));
+        }
         cond
     }
 }
@@ -269,6 +292,7 @@ impl ChatFilter {
             has_responder: None,
             has_ticket: None,
             owner_is_blocked: None,
+            search: None,
             include_removed: false,
         } = self
         else {
@@ -279,7 +303,8 @@ impl ChatFilter {
 
     /// Whether `row` matches, as [`Self::condition`] would in SQL (for
     /// events, whose chat is already read), with `include_removed` in place
-    /// of the filter's own.
+    /// of the filter's own. A search needs every message: callers refuse
+    /// it first, and a row never matches one here.
     pub fn matches(&self, row: &ChatRow, include_removed: bool) -> bool {
         fn within<T: PartialEq>(values: &Option<Vec<T>>, value: Option<T>) -> bool {
             match values {
@@ -288,7 +313,8 @@ impl ChatFilter {
             }
         }
         let chat = &row.chat;
-        (include_removed || chat.removed_at.is_none())
+        self.search.is_none()
+            && (include_removed || chat.removed_at.is_none())
             && within(&self.ids, Some(chat.id))
             && within(&self.channel_ids, Some(chat.channel_id))
             && within(

@@ -6,7 +6,8 @@
 
 use entity::{channel, chat, external_user, message, responder, responder_version, ticket, user};
 use sea_orm::{
-    ConnectionTrait, DbErr, EntityTrait, Iterable, JoinType, QueryFilter, QueryResult, QueryTrait,
+    ConnectionTrait, DbErr, EntityTrait, Iterable, JoinType, QueryFilter, QueryResult, QuerySelect,
+    QueryTrait,
     prelude::*,
     sea_query::{Alias, Expr, ExprTrait, IntoIden, SelectStatement},
 };
@@ -290,9 +291,10 @@ pub async fn list(
     messages: Messages,
 ) -> AppResult<ChatRowPage> {
     filter.validate()?;
-    let query = chat::Entity::find().filter(filter.condition(workspace_id));
-    let query = order.apply(query);
-    read_page(db, query, messages, page.page_size, page.offset()).await
+    let query =
+        chat::Entity::find().filter(filter.condition(db.get_database_backend(), workspace_id));
+    let window = (page.page_size, page.offset());
+    read_page(db, query, order, filter.search.is_some(), messages, window).await
 }
 
 /// The page of the workspace's chats `request` names: keyset pagination,
@@ -312,29 +314,51 @@ pub async fn list_keyset(
     } else {
         order
     };
-    let mut condition = filter.condition(workspace_id);
+    let mut condition = filter.condition(db.get_database_backend(), workspace_id);
     if let Some(from) = request.from {
         condition = condition.add(walk.key_order().after(from));
     }
-    let query = walk.apply(chat::Entity::find().filter(condition));
-    let mut page = read_page(db, query, messages, request.size, 0).await?;
+    let query = chat::Entity::find().filter(condition);
+    let searching = filter.search.is_some();
+    let mut page = read_page(db, query, walk, searching, messages, (request.size, 0)).await?;
     if request.backward {
         page.rows.reverse();
     }
     Ok(page)
 }
 
-/// Reads `size` rows of `query` from `offset` (and one more, to tell whether
-/// there are more).
+/// Reads `size` rows of `query` in `order` from `offset` (and one more, to
+/// tell whether there are more).
+///
+/// A search first reads the page's ids alone, then the rows by id: the
+/// search is a literal (see [`super::search`]), so its statement is
+/// planned anew each time, and the chat row's nine-table join both plans
+/// slowly and, joined before the search's semi-join, cannot start from the
+/// search index.
 async fn read_page(
     db: &impl ConnectionTrait,
     query: Select<chat::Entity>,
+    order: ChatOrder,
+    ids_first: bool,
     messages: Messages,
-    size: u64,
-    offset: u64,
+    (size, offset): (u64, u64),
 ) -> AppResult<ChatRowPage> {
-    let window = Some((size + 1, offset));
-    let mut rows = fetch(db, query, messages, window).await?;
+    let (query, window) = if ids_first {
+        let ids: Vec<Uuid> = order
+            .apply(query)
+            .select_only()
+            .column(chat::Column::Id)
+            .limit(size + 1)
+            .offset(offset)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let by_id = chat::Entity::find().filter(chat::Column::Id.is_in(ids));
+        (by_id, None)
+    } else {
+        (query, Some((size + 1, offset)))
+    };
+    let mut rows = fetch(db, order.apply(query), messages, window).await?;
     let has_more = rows.len() as u64 > size;
     rows.truncate(size as usize);
     Ok(ChatRowPage { rows, has_more })

@@ -17,6 +17,7 @@ pub mod events;
 pub mod keyset;
 pub mod lookup;
 pub mod message;
+pub mod search;
 pub mod workspace;
 
 use chrono::{DateTime, SubsecRound, Utc};

@@ -25,6 +25,7 @@ mod mutations;
 mod over_http;
 mod plans;
 mod schema;
+mod search;
 mod secrets;
 mod seed;
 mod socket;

@@ -14,6 +14,7 @@ use crate::service::{
     chat::{ChatChanges, NewChat, Patch},
     chat_filter::{ChatFilter, MAX_FILTER_VALUES, TimeRange},
     message::{MAX_CONTENT_CHARS, NewMessage},
+    search::{MAX_SEARCH_CHARS, MAX_SEARCH_WORDS, Search},
 };
 
 /// Which chats to list. Conditions combine with AND; a list matches any of
@@ -48,6 +49,12 @@ pub struct ChatFilterInput {
     /// external user (platform users are never blocked); null or omitted:
     /// either.
     owner_is_blocked: Option<bool>,
+    /// Only chats whose title, or one of whose messages, holds every word
+    /// of this (words are runs of letters and digits, each matched as the
+    /// start of a word, in any case: "refund ord" finds "Refunded order").
+    /// At most 200 characters and 10 words; blank or null: no search. Not
+    /// available on `chatEvents`.
+    search: Option<String>,
     /// Include soft-removed chats too.
     #[graphql(default = false)]
     include_removed: bool,
@@ -89,6 +96,7 @@ impl From<ChatFilterInput> for ChatFilter {
             has_responder: input.has_responder,
             has_ticket: input.has_ticket,
             owner_is_blocked: input.owner_is_blocked,
+            search: input.search.and_then(Search::new),
             include_removed: input.include_removed,
         }
     }
@@ -96,6 +104,7 @@ impl From<ChatFilterInput> for ChatFilter {
 
 /// Keeps the documented cap in the schema text in step with the code.
 const _: () = assert!(MAX_FILTER_VALUES == 100);
+const _: () = assert!(MAX_SEARCH_CHARS == 200 && MAX_SEARCH_WORDS == 10);
 
 /// A new chat.
 #[derive(InputObject, Debug)]

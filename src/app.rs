@@ -37,6 +37,7 @@ use crate::{
     listen,
     rate_limit::RateLimiter,
     secret,
+    service::idempotency,
 };
 
 /// The HTTP routes over `state`; browsers on `cors_allowed_origins` may
@@ -158,6 +159,7 @@ impl Application {
             .start(reader_db, retention)
             .await
             .map_err(|e| e.into_anyhow().context("cannot read chat events"))?;
+        prune_idempotency_keys(db.clone());
         let postgres = db.get_database_backend() == DbBackend::Postgres;
         let keys = Arc::new(KeyCache::new(postgres));
         if postgres {
@@ -289,4 +291,19 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
+}
+
+/// Forgets idempotency keys past their 24 hours, once a minute (each
+/// replica does; deleting what another already deleted is harmless).
+fn prune_idempotency_keys(db: DatabaseConnection) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            let before = crate::service::now() - idempotency::KEPT_FOR;
+            if let Err(error) = idempotency::prune(&db, before).await {
+                tracing::warn!(?error, "cannot prune idempotency keys");
+            }
+        }
+    });
 }

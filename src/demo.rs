@@ -205,7 +205,7 @@ async fn populate(
             title: (i % 9 != 4).then(|| TITLES[i % TITLES.len()].to_owned()),
             created_at: Some(started),
         };
-        let chat = service::chat::create(&txn, workspace_id, new).await?;
+        let chat = service::chat::create(&txn, workspace_id, new, None).await?;
         let script = SCRIPTS[i % SCRIPTS.len()];
         for (n, (role, text)) in script.iter().take(1 + i % script.len()).enumerate() {
             let at = started + Duration::minutes(2 * n as i64 + 1);
@@ -215,7 +215,7 @@ async fn populate(
                 content: (*text).to_owned(),
                 created_at: Some(at),
             };
-            message::post(&txn, workspace_id, new).await?;
+            message::post(&txn, workspace_id, new, None).await?;
         }
         if i % 4 == 1 {
             let status = [

@@ -10,6 +10,7 @@ pub mod chat_channel_count;
 pub mod chat_event;
 pub mod enums;
 pub mod external_user;
+pub mod idempotency_key;
 pub mod message;
 pub mod responder;
 pub mod responder_version;

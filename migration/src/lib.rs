@@ -13,6 +13,7 @@ mod m20261126_000005_index_orders_and_live_counts;
 mod m20261128_000006_create_chat_events;
 mod m20261128_000007_create_chat_channel_counts;
 mod m20261129_000008_search_chats;
+mod m20261129_000009_create_idempotency_keys;
 
 /// The gateway's migrator, run at start-up and by `chat-gateway migrate`.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000006_create_chat_events::Migration),
             Box::new(m20261128_000007_create_chat_channel_counts::Migration),
             Box::new(m20261129_000008_search_chats::Migration),
+            Box::new(m20261129_000009_create_idempotency_keys::Migration),
         ]
     }
 }

@@ -34,9 +34,19 @@ impl MutationRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The chat to create.")] input: CreateChatInput,
+        #[graphql(
+            desc = "Makes a retry safe: within 24 hours, a request with the same key and the same input returns what the first one created, and creates nothing; the same key with another input is BAD_USER_INPUT. 1 to 200 characters of your choosing (a UUID is a good key); keys belong to the workspace, one space for createChat and postMessage."
+        )]
+        idempotency_key: Option<String>,
     ) -> Result<Chat> {
         let session = ctx.session()?;
-        let chat = service::chat::create(&session.db, session.workspace_id, input.into()).await?;
+        let chat = service::chat::create(
+            &session.db,
+            session.workspace_id,
+            input.into(),
+            idempotency_key,
+        )
+        .await?;
         session.events.wake();
         Ok(Chat(chat))
     }
@@ -142,10 +152,19 @@ impl MutationRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The message to post.")] input: PostMessageInput,
+        #[graphql(
+            desc = "Makes a retry safe: within 24 hours, a request with the same key and the same input returns what the first one created, and creates nothing; the same key with another input is BAD_USER_INPUT. 1 to 200 characters of your choosing (a UUID is a good key); keys belong to the workspace, one space for createChat and postMessage."
+        )]
+        idempotency_key: Option<String>,
     ) -> Result<PostMessagePayload> {
         let session = ctx.session()?;
-        let (message, chat) =
-            service::message::post(&session.db, session.workspace_id, input.into()).await?;
+        let (message, chat) = service::message::post(
+            &session.db,
+            session.workspace_id,
+            input.into(),
+            idempotency_key,
+        )
+        .await?;
         session.events.wake();
         Ok(PostMessagePayload {
             message: Message(message),

@@ -19,14 +19,16 @@ use super::{
     chat_filter::ChatFilter,
     counts,
     events::{self, NewEvent},
+    idempotency::{Claim, IdempotencyKey},
 };
 use crate::error::{AppError, AppResult};
 
 /// Longest accepted title, in characters.
 pub const MAX_TITLE_CHARS: usize = 500;
 
-/// What `create` needs.
-#[derive(Debug, Clone)]
+/// What `create` needs (serialised only to fingerprint an idempotent
+/// request).
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct NewChat {
     pub channel_id: Uuid,
     pub owner_super_identity_id: Uuid,
@@ -87,15 +89,36 @@ pub async fn count(
 /// Creates a chat: the channel and identities must be the workspace's, the
 /// owner a user or external user, the responder an agent or squad, whose
 /// latest version the chat pins. One transaction, with its CREATED event.
-pub async fn create<C>(db: &C, workspace_id: Uuid, new: NewChat) -> AppResult<chat::Model>
+///
+/// With an idempotency `key`, a retry with the same key and input returns
+/// the chat the first request created, as it is now, and creates nothing.
+pub async fn create<C>(
+    db: &C,
+    workspace_id: Uuid,
+    new: NewChat,
+    key: Option<String>,
+) -> AppResult<chat::Model>
 where
     C: ConnectionTrait + TransactionTrait,
 {
+    let key = key
+        .map(|key| IdempotencyKey::new(key, "createChat", &new))
+        .transpose()?;
     let txn = super::begin_write(db).await?;
+    if let Some(key) = &key
+        && let Claim::Done(id) = key.claim(&txn, workspace_id, super::now()).await?
+    {
+        return get(&txn, workspace_id, id)
+            .await
+            .map_err(|_| AppError::not_found("Chat"));
+    }
     let chat = insert(&txn, workspace_id, new).await?;
     counts::adjust(&txn, workspace_id, chat.channel_id, 1).await?;
     let event = NewEvent::chat(chat.id, ChatEventKind::Created);
     events::record(&txn, workspace_id, &[event]).await?;
+    if let Some(key) = &key {
+        key.created(&txn, workspace_id, chat.id).await?;
+    }
     txn.commit().await?;
     Ok(chat)
 }

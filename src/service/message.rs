@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use super::{
     events::{self, NewEvent},
+    idempotency::{Claim, IdempotencyKey},
     keyset::{KeyOrder, KeysetRequest, Position},
 };
 use crate::error::{AppError, AppResult};
@@ -29,10 +30,12 @@ use crate::error::{AppError, AppResult};
 /// Longest message accepted, in characters.
 pub const MAX_CONTENT_CHARS: usize = 32_768;
 
-/// A message to post.
-#[derive(Debug, Clone)]
+/// A message to post (serialised only to fingerprint an idempotent
+/// request).
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct NewMessage {
     pub chat_id: Uuid,
+    #[serde(serialize_with = "stored")]
     pub role: MessageRole,
     pub content: String,
     /// When it was written; `None` means now. Only imports, the demo and
@@ -42,16 +45,29 @@ pub struct NewMessage {
 
 /// Posts a message to a live chat of the workspace; returns it and the
 /// chat as it now stands. NOT_FOUND for a removed or foreign chat.
+///
+/// With an idempotency `key`, a retry with the same key and input returns
+/// the message the first request posted (and its chat as it is now), and
+/// posts nothing.
 pub async fn post<C>(
     db: &C,
     workspace_id: Uuid,
     new: NewMessage,
+    key: Option<String>,
 ) -> AppResult<(message::Model, chat::Model)>
 where
     C: ConnectionTrait + TransactionTrait,
 {
     validate_content(&new.content)?;
+    let key = key
+        .map(|key| IdempotencyKey::new(key, "postMessage", &new))
+        .transpose()?;
     let txn = super::begin_write(db).await?;
+    if let Some(key) = &key
+        && let Claim::Done(id) = key.claim(&txn, workspace_id, super::now()).await?
+    {
+        return posted(&txn, workspace_id, id).await;
+    }
     // Locked, so concurrent posts to one chat move its times in turn.
     let mut chat = chat::Entity::find_by_id(new.chat_id)
         .filter(chat::Column::WorkspaceId.eq(workspace_id))
@@ -89,8 +105,32 @@ where
         message_id: Some(message.id),
     };
     events::record(&txn, workspace_id, &[event]).await?;
+    if let Some(key) = &key {
+        key.created(&txn, workspace_id, message.id).await?;
+    }
     txn.commit().await?;
     Ok((message, chat))
+}
+
+/// The message `id` of the workspace, and its chat as it is now.
+async fn posted(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    id: Uuid,
+) -> AppResult<(message::Model, chat::Model)> {
+    let message = message::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("Message"))?;
+    let chat = super::chat::get(db, workspace_id, message.chat_id)
+        .await
+        .map_err(|_| AppError::not_found("Message"))?;
+    Ok((message, chat))
+}
+
+/// A role as the database stores it: a stable spelling for fingerprints.
+fn stored<S: serde::Serializer>(role: &MessageRole, to: S) -> Result<S::Ok, S::Error> {
+    to.serialize_str(&sea_orm::ActiveEnum::to_value(role))
 }
 
 fn validate_content(content: &str) -> AppResult<()> {

@@ -14,6 +14,7 @@ pub mod columns;
 pub mod counts;
 pub mod directory;
 pub mod events;
+pub mod idempotency;
 pub mod keyset;
 pub mod lookup;
 pub mod message;

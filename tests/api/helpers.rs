@@ -308,7 +308,7 @@ impl TestApp {
 
     /// Inserts a chat directly (not through the API under test).
     pub async fn insert_chat(&self, world: &World, new: NewChat) -> chat::Model {
-        service::chat::create(&self.db, world.workspace_id, new)
+        service::chat::create(&self.db, world.workspace_id, new, None)
             .await
             .map_err(|e| e.into_anyhow())
             .expect("fixture chat")
@@ -333,7 +333,7 @@ impl TestApp {
             content: text.to_owned(),
             created_at: Some(at),
         };
-        message::post(&self.db, chat.workspace_id, new)
+        message::post(&self.db, chat.workspace_id, new, None)
             .await
             .map_err(|e| e.into_anyhow())
             .expect("fixture message");

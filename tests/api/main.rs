@@ -18,6 +18,7 @@ mod errors;
 mod filters;
 mod helpers;
 mod http;
+mod idempotency;
 mod isolation;
 mod limits;
 mod messages;

@@ -31,7 +31,7 @@ use crate::{
     error::AppError,
     events::EventBus,
     graphiql,
-    graphql::{self, admit::Admission},
+    graphql::{self, admit::Admission, trusted::TrustedDocuments},
     http,
     key_cache::KeyCache,
     listen,
@@ -171,7 +171,16 @@ impl Application {
         }
         let (stop, stopping) = watch::channel(false);
         let limits = Arc::new(config.limits);
-        let admission = Arc::new(Admission::new(limits.clone()).await);
+        let trusted = match &config.trusted_documents {
+            Some(path) => {
+                let only = config.only_trusted_documents;
+                let trusted = TrustedDocuments::load(path, only, &limits).await?;
+                tracing::info!(documents = trusted.len(), only, "trusted documents loaded");
+                trusted
+            }
+            None => TrustedDocuments::default(),
+        };
+        let admission = Arc::new(Admission::new(limits.clone(), trusted).await);
         Ok(Self {
             listener,
             local_addr,

@@ -98,6 +98,22 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_ws_connections: u64,
 
+    /// A JSON file of trusted documents: an object from document id to
+    /// GraphQL document, as graphql-codegen's client preset writes it
+    /// (`persistedDocuments`). Requests may then send `documentId` (or
+    /// `extensions.persistedQuery.sha256Hash`) instead of `query`. Every
+    /// document is parsed and validated at start-up; one that fails stops
+    /// the start, naming its id.
+    #[arg(long, global = true, env = "TRUSTED_DOCUMENTS", value_name = "FILE")]
+    pub trusted_documents: Option<std::path::PathBuf>,
+
+    /// Run trusted documents only: any request that sends a `query` is
+    /// refused (HTTP 400, TRUSTED_DOCUMENT_REQUIRED), which closes the API
+    /// to arbitrary queries. Needs `--trusted-documents`.
+    #[arg(long, global = true, env = "ONLY_TRUSTED_DOCUMENTS", requires = "trusted_documents",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub only_trusted_documents: bool,
+
     #[command(flatten)]
     pub limits: Limits,
 }
@@ -241,6 +257,8 @@ impl Config {
             ws_init_timeout_secs: 10,
             max_subscriptions_per_connection: 100,
             max_ws_connections: 10_000,
+            trusted_documents: None,
+            only_trusted_documents: false,
             limits: Limits::default(),
         }
     }

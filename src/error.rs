@@ -61,6 +61,14 @@ pub enum AppError {
     /// The client accepts no media type the gateway writes.
     NotAcceptable,
 
+    /// The request names a trusted document (`documentId`) that is not
+    /// one of `--trusted-documents`.
+    UnknownDocument(String),
+
+    /// The request sent a document's text, and only trusted documents run
+    /// (`--only-trusted-documents`).
+    TrustedDocumentRequired,
+
     /// The body is larger than `--max-body-bytes`.
     PayloadTooLarge {
         /// The configured maximum, in bytes.
@@ -144,6 +152,10 @@ impl AppError {
             Self::Malformed(_) | Self::UnsupportedMediaType(_) | Self::NotAcceptable => {
                 "BAD_REQUEST"
             }
+            // Apollo Client's persisted-query link retries with the text
+            // on exactly this code.
+            Self::UnknownDocument(_) => "PERSISTED_QUERY_NOT_FOUND",
+            Self::TrustedDocumentRequired => "TRUSTED_DOCUMENT_REQUIRED",
             Self::PayloadTooLarge { .. } | Self::LimitExceeded { .. } => "LIMIT_EXCEEDED",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Timeout => "TIMEOUT",
@@ -160,7 +172,10 @@ impl AppError {
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Self::Invalid { .. } | Self::InvalidVariable { .. } => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Malformed(_) | Self::LimitExceeded { .. } => StatusCode::BAD_REQUEST,
+            Self::Malformed(_)
+            | Self::LimitExceeded { .. }
+            | Self::UnknownDocument(_)
+            | Self::TrustedDocumentRequired => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -185,6 +200,13 @@ impl AppError {
             Self::Malformed(reason) => {
                 format!("Malformed request: {}", crate::secret::redact(reason))
             }
+            Self::UnknownDocument(id) => format!(
+                "No trusted document has the id {id:?}; send the document as `query`, \
+                 or add it to the trusted documents"
+            ),
+            Self::TrustedDocumentRequired => "This server runs trusted documents only: send \
+                 the `documentId` of one instead of `query`"
+                .to_owned(),
             Self::NotAcceptable => "The Accept header allows no media type this server \
                  writes; accept application/graphql-response+json or application/json"
                 .to_owned(),

@@ -22,7 +22,11 @@ use async_graphql::{
     parser::types::{ExecutableDocument, OperationType},
 };
 
-use super::{coerce, limits, operation, walk};
+use super::{
+    coerce, limits, operation,
+    trusted::{Trusted, TrustedDocuments},
+    walk,
+};
 use crate::{
     config::{Limits, cap},
     error::AppError,
@@ -38,6 +42,10 @@ pub struct Admission {
     /// clients send the same few documents over and over, and parsing
     /// was a tenth of a one-chat request's CPU.
     parsed: Mutex<HashMap<String, Parsed>>,
+    /// Documents requests may name by id, parsed and validated at start.
+    trusted: TrustedDocuments,
+    /// The validation flag of every trusted document: always set.
+    validated_at_start: Arc<AtomicBool>,
 }
 
 /// A document of the cache, and whether it has passed async-graphql's
@@ -89,20 +97,43 @@ const PARSED_DOCUMENTS: usize = 512;
 const PARSED_DOCUMENT_BYTES: usize = 16 * 1024;
 
 impl Admission {
-    /// The checks of `limits` against the gateway's schema.
-    pub async fn new(limits: Arc<Limits>) -> Self {
+    /// The checks of `limits` against the gateway's schema, with the
+    /// `trusted` documents.
+    pub async fn new(limits: Arc<Limits>, trusted: TrustedDocuments) -> Self {
         Self {
             limits,
             env: schema_env().await,
             parsed: Mutex::new(HashMap::new()),
+            trusted,
+            validated_at_start: Arc::new(AtomicBool::new(true)),
         }
     }
 
-    /// Checks `request` and keeps its document parsed in it.
-    pub fn admit(&self, request: &mut Request) -> Result<Admitted, ServerError> {
+    /// The trusted document the request names by `id`, or `None` when it
+    /// sent its own text and texts may run. Refused (a whole-request
+    /// error, before anything else) for an unknown id, or a text when
+    /// only trusted documents run.
+    pub fn trusted(&self, id: Option<&str>) -> Result<Option<&Trusted>, AppError> {
+        self.trusted.resolve(id)
+    }
+
+    /// Checks `request`, whose document is its text or `trusted`, and
+    /// keeps the document parsed in it.
+    pub fn admit(
+        &self,
+        request: &mut Request,
+        trusted: Option<&Trusted>,
+    ) -> Result<Admitted, ServerError> {
         let limits = &self.limits;
         let as_error = |error: AppError| error.to_server_error(None);
-        let (document, validated) = self.parse(&request.query)?;
+        let (document, validated) = match trusted {
+            Some(trusted) => {
+                request.query = trusted.text.to_string();
+                let validated = Some(self.validated_at_start.clone());
+                (trusted.document.clone(), validated)
+            }
+            None => self.parse(&request.query)?,
+        };
         let operation =
             operation::select(&document, request.operation_name.as_deref()).map_err(as_error)?;
         let registry = &self.env.registry;

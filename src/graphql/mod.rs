@@ -12,6 +12,7 @@ pub mod mutation;
 pub mod operation;
 pub mod query;
 pub mod subscription;
+pub mod trusted;
 pub mod types;
 pub mod walk;
 

@@ -4,9 +4,7 @@
 //! execution under the request timeout. What fails before execution never
 //! reaches the database, except the key lookup.
 
-use async_graphql::{
-    Request as GraphQLRequest, Response as GraphQLResult, ServerError, parser::types::OperationType,
-};
+use async_graphql::{Response as GraphQLResult, ServerError, parser::types::OperationType};
 use axum::{
     body::Body,
     extract::{FromRequestParts, Request, State, ws::WebSocketUpgrade},
@@ -73,12 +71,20 @@ async fn run(
     state: &AppState,
     headers: &HeaderMap,
     format: Format,
-    mut query: GraphQLRequest,
+    incoming: request::Incoming,
     method: Method,
 ) -> Response {
+    let request::Incoming {
+        request: mut query,
+        document_id,
+    } = incoming;
+    let trusted = match state.admission.trusted(document_id.as_deref()) {
+        Ok(trusted) => trusted,
+        Err(error) => return refuse(format, error),
+    };
     // Checked before the key is looked up, and which operation runs is
     // decided here: a GET must not run a mutation, however it is named.
-    let admitted = match state.admission.admit(&mut query) {
+    let admitted = match state.admission.admit(&mut query, trusted) {
         Ok(admitted) => admitted,
         Err(error) => return respond(format, GraphQLResult::from_errors(vec![error])),
     };

@@ -1,7 +1,8 @@
 //! Reading a GraphQL request off the wire: a JSON body (POST) or URL
 //! parameters (GET), both bounded by `--max-body-bytes`. Anything that is
 //! not one well-formed GraphQL-over-HTTP request is MALFORMED (HTTP 400)
-//! with what was wrong.
+//! with what was wrong. A request carries its document as text (`query`)
+//! or names a trusted one ([`Incoming::document_id`]).
 
 use std::collections::HashMap;
 
@@ -11,8 +12,17 @@ use serde::{Deserialize, de::DeserializeOwned};
 
 use crate::error::AppError;
 
+/// A request as read: when it names a trusted document, its `query` is
+/// empty until the document is looked up.
+pub struct Incoming {
+    pub request: Request,
+    /// `documentId`, or `extensions.persistedQuery.sha256Hash` sent
+    /// without a `query`.
+    pub document_id: Option<String>,
+}
+
 /// Reads a POST body of at most `max` bytes as one GraphQL request.
-pub async fn from_body(body: Body, max: usize) -> Result<Request, AppError> {
+pub async fn from_body(body: Body, max: usize) -> Result<Incoming, AppError> {
     let bytes = axum::body::to_bytes(body, max).await.map_err(|error| {
         let too_large = std::error::Error::source(&error)
             .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
@@ -34,8 +44,8 @@ pub async fn from_body(body: Body, max: usize) -> Result<Request, AppError> {
 }
 
 /// Reads the URL parameters of a GET (`query`, `operationName`, and
-/// `variables` and `extensions` as JSON text).
-pub fn from_query_string(query: Option<&str>, max: usize) -> Result<Request, AppError> {
+/// `variables` and `extensions` as JSON text, `documentId`).
+pub fn from_query_string(query: Option<&str>, max: usize) -> Result<Incoming, AppError> {
     let query = query.unwrap_or_default();
     if query.len() > max {
         return Err(AppError::PayloadTooLarge { max });
@@ -44,9 +54,10 @@ pub fn from_query_string(query: Option<&str>, max: usize) -> Result<Request, App
         .map_err(|error| AppError::Malformed(format!("bad URL parameters: {error}")))?;
     let params = Params {
         query: params.query,
+        document_id: params.document_id,
         operation_name: params.operation_name,
         variables: json_object("variables", params.variables)?,
-        _extensions: json_object("extensions", params.extensions)?,
+        extensions: json_object("extensions", params.extensions)?,
     };
     params.into_request()
 }
@@ -67,38 +78,77 @@ fn json_object<T: DeserializeOwned>(
 /// The parameters of a GraphQL-over-HTTP request, typed as the spec says.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Params {
+pub struct Params {
     query: Option<String>,
+    document_id: Option<String>,
     operation_name: Option<String>,
     variables: Option<serde_json::Map<String, serde_json::Value>>,
-    /// Accepted (the spec reserves it) when it is an object, and ignored:
-    /// the gateway implements no extension.
-    #[serde(rename = "extensions")]
-    _extensions: Option<HashMap<String, serde_json::Value>>,
+    extensions: Option<Extensions>,
+}
+
+/// A request's `extensions`: an object (the spec reserves it), of which
+/// only Apollo's `persistedQuery` means anything here.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Extensions {
+    persisted_query: Option<PersistedQuery>,
+    #[serde(flatten)]
+    _others: HashMap<String, serde_json::Value>,
+}
+
+/// `{ "version": 1, "sha256Hash": "…" }`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PersistedQuery {
+    sha256_hash: String,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct UrlParams {
     query: Option<String>,
+    document_id: Option<String>,
     operation_name: Option<String>,
     variables: Option<String>,
     extensions: Option<String>,
 }
 
 impl Params {
-    fn into_request(self) -> Result<Request, AppError> {
-        let query = self
-            .query
-            .filter(|query| !query.trim().is_empty())
-            .ok_or_else(|| AppError::Malformed("`query` is required".to_owned()))?;
-        let mut request = Request::new(query);
+    /// The request, with its document as text or as a trusted id.
+    ///
+    /// A persisted-query hash sent with the text is Apollo's retry after
+    /// PERSISTED_QUERY_NOT_FOUND: the text runs (when texts may). A
+    /// `documentId` with a text is ambiguous and refused.
+    pub fn into_request(self) -> Result<Incoming, AppError> {
+        let query = self.query.filter(|query| !query.trim().is_empty());
+        let hash = self
+            .extensions
+            .and_then(|extensions| extensions.persisted_query)
+            .map(|persisted| persisted.sha256_hash);
+        let (text, document_id) = match (query, self.document_id, hash) {
+            (Some(_), Some(_), _) => {
+                return Err(AppError::Malformed(
+                    "send either `query` or `documentId`, not both".to_owned(),
+                ));
+            }
+            (Some(query), None, _) => (query, None),
+            (None, Some(id), _) | (None, None, Some(id)) => (String::new(), Some(id)),
+            (None, None, None) => {
+                return Err(AppError::Malformed(
+                    "`query` (or the `documentId` of a trusted document) is required".to_owned(),
+                ));
+            }
+        };
+        let mut request = Request::new(text);
         if let Some(name) = self.operation_name {
             request = request.operation_name(name);
         }
         if let Some(variables) = self.variables {
             request = request.variables(Variables::from_json(serde_json::Value::Object(variables)));
         }
-        Ok(request)
+        Ok(Incoming {
+            request,
+            document_id,
+        })
     }
 }

@@ -14,7 +14,7 @@
 
 use std::{pin::Pin, time::Duration};
 
-use async_graphql::{Request as GraphQLRequest, Response as GraphQLResult, Variables};
+use async_graphql::Response as GraphQLResult;
 use axum::{
     extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade},
     http::{HeaderMap, StatusCode},
@@ -26,6 +26,7 @@ use serde_json::{Value, json};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio_stream::StreamMap;
 
+use super::request::{Incoming, Params};
 use crate::{
     auth::{self, Viewer},
     config::cap,
@@ -95,24 +96,11 @@ enum ClientMessage {
     },
     Subscribe {
         id: String,
-        payload: SubscribePayload,
+        payload: Params,
     },
     Complete {
         id: String,
     },
-}
-
-/// What `subscribe` carries: a GraphQL-over-HTTP request's parameters.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SubscribePayload {
-    query: String,
-    #[serde(default)]
-    operation_name: Option<String>,
-    #[serde(default)]
-    variables: Option<serde_json::Map<String, Value>>,
-    #[serde(default, rename = "extensions")]
-    _extensions: Option<serde_json::Map<String, Value>>,
 }
 
 type Results = Pin<Box<dyn Stream<Item = Option<GraphQLResult>> + Send>>;
@@ -252,7 +240,7 @@ impl Connection {
     fn start(
         &self,
         viewer: Viewer,
-        payload: SubscribePayload,
+        payload: Params,
         running: usize,
     ) -> Result<Results, Vec<Value>> {
         let refuse = |error: AppError| vec![server_error_json(&error.to_server_error(None))];
@@ -267,17 +255,15 @@ impl Connection {
             .rate_limiter
             .check(viewer.api_key_id)
             .map_err(refuse)?;
-        let mut request = GraphQLRequest::new(payload.query);
-        if let Some(name) = payload.operation_name {
-            request = request.operation_name(name);
-        }
-        if let Some(variables) = payload.variables {
-            request = request.variables(Variables::from_json(Value::Object(variables)));
-        }
-        let admitted = self
-            .state
-            .admission
-            .admit(&mut request)
+        // What `subscribe` carries: a GraphQL-over-HTTP request's parameters.
+        let Incoming {
+            mut request,
+            document_id,
+        } = payload.into_request().map_err(refuse)?;
+        let admission = &self.state.admission;
+        let trusted = admission.trusted(document_id.as_deref()).map_err(refuse)?;
+        let admitted = admission
+            .admit(&mut request, trusted)
             .map_err(|error| vec![server_error_json(&error)])?;
         let session = Session::new(
             self.state.db.clone(),

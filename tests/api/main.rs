@@ -32,3 +32,4 @@ mod seed;
 mod socket;
 mod statements;
 mod subscriptions;
+mod trusted;

@@ -14,6 +14,7 @@ mod m20261128_000006_create_chat_events;
 mod m20261128_000007_create_chat_channel_counts;
 mod m20261129_000008_search_chats;
 mod m20261129_000009_create_idempotency_keys;
+mod m20261129_000010_index_live_chats_by_responder_and_ticket;
 
 /// The gateway's migrator, run at start-up and by `chat-gateway migrate`.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000007_create_chat_channel_counts::Migration),
             Box::new(m20261129_000008_search_chats::Migration),
             Box::new(m20261129_000009_create_idempotency_keys::Migration),
+            Box::new(m20261129_000010_index_live_chats_by_responder_and_ticket::Migration),
         ]
     }
 }

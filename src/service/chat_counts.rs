@@ -9,7 +9,7 @@ use entity::{
 };
 use sea_orm::{
     ConnectionTrait, DbBackend, EntityTrait, Iterable, TryGetable,
-    sea_query::{Expr, ExprTrait, Func, SelectStatement},
+    sea_query::{Asterisk, Expr, ExprTrait, Func, SelectStatement},
 };
 use uuid::Uuid;
 
@@ -57,8 +57,10 @@ fn matching(
     Ok(select)
 }
 
+/// `COUNT(*)`: unlike a count of `chats.id`, it needs no column outside
+/// the index a grouping reads, so the scan can be index-only.
 fn count_all() -> Expr {
-    Func::count(Expr::col((chat::Entity, chat::Column::Id))).into()
+    Func::count(Expr::col(Asterisk)).into()
 }
 
 /// Matching chats per value of `key`, a column of `table` joined on

@@ -6,7 +6,7 @@
 pub mod api_key;
 pub mod channel;
 pub mod chat;
-pub mod chat_channel_count;
+pub mod chat_bucket_count;
 pub mod chat_event;
 pub mod enums;
 pub mod external_user;

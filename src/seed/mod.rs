@@ -18,7 +18,7 @@ use uuid::Uuid;
 use self::{batch::Batch, generate::Shape};
 use crate::{
     error::{AppError, AppResult},
-    service::{self, workspace},
+    service::workspace,
 };
 
 /// Most messages a chat may get; keeps message ids and chunk sizes bounded.
@@ -117,8 +117,6 @@ async fn seed_workspace(
         write_all(db, &shape.chats_chunk(start..end), &mut counts).await?;
         progress.inc(end - start);
     }
-    // The bulk load bypassed the writes that keep the counters.
-    service::counts::rebuild(db, workspace_id).await?;
     Ok(counts)
 }
 

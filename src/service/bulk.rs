@@ -1,9 +1,10 @@
 //! Actions on many chats at once: remove, restore, assign. Each is all or
 //! nothing, in one transaction of a fixed number of statements whatever the
-//! number of ids (read the chats, change them, adjust the channel counters,
-//! record the events), and each changed chat gets its event.
+//! number of ids (read the chats, change them, record the events; the
+//! live-chat counters follow by trigger), and each changed chat gets its
+//! event.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use entity::{chat, enums::ChatEventKind};
 use sea_orm::{
@@ -14,7 +15,6 @@ use uuid::Uuid;
 
 use super::{
     chat::pin_responder,
-    counts,
     events::{self, NewEvent},
 };
 use crate::error::{AppError, AppResult};
@@ -101,21 +101,6 @@ fn all_changed(rows_affected: u64, chats: &[chat::Model]) -> AppResult<()> {
     }
 }
 
-/// Adds `delta` live chats per chat of `chats` to their channels' counters.
-async fn adjust_counts(
-    db: &impl ConnectionTrait,
-    workspace_id: Uuid,
-    chats: &[chat::Model],
-    delta: i64,
-) -> AppResult<()> {
-    let mut per_channel: BTreeMap<Uuid, i64> = BTreeMap::new();
-    for chat in chats {
-        *per_channel.entry(chat.channel_id).or_default() += delta;
-    }
-    counts::adjust_many(db, workspace_id, &per_channel).await?;
-    Ok(())
-}
-
 /// Sets `removed_at` (and `updated_at`) on `chats`, as of now.
 async fn set_removed(
     db: &impl ConnectionTrait,
@@ -153,7 +138,6 @@ where
     let txn = super::begin_write(db).await?;
     let mut chats = read(&txn, workspace_id, ids, Needs::Live).await?;
     set_removed(&txn, workspace_id, &mut chats, true).await?;
-    adjust_counts(&txn, workspace_id, &chats, -1).await?;
     record(&txn, workspace_id, &chats, ChatEventKind::Removed).await?;
     txn.commit().await?;
     Ok(chats)
@@ -167,7 +151,6 @@ where
     let txn = super::begin_write(db).await?;
     let mut chats = read(&txn, workspace_id, ids, Needs::Removed).await?;
     set_removed(&txn, workspace_id, &mut chats, false).await?;
-    adjust_counts(&txn, workspace_id, &chats, 1).await?;
     record(&txn, workspace_id, &chats, ChatEventKind::Updated).await?;
     txn.commit().await?;
     Ok(chats)

@@ -1,7 +1,8 @@
 //! Chats: read one, list a page, count, create, update, soft-remove. Every
 //! operation is scoped to the caller's workspace; a chat of another workspace
 //! is NOT_FOUND exactly like one that does not exist. Each write is one
-//! transaction that records its event in the outbox ([`events`]).
+//! transaction that records its event in the outbox ([`events`]); the
+//! live-chat counters follow by trigger ([`counts`]).
 
 use chrono::{DateTime, Utc};
 use entity::{
@@ -69,16 +70,17 @@ pub async fn get(
         .ok_or_else(|| AppError::not_found_at("Chat", "id"))
 }
 
-/// How many of the workspace's chats match `filter`: from the per-channel
-/// counters when it filters by channels alone, by counting otherwise.
+/// How many of the workspace's chats match `filter`: from the live-chat
+/// counters when it asks only what they know (channels, responders, ticket
+/// statuses), by counting otherwise.
 pub async fn count(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
     filter: &ChatFilter,
 ) -> AppResult<u64> {
     filter.validate()?;
-    if let Some(channel_ids) = filter.only_channels() {
-        return counts::live_on_channels(db, workspace_id, channel_ids).await;
+    if let Some(buckets) = filter.only_buckets() {
+        return counts::live(db, workspace_id, &buckets).await;
     }
     Ok(chat::Entity::find()
         .filter(filter.condition(db.get_database_backend(), workspace_id))
@@ -113,7 +115,6 @@ where
             .map_err(|_| AppError::not_found("Chat"));
     }
     let chat = insert(&txn, workspace_id, new).await?;
-    counts::adjust(&txn, workspace_id, chat.channel_id, 1).await?;
     let event = NewEvent::chat(chat.id, ChatEventKind::Created);
     events::record(&txn, workspace_id, &[event]).await?;
     if let Some(key) = &key {
@@ -258,8 +259,8 @@ where
     C: ConnectionTrait + TransactionTrait,
 {
     let txn = super::begin_write(db).await?;
-    let chat = get(&txn, workspace_id, id).await?;
     let now = super::now();
+    // A missing, foreign or already removed chat changes no row.
     let done = chat::Entity::update_many()
         .col_expr(chat::Column::RemovedAt, Expr::value(now))
         .col_expr(chat::Column::UpdatedAt, Expr::value(now))
@@ -269,7 +270,6 @@ where
     if done.rows_affected == 0 {
         return Err(AppError::not_found_at("Chat", "id"));
     }
-    counts::adjust(&txn, workspace_id, chat.channel_id, -1).await?;
     let event = NewEvent::chat(id, ChatEventKind::Removed);
     events::record(&txn, workspace_id, &[event]).await?;
     txn.commit().await?;

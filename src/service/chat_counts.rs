@@ -1,19 +1,24 @@
 //! Inbox badge counts: how many of the workspace's chats that match a
 //! filter fall in each bucket. Each bucket group is one grouped statement,
 //! read only when asked for; the filter means what it means for the lists.
+//! When it asks only what the live-chat counters know (channels,
+//! responders, ticket statuses), the counters answer every group.
 
 use entity::{
-    channel, chat,
+    channel, chat, chat_bucket_count,
     enums::{ChannelType, TicketStatus},
     ticket,
 };
 use sea_orm::{
-    ConnectionTrait, DbBackend, EntityTrait, Iterable, TryGetable,
+    ActiveEnum, ConnectionTrait, DbBackend, DbErr, EntityTrait, Iterable, TryGetable,
     sea_query::{Asterisk, Expr, ExprTrait, Func, SelectStatement},
 };
 use uuid::Uuid;
 
-use super::chat_filter::ChatFilter;
+use super::{
+    chat_filter::ChatFilter,
+    counts::{self, BucketFilter},
+};
 use crate::error::AppResult;
 
 /// A count of chats for one bucket.
@@ -95,8 +100,13 @@ pub async fn by_channel_type(
     filter: &ChatFilter,
 ) -> AppResult<Vec<Bucket<ChannelType>>> {
     use channel::Column as C;
-    let channels = (channel::Entity, C::Id, C::ChannelType);
     let all = <ChannelType as Iterable>::iter();
+    if let Some(buckets) = filter.only_buckets() {
+        let key = Expr::col((channel::Entity, C::ChannelType));
+        let found = counts::live_by(db, workspace_id, &buckets, key).await?;
+        return Ok(every(from_counters(found), all));
+    }
+    let channels = (channel::Entity, C::Id, C::ChannelType);
     by_joined(
         db,
         workspace_id,
@@ -116,8 +126,27 @@ pub async fn by_ticket_status(
     filter: &ChatFilter,
 ) -> AppResult<Vec<Bucket<TicketStatus>>> {
     use ticket::Column as T;
-    let tickets = (ticket::Entity, T::Id, T::Status);
     let all = <TicketStatus as Iterable>::iter();
+    if let Some(buckets) = filter.only_buckets() {
+        if buckets.has_ticket == Some(false) {
+            return Ok(every(Vec::new(), all));
+        }
+        let linked = BucketFilter {
+            has_ticket: Some(true),
+            ..buckets
+        };
+        let key = Expr::col((
+            chat_bucket_count::Entity,
+            chat_bucket_count::Column::TicketStatus,
+        ));
+        let found = counts::live_by::<String>(db, workspace_id, &linked, key).await?;
+        let found = found
+            .into_iter()
+            .map(|(status, count)| Ok((TicketStatus::try_from_value(&status)?, count)))
+            .collect::<Result<Vec<_>, DbErr>>()?;
+        return Ok(every(from_counters(found), all));
+    }
+    let tickets = (ticket::Entity, T::Id, T::Status);
     by_joined(
         db,
         workspace_id,
@@ -137,14 +166,29 @@ pub async fn by_responder(
     workspace_id: Uuid,
     filter: &ChatFilter,
 ) -> AppResult<Vec<Bucket<Uuid>>> {
-    let mut select = matching(db.get_database_backend(), workspace_id, filter)?;
-    let responder = Expr::col((chat::Entity, chat::Column::ResponderSuperIdentityId));
-    select
-        .expr(responder.clone())
-        .expr(count_all())
-        .and_where(responder.is_not_null())
-        .group_by_col((chat::Entity, chat::Column::ResponderSuperIdentityId));
-    let mut found = buckets::<Uuid>(db, &select).await?;
+    let mut found = if let Some(buckets) = filter.only_buckets() {
+        if buckets.has_responder == Some(false) {
+            return Ok(Vec::new());
+        }
+        let assigned = BucketFilter {
+            has_responder: Some(true),
+            ..buckets
+        };
+        let key = Expr::col((
+            chat_bucket_count::Entity,
+            chat_bucket_count::Column::ResponderSuperIdentityId,
+        ));
+        from_counters(counts::live_by(db, workspace_id, &assigned, key).await?)
+    } else {
+        let mut select = matching(db.get_database_backend(), workspace_id, filter)?;
+        let responder = Expr::col((chat::Entity, chat::Column::ResponderSuperIdentityId));
+        select
+            .expr(responder.clone())
+            .expr(count_all())
+            .and_where(responder.is_not_null())
+            .group_by_col((chat::Entity, chat::Column::ResponderSuperIdentityId));
+        buckets::<Uuid>(db, &select).await?
+    };
     found.sort_by(|a, b| b.count.cmp(&a.count).then(a.key.cmp(&b.key)));
     Ok(found)
 }
@@ -174,6 +218,18 @@ pub async fn unassigned(
     workspace_id: Uuid,
     filter: &ChatFilter,
 ) -> AppResult<u64> {
+    if let Some(buckets) = filter.only_buckets() {
+        return match buckets.has_responder {
+            Some(true) => Ok(0),
+            _ => {
+                let none = BucketFilter {
+                    has_responder: Some(false),
+                    ..buckets
+                };
+                counts::live(db, workspace_id, &none).await
+            }
+        };
+    }
     count_null(
         db,
         workspace_id,
@@ -189,7 +245,27 @@ pub async fn without_ticket(
     workspace_id: Uuid,
     filter: &ChatFilter,
 ) -> AppResult<u64> {
+    if let Some(buckets) = filter.only_buckets() {
+        return match buckets.has_ticket {
+            Some(true) => Ok(0),
+            _ => {
+                let none = BucketFilter {
+                    has_ticket: Some(false),
+                    ..buckets
+                };
+                counts::live(db, workspace_id, &none).await
+            }
+        };
+    }
     count_null(db, workspace_id, filter, chat::Column::TicketId).await
+}
+
+/// Counts from the counters, as buckets.
+fn from_counters<K>(found: Vec<(K, u64)>) -> Vec<Bucket<K>> {
+    found
+        .into_iter()
+        .map(|(key, count)| Bucket { key, count })
+        .collect()
 }
 
 /// One bucket per key of `all`, in its order, with the counts `found`.

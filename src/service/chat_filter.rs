@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::{
     chat_row::ChatRow,
+    counts::BucketFilter,
     keyset::{KeyOrder, Position},
     lookup::Owner,
     search::Search,
@@ -277,20 +278,20 @@ impl ChatFilter {
 }
 
 impl ChatFilter {
-    /// The channels, when the filter keeps live chats of those channels
-    /// and asks nothing else (what the per-channel counters answer).
-    pub fn only_channels(&self) -> Option<&[Uuid]> {
+    /// The filter as conditions on the live-chat counters' buckets, when
+    /// it asks nothing else (so the counters answer its counts).
+    pub fn only_buckets(&self) -> Option<BucketFilter<'_>> {
         let Self {
             ids: None,
-            channel_ids: Some(channel_ids),
-            channel_types: None,
+            channel_ids,
+            channel_types,
             owner_super_identity_ids: None,
-            responder_super_identity_ids: None,
-            ticket_statuses: None,
+            responder_super_identity_ids,
+            ticket_statuses,
             created_at: None,
             last_message_at: None,
-            has_responder: None,
-            has_ticket: None,
+            has_responder,
+            has_ticket,
             owner_is_blocked: None,
             search: None,
             include_removed: false,
@@ -298,7 +299,14 @@ impl ChatFilter {
         else {
             return None;
         };
-        Some(channel_ids)
+        Some(BucketFilter {
+            channel_ids: channel_ids.as_deref(),
+            channel_types: channel_types.as_deref(),
+            responders: responder_super_identity_ids.as_deref(),
+            has_responder: *has_responder,
+            ticket_statuses: ticket_statuses.as_deref(),
+            has_ticket: *has_ticket,
+        })
     }
 
     /// Whether `row` matches, as [`Self::condition`] would in SQL (for

@@ -1,80 +1,94 @@
-//! Exact counts of live chats per channel, kept by every write in its own
-//! transaction ([`adjust`]), so that counting a list filtered by channels
-//! (the inbox's tabs) reads one row per channel instead of every matching
-//! chat. Other filters still count the chats themselves.
+//! Exact counts of live chats per bucket (channel, responder, status of
+//! the linked ticket), kept by triggers in every writing transaction (see
+//! the `create_chat_bucket_counts` migration), so that counting a list
+//! filtered by channels (the inbox's tabs) and the badge counts read a few
+//! hundred rows instead of every matching chat. Other filters still count
+//! the chats themselves.
 
-use std::collections::BTreeMap;
-
-use entity::chat_channel_count::{self, Column};
+use entity::{
+    channel,
+    chat_bucket_count::{self, Column},
+    enums::{ChannelType, TicketStatus},
+};
 use sea_orm::{
-    ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    ActiveEnum, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
     prelude::*,
-    sea_query::{Alias, Expr, ExprTrait, Func, OnConflict, Query},
+    sea_query::{Alias, Expr, ExprTrait, Func, Query},
 };
 use uuid::Uuid;
 
 use crate::error::AppResult;
 
-/// Adds `delta` live chats to `channel_id` of `workspace_id`.
-pub async fn adjust(
-    db: &impl ConnectionTrait,
-    workspace_id: Uuid,
-    channel_id: Uuid,
-    delta: i64,
-) -> Result<(), DbErr> {
-    adjust_many(db, workspace_id, &BTreeMap::from([(channel_id, delta)])).await
+/// A filter of live chats the counters can answer: conditions on the
+/// bucket alone. `None` is no condition; an empty list matches none.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BucketFilter<'a> {
+    pub channel_ids: Option<&'a [Uuid]>,
+    pub channel_types: Option<&'a [ChannelType]>,
+    pub responders: Option<&'a [Uuid]>,
+    pub has_responder: Option<bool>,
+    pub ticket_statuses: Option<&'a [TicketStatus]>,
+    pub has_ticket: Option<bool>,
 }
 
-/// Adds each channel's delta of `deltas` to `workspace_id`'s counters, in
-/// one statement.
-pub async fn adjust_many(
-    db: &impl ConnectionTrait,
-    workspace_id: Uuid,
-    deltas: &BTreeMap<Uuid, i64>,
-) -> Result<(), DbErr> {
-    if deltas.is_empty() {
-        return Ok(());
+/// How the counters write "no ticket".
+pub const NO_TICKET: &str = "";
+
+impl BucketFilter<'_> {
+    /// The counter rows of `workspace_id` this filter keeps.
+    fn condition(&self, workspace_id: Uuid) -> Condition {
+        let none = Uuid::nil();
+        let mut cond = Condition::all().add(Column::WorkspaceId.eq(workspace_id));
+        if let Some(ids) = self.channel_ids {
+            cond = cond.add(Column::ChannelId.is_in(ids.iter().copied()));
+        }
+        if let Some(types) = self.channel_types {
+            let channels = Query::select()
+                .column(channel::Column::Id)
+                .from(channel::Entity)
+                .and_where(channel::Column::WorkspaceId.eq(workspace_id))
+                .and_where(channel::Column::ChannelType.is_in(types.iter().copied()))
+                .to_owned();
+            cond = cond.add(Column::ChannelId.in_subquery(channels));
+        }
+        if let Some(ids) = self.responders {
+            let ids = ids.iter().copied().filter(|id| *id != none);
+            cond = cond.add(Column::ResponderSuperIdentityId.is_in(ids));
+        }
+        if let Some(has) = self.has_responder {
+            let responder = Column::ResponderSuperIdentityId;
+            cond = cond.add(if has {
+                responder.ne(none)
+            } else {
+                responder.eq(none)
+            });
+        }
+        if let Some(statuses) = self.ticket_statuses {
+            let statuses = statuses.iter().map(|status| status.to_value());
+            cond = cond.add(Column::TicketStatus.is_in(statuses));
+        }
+        if let Some(has) = self.has_ticket {
+            let status = Column::TicketStatus;
+            cond = cond.add(if has {
+                status.ne(NO_TICKET)
+            } else {
+                status.eq(NO_TICKET)
+            });
+        }
+        cond
     }
-    let rows = deltas
-        .iter()
-        .map(|(channel_id, delta)| chat_channel_count::ActiveModel {
-            workspace_id: sea_orm::ActiveValue::Set(workspace_id),
-            channel_id: sea_orm::ActiveValue::Set(*channel_id),
-            live_chats: sea_orm::ActiveValue::Set(*delta),
-        });
-    // `excluded` is the row that was to be inserted: its delta is added.
-    let upsert = OnConflict::columns([Column::WorkspaceId, Column::ChannelId])
-        .value(
-            Column::LiveChats,
-            Expr::col((chat_channel_count::Entity, Column::LiveChats))
-                .add(Expr::cust("excluded.live_chats")),
-        )
-        .to_owned();
-    chat_channel_count::Entity::insert_many(rows)
-        .on_conflict(upsert)
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
 }
 
-/// Live chats on `channel_ids` of `workspace_id`, from the counters.
-pub async fn live_on_channels(
+/// Live chats of `workspace_id` that `filter` keeps, from the counters.
+pub async fn live(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
-    channel_ids: &[Uuid],
+    filter: &BucketFilter<'_>,
 ) -> AppResult<u64> {
-    let total: Option<i64> = chat_channel_count::Entity::find()
+    let total: Option<i64> = chat_bucket_count::Entity::find()
         .select_only()
-        // PostgreSQL sums bigints into a numeric: cast back.
-        .column_as(
-            Expr::expr(Func::cast_as(
-                Func::sum(Expr::col(Column::LiveChats)),
-                Alias::new("bigint"),
-            )),
-            "total",
-        )
-        .filter(Column::WorkspaceId.eq(workspace_id))
-        .filter(Column::ChannelId.is_in(channel_ids.iter().copied()))
+        .column_as(sum(), "total")
+        .filter(filter.condition(workspace_id))
         .into_tuple::<Option<i64>>()
         .one(db)
         .await?
@@ -82,28 +96,42 @@ pub async fn live_on_channels(
     Ok(u64::try_from(total.unwrap_or(0)).unwrap_or(0))
 }
 
-/// Recounts `workspace_id`'s counters from its chats (after a bulk load
-/// that bypassed the writes).
-pub async fn rebuild(db: &impl ConnectionTrait, workspace_id: Uuid) -> Result<(), DbErr> {
-    use entity::chat;
-    chat_channel_count::Entity::delete_many()
-        .filter(Column::WorkspaceId.eq(workspace_id))
-        .exec(db)
-        .await?;
-    let live = Query::select()
-        .columns([chat::Column::WorkspaceId, chat::Column::ChannelId])
-        .expr(Func::count(Expr::col(chat::Column::Id)))
-        .from(chat::Entity)
-        .and_where(chat::Column::WorkspaceId.eq(workspace_id))
-        .and_where(chat::Column::RemovedAt.is_null())
-        .group_by_columns([chat::Column::WorkspaceId, chat::Column::ChannelId])
+/// Live chats of `workspace_id` that `filter` keeps, per value of `key`
+/// (an expression over the counters joined to their channel), from the
+/// counters; only keys with chats.
+pub async fn live_by<K: sea_orm::TryGetable>(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    filter: &BucketFilter<'_>,
+    key: Expr,
+) -> AppResult<Vec<(K, u64)>> {
+    let select = Query::select()
+        .expr(key.clone())
+        .expr(sum())
+        .from(chat_bucket_count::Entity)
+        .inner_join(
+            channel::Entity,
+            Expr::col((channel::Entity, channel::Column::Id))
+                .equals((chat_bucket_count::Entity, Column::ChannelId)),
+        )
+        .cond_where(filter.condition(workspace_id))
+        .add_group_by([key])
+        .and_having(sum().gt(0))
         .to_owned();
-    let insert = Query::insert()
-        .into_table(chat_channel_count::Entity)
-        .columns([Column::WorkspaceId, Column::ChannelId, Column::LiveChats])
-        .select_from(live)
-        .map_err(|error| DbErr::Custom(error.to_string()))?
-        .to_owned();
-    db.execute(&insert).await?;
-    Ok(())
+    let rows = db.query_all(&select).await?;
+    rows.iter()
+        .map(|row| {
+            let key: K = row.try_get_by_index(0)?;
+            let count: i64 = row.try_get_by_index(1)?;
+            Ok((key, u64::try_from(count).unwrap_or(0)))
+        })
+        .collect()
+}
+
+/// `SUM(live_chats)`, as a bigint (PostgreSQL sums bigints into a numeric).
+fn sum() -> Expr {
+    Expr::expr(Func::cast_as(
+        Func::sum(Expr::col((chat_bucket_count::Entity, Column::LiveChats))),
+        Alias::new("bigint"),
+    ))
 }

@@ -2,6 +2,8 @@
 //! follow the filter as the lists do, and count one workspace only.
 
 use chat_gateway::service::chat::{self, ChatChanges, NewChat, Patch};
+use entity::{enums::TicketStatus, ticket};
+use sea_orm::{EntityTrait, QueryFilter, prelude::*, sea_query::Expr};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, World};
@@ -132,4 +134,104 @@ async fn counts_agree_with_the_chats_follow_the_filter_and_keep_to_the_workspace
     let counts = &app.data(&w.key, COUNTS, theirs).await["chatCounts"];
     assert_eq!(counts["total"], 0);
     assert_eq!(counts["unassigned"], 0);
+}
+
+/// The counters answer a filter of channels, responders and tickets; any
+/// other condition counts the chats. After every kind of write (create,
+/// update of responder and ticket, remove, bulk assign, remove and
+/// restore, and another service changing a ticket's status or deleting
+/// it), both give the same numbers.
+#[tokio::test]
+async fn counters_stay_exact_through_every_write_and_match_counting_the_chats() {
+    let app = TestApp::spawn().await;
+    let w = app.world("Acme").await;
+    inbox(&app, &w).await;
+    let ids = |data: &Value| crate::helpers::uuids(&data["chats"]["items"], "id");
+    let list = "{ chats(pageSize: 100, orderBy: CREATED_AT_ASC) { items { id } } }";
+    let all = ids(&app.data(&w.key, list, json!({})).await);
+
+    let writes = [
+        (
+            "mutation($id: UUID!, $r: UUID) { updateChat(id: $id, input: { responderSuperIdentityId: $r, ticketId: null }) { id } }",
+            json!({ "id": all[1], "r": w.squad.super_identity_id }),
+        ),
+        (
+            "mutation($id: UUID!, $t: UUID) { updateChat(id: $id, input: { ticketId: $t }) { id } }",
+            json!({ "id": all[2], "t": w.open_ticket.id }),
+        ),
+        (
+            "mutation($id: UUID!) { removeChat(id: $id) { chatId } }",
+            json!({ "id": all[3] }),
+        ),
+        (
+            "mutation($ids: [UUID!]!, $r: UUID) { assignChats(ids: $ids, responderSuperIdentityId: $r) { id } }",
+            json!({ "ids": [all[4], all[5], all[6]], "r": null }),
+        ),
+        (
+            "mutation($ids: [UUID!]!) { removeChats(ids: $ids) { id } }",
+            json!({ "ids": [all[7], all[8]] }),
+        ),
+        (
+            "mutation($ids: [UUID!]!) { restoreChats(ids: $ids) { id } }",
+            json!({ "ids": [all[8]] }),
+        ),
+        (
+            "mutation($input: CreateChatInput!) { createChat(input: $input) { id } }",
+            json!({ "input": { "channelId": w.channels[4].id, "ownerSuperIdentityId": w.customer.super_identity_id } }),
+        ),
+    ];
+    for (mutation, variables) in writes {
+        app.data(&w.key, mutation, variables).await;
+    }
+    // Another service's writes to tickets move their chats too: a status
+    // change, and a deletion that unlinks them (the foreign key).
+    ticket::Entity::update_many()
+        .col_expr(ticket::Column::Status, Expr::value(TicketStatus::Resolved))
+        .filter(ticket::Column::Id.eq(w.open_ticket.id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    ticket::Entity::delete_by_id(w.closed_ticket.id)
+        .exec(&app.db)
+        .await
+        .unwrap();
+
+    let every = "query($f: ChatFilter, $g: ChatFilter) {
+        counters: chatCounts(filter: $f) { ...all }
+        counted: chatCounts(filter: $g) { ...all }
+        listed: chats(filter: $f) { totalCount }
+        listedCounted: chats(filter: $g) { totalCount }
+    }
+    fragment all on ChatCounts {
+        total unassigned withoutTicket
+        byChannelType { type count }
+        byTicketStatus { status count }
+        byResponder { responderSuperIdentityId count }
+    }";
+    for filter in [
+        json!({}),
+        json!({ "channelIds": [w.channels[0].id, w.channels[4].id] }),
+        json!({ "channelTypes": ["WIDGET", "API"] }),
+        json!({ "hasTicket": false }),
+        json!({ "hasResponder": true, "channelIds": [w.channels[1].id] }),
+        json!({ "hasResponder": false }),
+        json!({ "responderSuperIdentityIds": [w.squad.super_identity_id] }),
+        json!({ "ticketStatuses": ["RESOLVED", "CLOSED"], "hasResponder": true }),
+        json!({ "channelIds": [] }),
+    ] {
+        // An open time range matches every chat but is not the counters'.
+        let mut counted = filter.clone();
+        counted["createdAt"] = json!({});
+        let data = app
+            .data(&w.key, every, json!({ "f": filter, "g": counted }))
+            .await;
+        assert_eq!(data["counters"], data["counted"], "{filter}");
+        assert_eq!(data["listed"], data["listedCounted"], "{filter}");
+    }
+    // The live chats listed first, less removeChat, less two removed and
+    // one restored, plus the created one.
+    let data = app
+        .data(&w.key, "{ chatCounts { total } }", json!({}))
+        .await;
+    assert_eq!(data["chatCounts"]["total"], all.len() - 1 - 2 + 1 + 1);
 }

@@ -12,7 +12,7 @@ async fn database_errors_are_internal_and_leak_no_sql() {
     let w = app.world("Acme").await;
     let chat = app.insert_chat(&w, w.new_chat()).await;
     app.db
-        .execute_unprepared("DROP TABLE messages")
+        .execute_unprepared("ALTER TABLE messages RENAME TO messages_gone")
         .await
         .unwrap();
 

@@ -1,0 +1,25 @@
+//! How many live (not removed) chats of a workspace fall in one bucket: a
+//! channel, a responder (the nil UUID for none) and the status of the
+//! linked ticket (empty for none). Kept by triggers.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "chat_bucket_counts")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub workspace_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub channel_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub responder_super_identity_id: Uuid,
+    /// The linked ticket's status; empty for none.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub ticket_status: String,
+    pub live_chats: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -503,4 +503,21 @@ mod tests {
         assert_eq!(field(PageRequest::new(1, 0)), "pageSize");
         assert_eq!(field(PageRequest::new(1, 101)), "pageSize");
     }
+
+    #[test]
+    fn a_subscription_filter_refuses_a_search_and_the_counters_take_none() {
+        let search = ChatFilter {
+            search: Search::new("refund".to_owned()),
+            ..ChatFilter::default()
+        };
+        assert!(search.validate().is_ok());
+        let refused = search.validate_for_events().unwrap_err();
+        assert!(
+            format!("{refused:?}").contains("filter.search"),
+            "{refused:?}"
+        );
+        assert!(search.only_buckets().is_none());
+        assert!(ChatFilter::default().validate_for_events().is_ok());
+        assert!(ChatFilter::default().only_buckets().is_some());
+    }
 }

@@ -59,7 +59,7 @@ async fn chats_are_removed_restored_and_assigned_together_with_their_events() {
             .all(|c| c["isRemoved"] == true)
     );
     let live = app.data(&w.key, LIVE, json!({ "c": widget })).await;
-    // The per-channel counter moved with them.
+    // The live-chat counters moved with them.
     assert_eq!(live["chats"]["totalCount"], 0);
     assert_eq!(live["chats"]["items"], json!([]));
     assert_eq!(events(&app, &ids, ChatEventKind::Removed).await, 3);

@@ -200,9 +200,11 @@ impl AppError {
             Self::Malformed(reason) => {
                 format!("Malformed request: {}", crate::secret::redact(reason))
             }
+            // The id is the client's text, which may quote a key.
             Self::UnknownDocument(id) => format!(
-                "No trusted document has the id {id:?}; send the document as `query`, \
-                 or add it to the trusted documents"
+                "No trusted document has the id {:?}; send the document as `query`, \
+                 or add it to the trusted documents",
+                crate::secret::redact(id)
             ),
             Self::TrustedDocumentRequired => "This server runs trusted documents only: send \
                  the `documentId` of one instead of `query`"

@@ -80,7 +80,7 @@ pub async fn count(
 ) -> AppResult<u64> {
     filter.validate()?;
     if let Some(buckets) = filter.only_buckets() {
-        return counts::live(db, workspace_id, &buckets).await;
+        return counts::live(db, workspace_id, &buckets, sea_orm::Condition::all()).await;
     }
     Ok(chat::Entity::find()
         .filter(filter.condition(db.get_database_backend(), workspace_id))

@@ -15,10 +15,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{
-    chat_filter::ChatFilter,
-    counts::{self, BucketFilter},
-};
+use super::{chat_filter::ChatFilter, counts};
 use crate::error::AppResult;
 
 /// A count of chats for one bucket.
@@ -103,7 +100,8 @@ pub async fn by_channel_type(
     let all = <ChannelType as Iterable>::iter();
     if let Some(buckets) = filter.only_buckets() {
         let key = Expr::col((channel::Entity, C::ChannelType));
-        let found = counts::live_by(db, workspace_id, &buckets, key).await?;
+        let found =
+            counts::live_by(db, workspace_id, &buckets, sea_orm::Condition::all(), key).await?;
         return Ok(every(from_counters(found), all));
     }
     let channels = (channel::Entity, C::Id, C::ChannelType);
@@ -128,18 +126,12 @@ pub async fn by_ticket_status(
     use ticket::Column as T;
     let all = <TicketStatus as Iterable>::iter();
     if let Some(buckets) = filter.only_buckets() {
-        if buckets.has_ticket == Some(false) {
-            return Ok(every(Vec::new(), all));
-        }
-        let linked = BucketFilter {
-            has_ticket: Some(true),
-            ..buckets
-        };
         let key = Expr::col((
             chat_bucket_count::Entity,
             chat_bucket_count::Column::TicketStatus,
         ));
-        let found = counts::live_by::<String>(db, workspace_id, &linked, key).await?;
+        let linked = counts::with_ticket(true);
+        let found = counts::live_by::<String>(db, workspace_id, &buckets, linked, key).await?;
         let found = found
             .into_iter()
             .map(|(status, count)| Ok((TicketStatus::try_from_value(&status)?, count)))
@@ -167,18 +159,12 @@ pub async fn by_responder(
     filter: &ChatFilter,
 ) -> AppResult<Vec<Bucket<Uuid>>> {
     let mut found = if let Some(buckets) = filter.only_buckets() {
-        if buckets.has_responder == Some(false) {
-            return Ok(Vec::new());
-        }
-        let assigned = BucketFilter {
-            has_responder: Some(true),
-            ..buckets
-        };
         let key = Expr::col((
             chat_bucket_count::Entity,
             chat_bucket_count::Column::ResponderSuperIdentityId,
         ));
-        from_counters(counts::live_by(db, workspace_id, &assigned, key).await?)
+        let assigned = counts::with_responder(true);
+        from_counters(counts::live_by(db, workspace_id, &buckets, assigned, key).await?)
     } else {
         let mut select = matching(db.get_database_backend(), workspace_id, filter)?;
         let responder = Expr::col((chat::Entity, chat::Column::ResponderSuperIdentityId));
@@ -219,16 +205,7 @@ pub async fn unassigned(
     filter: &ChatFilter,
 ) -> AppResult<u64> {
     if let Some(buckets) = filter.only_buckets() {
-        return match buckets.has_responder {
-            Some(true) => Ok(0),
-            _ => {
-                let none = BucketFilter {
-                    has_responder: Some(false),
-                    ..buckets
-                };
-                counts::live(db, workspace_id, &none).await
-            }
-        };
+        return counts::live(db, workspace_id, &buckets, counts::with_responder(false)).await;
     }
     count_null(
         db,
@@ -246,16 +223,7 @@ pub async fn without_ticket(
     filter: &ChatFilter,
 ) -> AppResult<u64> {
     if let Some(buckets) = filter.only_buckets() {
-        return match buckets.has_ticket {
-            Some(true) => Ok(0),
-            _ => {
-                let none = BucketFilter {
-                    has_ticket: Some(false),
-                    ..buckets
-                };
-                counts::live(db, workspace_id, &none).await
-            }
-        };
+        return counts::live(db, workspace_id, &buckets, counts::with_ticket(false)).await;
     }
     count_null(db, workspace_id, filter, chat::Column::TicketId).await
 }

@@ -10,7 +10,7 @@ use entity::{
 use sea_orm::{
     Condition, DbBackend, QueryOrder, Select,
     prelude::*,
-    sea_query::{NullOrdering, Order, Query},
+    sea_query::{NullOrdering, Order, Query, SelectStatement},
 };
 use uuid::Uuid;
 
@@ -217,12 +217,7 @@ impl ChatFilter {
             cond = cond.add(chat::Column::ResponderSuperIdentityId.is_in(ids.clone()));
         }
         if let Some(types) = &self.channel_types {
-            let channels = Query::select()
-                .column(channel::Column::Id)
-                .from(channel::Entity)
-                .and_where(channel::Column::WorkspaceId.eq(workspace_id))
-                .and_where(channel::Column::ChannelType.is_in(types.iter().copied()))
-                .to_owned();
+            let channels = channels_of_types(workspace_id, types);
             cond = cond.add(chat::Column::ChannelId.in_subquery(channels));
         }
         if let Some(statuses) = &self.ticket_statuses {
@@ -275,6 +270,17 @@ impl ChatFilter {
         }
         cond
     }
+}
+
+/// The ids of `workspace_id`'s channels of one of `types`: what a filter
+/// of channel types keeps, of the chats and of the counters alike.
+pub fn channels_of_types(workspace_id: Uuid, types: &[ChannelType]) -> SelectStatement {
+    Query::select()
+        .column(channel::Column::Id)
+        .from(channel::Entity)
+        .and_where(channel::Column::WorkspaceId.eq(workspace_id))
+        .and_where(channel::Column::ChannelType.is_in(types.iter().copied()))
+        .to_owned()
 }
 
 impl ChatFilter {

@@ -17,11 +17,12 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::chat_filter::channels_of_types;
 use crate::error::AppResult;
 
 /// A filter of live chats the counters can answer: conditions on the
 /// bucket alone. `None` is no condition; an empty list matches none.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct BucketFilter<'a> {
     pub channel_ids: Option<&'a [Uuid]>,
     pub channel_types: Option<&'a [ChannelType]>,
@@ -32,7 +33,7 @@ pub struct BucketFilter<'a> {
 }
 
 /// How the counters write "no ticket".
-pub const NO_TICKET: &str = "";
+const NO_TICKET: &str = "";
 
 impl BucketFilter<'_> {
     /// The counter rows of `workspace_id` this filter keeps.
@@ -43,12 +44,7 @@ impl BucketFilter<'_> {
             cond = cond.add(Column::ChannelId.is_in(ids.iter().copied()));
         }
         if let Some(types) = self.channel_types {
-            let channels = Query::select()
-                .column(channel::Column::Id)
-                .from(channel::Entity)
-                .and_where(channel::Column::WorkspaceId.eq(workspace_id))
-                .and_where(channel::Column::ChannelType.is_in(types.iter().copied()))
-                .to_owned();
+            let channels = channels_of_types(workspace_id, types);
             cond = cond.add(Column::ChannelId.in_subquery(channels));
         }
         if let Some(ids) = self.responders {
@@ -56,39 +52,52 @@ impl BucketFilter<'_> {
             cond = cond.add(Column::ResponderSuperIdentityId.is_in(ids));
         }
         if let Some(has) = self.has_responder {
-            let responder = Column::ResponderSuperIdentityId;
-            cond = cond.add(if has {
-                responder.ne(none)
-            } else {
-                responder.eq(none)
-            });
+            cond = cond.add(with_responder(has));
         }
         if let Some(statuses) = self.ticket_statuses {
             let statuses = statuses.iter().map(|status| status.to_value());
             cond = cond.add(Column::TicketStatus.is_in(statuses));
         }
         if let Some(has) = self.has_ticket {
-            let status = Column::TicketStatus;
-            cond = cond.add(if has {
-                status.ne(NO_TICKET)
-            } else {
-                status.eq(NO_TICKET)
-            });
+            cond = cond.add(with_ticket(has));
         }
         cond
     }
 }
 
-/// Live chats of `workspace_id` that `filter` keeps, from the counters.
+/// The buckets of chats with (true) or without (false) a responder.
+pub fn with_responder(has: bool) -> Condition {
+    let responder = Column::ResponderSuperIdentityId;
+    let none = Uuid::nil();
+    Condition::all().add(if has {
+        responder.ne(none)
+    } else {
+        responder.eq(none)
+    })
+}
+
+/// The buckets of chats with (true) or without (false) a ticket.
+pub fn with_ticket(has: bool) -> Condition {
+    let status = Column::TicketStatus;
+    Condition::all().add(if has {
+        status.ne(NO_TICKET)
+    } else {
+        status.eq(NO_TICKET)
+    })
+}
+
+/// Live chats of `workspace_id` that `filter` keeps and are `also` (say,
+/// [`with_ticket`]), from the counters.
 pub async fn live(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
     filter: &BucketFilter<'_>,
+    also: Condition,
 ) -> AppResult<u64> {
     let total: Option<i64> = chat_bucket_count::Entity::find()
         .select_only()
         .column_as(sum(), "total")
-        .filter(filter.condition(workspace_id))
+        .filter(filter.condition(workspace_id).add(also))
         .into_tuple::<Option<i64>>()
         .one(db)
         .await?
@@ -96,13 +105,14 @@ pub async fn live(
     Ok(u64::try_from(total.unwrap_or(0)).unwrap_or(0))
 }
 
-/// Live chats of `workspace_id` that `filter` keeps, per value of `key`
-/// (an expression over the counters joined to their channel), from the
-/// counters; only keys with chats.
+/// Live chats of `workspace_id` that `filter` keeps and are `also`, per
+/// value of `key` (an expression over the counters joined to their
+/// channel), from the counters; only keys with chats.
 pub async fn live_by<K: sea_orm::TryGetable>(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
     filter: &BucketFilter<'_>,
+    also: Condition,
     key: Expr,
 ) -> AppResult<Vec<(K, u64)>> {
     let select = Query::select()
@@ -114,7 +124,7 @@ pub async fn live_by<K: sea_orm::TryGetable>(
             Expr::col((channel::Entity, channel::Column::Id))
                 .equals((chat_bucket_count::Entity, Column::ChannelId)),
         )
-        .cond_where(filter.condition(workspace_id))
+        .cond_where(filter.condition(workspace_id).add(also))
         .add_group_by([key])
         .and_having(sum().gt(0))
         .to_owned();

@@ -514,3 +514,31 @@ pub fn error_code(body: &Value) -> &str {
         .as_str()
         .unwrap_or_else(|| panic!("no error code in {body}"))
 }
+
+/// One filter three ways: a numbered page, a connection and the counts,
+/// all in creation order. `$f` is the filter.
+pub const EVERY_WAY: &str = "query($f: ChatFilter) {
+    chats(filter: $f, pageSize: 100, orderBy: CREATED_AT_ASC) { totalCount items { id } }
+    chatsConnection(filter: $f, first: 100, orderBy: CREATED_AT_ASC) { totalCount nodes { id } }
+    chatCounts(filter: $f) { total }
+}";
+
+/// The chats `filter` selects, oldest first, after checking that the
+/// list, the connection and every count agree on them.
+pub async fn selected_every_way(app: &TestApp, key: &str, filter: Value) -> Vec<Uuid> {
+    let data = app.data(key, EVERY_WAY, json!({ "f": filter })).await;
+    let ids = uuids(&data["chats"]["items"], "id");
+    assert_eq!(
+        uuids(&data["chatsConnection"]["nodes"], "id"),
+        ids,
+        "{filter}"
+    );
+    for count in [
+        &data["chats"]["totalCount"],
+        &data["chatsConnection"]["totalCount"],
+        &data["chatCounts"]["total"],
+    ] {
+        assert_eq!(count, ids.len(), "{filter}");
+    }
+    ids
+}

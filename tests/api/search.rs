@@ -9,13 +9,7 @@ use entity::enums::MessageRole;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, World, at, error_code, uuids};
-
-const EVERY_WAY: &str = "query($f: ChatFilter) {
-    chats(filter: $f, pageSize: 100, orderBy: CREATED_AT_ASC) { totalCount items { id } }
-    chatsConnection(filter: $f, first: 100, orderBy: CREATED_AT_ASC) { totalCount nodes { id } }
-    chatCounts(filter: $f) { total }
-}";
+use crate::helpers::{EVERY_WAY, TestApp, World, at, error_code, selected_every_way};
 
 /// Four chats, created in order; 0 and 1 on the first channel, 2 and 3 on
 /// the second.
@@ -49,21 +43,7 @@ async fn inbox(app: &TestApp, w: &World) -> Vec<Uuid> {
 }
 
 async fn found(app: &TestApp, w: &World, filter: serde_json::Value) -> Vec<Uuid> {
-    let data = app.data(&w.key, EVERY_WAY, json!({ "f": filter })).await;
-    let ids = uuids(&data["chats"]["items"], "id");
-    assert_eq!(
-        uuids(&data["chatsConnection"]["nodes"], "id"),
-        ids,
-        "{filter}"
-    );
-    for count in [
-        &data["chats"]["totalCount"],
-        &data["chatsConnection"]["totalCount"],
-        &data["chatCounts"]["total"],
-    ] {
-        assert_eq!(count, ids.len(), "{filter}");
-    }
-    ids
+    selected_every_way(app, &w.key, filter).await
 }
 
 #[tokio::test]

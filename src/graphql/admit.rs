@@ -127,8 +127,8 @@ impl Admission {
         let limits = &self.limits;
         let as_error = |error: AppError| error.to_server_error(None);
         let (document, validated) = match trusted {
+            // Only the parse runs: the text stays out of the request.
             Some(trusted) => {
-                request.query = trusted.text.to_string();
                 let validated = Some(self.validated_at_start.clone());
                 (trusted.document.clone(), validated)
             }

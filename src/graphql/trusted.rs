@@ -33,10 +33,9 @@ pub struct TrustedDocuments {
     only: bool,
 }
 
-/// A trusted document: its text and its checked parse.
+/// A trusted document, parsed and checked.
 #[derive(Clone)]
 pub struct Trusted {
-    pub text: Arc<str>,
     pub document: ExecutableDocument,
 }
 
@@ -60,11 +59,7 @@ impl TrustedDocuments {
                     path.display()
                 )
             })?;
-            let trusted = Trusted {
-                text: text.into(),
-                document,
-            };
-            by_id.insert(bare(&id).to_owned(), trusted);
+            by_id.insert(bare(&id).to_owned(), Trusted { document });
         }
         Ok(Self { by_id, only })
     }

@@ -117,6 +117,20 @@ async fn trusted_documents_run_by_id_over_post_get_and_websocket() {
         (StatusCode::OK, &json!(1)),
         "{body}"
     );
+    // Apollo's link with useGETForHashedQueries: the hash in `extensions`
+    // of a GET, with the operation name and variables as JSON text.
+    let apq = json!({ "persistedQuery": { "version": 1, "sha256Hash": list } }).to_string();
+    let params = [
+        ("operationName", "Inbox"),
+        ("variables", r#"{"size":2}"#),
+        ("extensions", &apq),
+    ];
+    let (status, body) = get(&app, &w, &params).await;
+    assert_eq!(
+        (status, &body["data"]["chats"]["totalCount"]),
+        (StatusCode::OK, &json!(1)),
+        "{body}"
+    );
     // A GET still runs queries only, named by id or not.
     let variables = json!({ "input": new_chat(&w) }).to_string();
     let create_id = sha256(CREATE);
@@ -177,12 +191,27 @@ async fn trusted_documents_run_by_id_over_post_get_and_websocket() {
             json!({ "type": "subscribe", "id": "1", "payload": { "documentId": sha256(FOLLOW) } }),
         )
         .await;
+    // graphql-ws with a persisted-query link sends the hash in extensions.
+    let hashed = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256(FOLLOW) } });
+    socket
+        .send(json!({ "type": "subscribe", "id": "2", "payload": { "extensions": hashed } }))
+        .await;
+    // Subscribing is asynchronous: give the streams a moment to attach.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let create = json!({ "documentId": sha256(CREATE), "variables": { "input": new_chat(&w) } });
     post(&app, &w, create).await;
-    assert_eq!(
-        socket.next("1").await["data"]["chatEvents"]["kind"],
-        "CREATED"
-    );
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let message = socket.recv().await;
+        assert_eq!(message["type"], "next", "{message}");
+        assert_eq!(
+            message["payload"]["data"]["chatEvents"]["kind"], "CREATED",
+            "{message}"
+        );
+        ids.push(message["id"].as_str().unwrap().to_owned());
+    }
+    ids.sort();
+    assert_eq!(ids, ["1", "2"]);
     assert_eq!(total(&app, &w).await, 2);
 }
 

@@ -107,19 +107,17 @@ where
         .map(|key| IdempotencyKey::new(key, "createChat", &new))
         .transpose()?;
     let txn = super::begin_write(db).await?;
+    let id = Uuid::new_v4();
     if let Some(key) = &key
-        && let Claim::Done(id) = key.claim(&txn, workspace_id, super::now()).await?
+        && let Claim::Done(first) = key.claim(&txn, workspace_id, super::now(), id).await?
     {
-        return get(&txn, workspace_id, id)
+        return get(&txn, workspace_id, first)
             .await
             .map_err(|_| AppError::not_found("Chat"));
     }
-    let chat = insert(&txn, workspace_id, new).await?;
+    let chat = insert(&txn, workspace_id, id, new).await?;
     let event = NewEvent::chat(chat.id, ChatEventKind::Created);
     events::record(&txn, workspace_id, &[event]).await?;
-    if let Some(key) = &key {
-        key.created(&txn, workspace_id, chat.id).await?;
-    }
     txn.commit().await?;
     Ok(chat)
 }
@@ -127,6 +125,7 @@ where
 async fn insert(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
+    id: Uuid,
     new: NewChat,
 ) -> AppResult<chat::Model> {
     let title = validate_title(new.title)?;
@@ -155,7 +154,7 @@ async fn insert(
     let now = super::now();
     let created_at = new.created_at.unwrap_or(now);
     let model = chat::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(id),
         workspace_id: Set(workspace_id),
         channel_id: Set(new.channel_id),
         owner_super_identity_id: Set(new.owner_super_identity_id),

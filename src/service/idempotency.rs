@@ -39,7 +39,7 @@ pub struct IdempotencyKey {
 /// What claiming a key found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Claim {
-    /// The key is new (or expired): create, then [`IdempotencyKey::created`].
+    /// The key is new (or expired), and now names the id given: create it.
     New,
     /// A request with this key and input already created this.
     Done(Uuid),
@@ -73,20 +73,23 @@ impl IdempotencyKey {
         })
     }
 
-    /// Claims the key for `workspace_id` in the transaction `txn`, or finds
-    /// what it created. BAD_USER_INPUT when it was used with another input
-    /// (or operation) within [`KEPT_FOR`].
+    /// Claims the key for `workspace_id` in the transaction `txn`, for what
+    /// the request is about to create as `result_id` (the row commits with
+    /// the creation, or not at all), or finds what it created before.
+    /// BAD_USER_INPUT when it was used with another input (or operation)
+    /// within [`KEPT_FOR`].
     pub async fn claim(
         &self,
         txn: &impl ConnectionTrait,
         workspace_id: Uuid,
         now: DateTime<Utc>,
+        result_id: Uuid,
     ) -> AppResult<Claim> {
         let row = idempotency_key::ActiveModel {
             workspace_id: sea_orm::ActiveValue::Set(workspace_id),
             key: sea_orm::ActiveValue::Set(self.key.clone()),
             fingerprint: sea_orm::ActiveValue::Set(self.fingerprint.clone()),
-            result_id: sea_orm::ActiveValue::Set(None),
+            result_id: sea_orm::ActiveValue::Set(Some(result_id)),
             created_at: sea_orm::ActiveValue::Set(now),
         };
         // An expired key is taken over as if new; a live one is left as is.
@@ -116,22 +119,6 @@ impl IdempotencyKey {
             .result_id
             .map(Claim::Done)
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("key committed without a result")))
-    }
-
-    /// Records what the request that claimed the key created.
-    pub async fn created(
-        &self,
-        txn: &impl ConnectionTrait,
-        workspace_id: Uuid,
-        result_id: Uuid,
-    ) -> AppResult<()> {
-        Entity::update_many()
-            .col_expr(Column::ResultId, Expr::value(result_id))
-            .filter(Column::WorkspaceId.eq(workspace_id))
-            .filter(Column::Key.eq(self.key.as_str()))
-            .exec(txn)
-            .await?;
-        Ok(())
     }
 }
 

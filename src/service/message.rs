@@ -63,10 +63,11 @@ where
         .map(|key| IdempotencyKey::new(key, "postMessage", &new))
         .transpose()?;
     let txn = super::begin_write(db).await?;
+    let id = Uuid::new_v4();
     if let Some(key) = &key
-        && let Claim::Done(id) = key.claim(&txn, workspace_id, super::now()).await?
+        && let Claim::Done(first) = key.claim(&txn, workspace_id, super::now(), id).await?
     {
-        return posted(&txn, workspace_id, id).await;
+        return posted(&txn, workspace_id, first).await;
     }
     // Locked, so concurrent posts to one chat move its times in turn.
     let mut chat = chat::Entity::find_by_id(new.chat_id)
@@ -79,7 +80,7 @@ where
     let now = super::now();
     let created_at = new.created_at.unwrap_or(now);
     let message = message::Entity::insert(message::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(id),
         chat_id: Set(chat.id),
         role: Set(new.role),
         content: Set(new.content),
@@ -105,9 +106,6 @@ where
         message_id: Some(message.id),
     };
     events::record(&txn, workspace_id, &[event]).await?;
-    if let Some(key) = &key {
-        key.created(&txn, workspace_id, message.id).await?;
-    }
     txn.commit().await?;
     Ok((message, chat))
 }

@@ -1,7 +1,9 @@
 //! Authenticated API keys kept in the process for a short while, so that
 //! on PostgreSQL a request costs no statement for its key. Revocation
-//! still takes effect on the next request in every process: revoking sends
-//! a NOTIFY that every process's LISTEN connection turns into an eviction
+//! still takes effect in every process as soon as it hears of it: revoking
+//! sends a NOTIFY (delivered on commit, so there is a gap of milliseconds
+//! in which another process may still accept the key) that every
+//! process's LISTEN connection turns into an eviction
 //! ([`crate::listen`]), and a lost LISTEN connection empties the cache
 //! (a revocation may have been missed). On SQLite (one process, the key
 //! read in-process) there is no cache: `api-key revoke` runs in another

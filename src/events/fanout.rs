@@ -40,6 +40,8 @@ struct Handle {
 #[derive(Default)]
 struct Registry {
     next_id: u64,
+    /// Subscribers registered now.
+    count: usize,
     /// The seq of the last event dispatched.
     dispatched: i64,
     by_workspace: HashMap<Uuid, HashMap<u64, Handle>>,
@@ -74,6 +76,7 @@ impl Fanout {
         let mut registry = self.registry();
         let id = registry.next_id;
         registry.next_id += 1;
+        registry.count += 1;
         match &interest.chats {
             None => {
                 registry
@@ -120,8 +123,15 @@ impl Fanout {
         registry.dispatched = event.seq;
     }
 
+    /// How many subscribers are registered: each gets every event it
+    /// follows dispatched from now on.
+    pub fn count(&self) -> usize {
+        self.registry().count
+    }
+
     fn unsubscribe(&self, id: u64, interest: &Interest) {
         let mut registry = self.registry();
+        registry.count -= 1;
         match &interest.chats {
             None => {
                 if let Some(handles) = registry.by_workspace.get_mut(&interest.workspace_id) {
@@ -247,7 +257,9 @@ mod tests {
         assert_eq!(seq(&mut all).await, Ok(5));
         let quiet = tokio::time::timeout(std::time::Duration::from_millis(50), spy.next());
         assert!(quiet.await.is_err(), "another workspace's event arrived");
+        assert_eq!(fanout.count(), 3);
         drop(one);
         assert!(!fanout.registry().by_chat.contains_key(&(ws, chat)));
+        assert_eq!(fanout.count(), 2);
     }
 }

@@ -90,6 +90,11 @@ impl EventBus {
         self.0.fanout.subscribe(interest, self.0.capacity)
     }
 
+    /// Live subscriptions in this process (streams attached to the bus).
+    pub fn subscriptions(&self) -> usize {
+        self.0.fanout.count()
+    }
+
     /// The newest seq the reader has read.
     pub fn last_seq(&self) -> i64 {
         self.0.last_seq.load(Ordering::SeqCst)

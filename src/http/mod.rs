@@ -37,8 +37,12 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     let body = format!(
         "# HELP chat_gateway_sql_statements_total SQL statements run since start.\n\
          # TYPE chat_gateway_sql_statements_total counter\n\
-         chat_gateway_sql_statements_total {}\n",
-        state.statements.get()
+         chat_gateway_sql_statements_total {}\n\
+         # HELP chat_gateway_subscriptions Subscriptions attached to this process's event bus.\n\
+         # TYPE chat_gateway_subscriptions gauge\n\
+         chat_gateway_subscriptions {}\n",
+        state.statements.get(),
+        state.events.subscriptions()
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

@@ -508,6 +508,42 @@ pub fn uuids(list: &Value, field: &str) -> Vec<Uuid> {
         .collect()
 }
 
+/// The value of `name` on the `/metrics` of the gateway at `base`
+/// (`http://host:port`).
+pub async fn metric(base: &str, name: &str) -> u64 {
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .expect("metrics answered")
+        .text()
+        .await
+        .expect("metrics text");
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+        .parse()
+        .expect("a number")
+}
+
+/// Waits until the gateway at `base` has exactly `n` subscriptions
+/// attached to its event bus. A subscription attaches a while after its
+/// `subscribe` message (and detaches a while after it ends); only writes
+/// after it attached reach it live. The bound only keeps a wrong count
+/// from hanging the suite: it is not a speed check.
+pub async fn attached(base: &str, n: u64) {
+    let patience = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let now = metric(base, "chat_gateway_subscriptions").await;
+        if now == n {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < patience,
+            "{now} subscriptions attached, waiting for {n}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
 /// The `extensions.code` of the first error.
 pub fn error_code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"]

@@ -3,7 +3,10 @@
 use reqwest::{StatusCode, header};
 use serde_json::json;
 
-use crate::helpers::{TestApp, error_code};
+use crate::{
+    helpers::{TestApp, attached, error_code, metric},
+    socket::Socket,
+};
 
 #[tokio::test]
 async fn graphiql_page_loads_nothing_from_outside() {
@@ -114,25 +117,14 @@ async fn health_and_readiness() {
 async fn metrics_count_sql_statements() {
     let app = TestApp::spawn().await;
     let w = app.world("Acme").await;
-    let read = |app: &TestApp| {
-        let url = app.url("/metrics");
-        let client = app.client.clone();
-        async move {
-            let text = client.get(url).send().await.unwrap().text().await.unwrap();
-            let line = text
-                .lines()
-                .find(|l| l.starts_with("chat_gateway_sql_statements_total "))
-                .unwrap()
-                .to_owned();
-            line.rsplit(' ').next().unwrap().parse::<u64>().unwrap()
-        }
-    };
+    let base = app.url("");
+    let read = || metric(&base, "chat_gateway_sql_statements_total");
     // The key's first use also writes its lastUsedAt; count after it.
     app.data(&w.key, "{ __typename }", json!({})).await;
-    let before = read(&app).await;
+    let before = read().await;
     app.data(&w.key, "{ chats { items { id } } }", json!({}))
         .await;
-    let after = read(&app).await;
+    let after = read().await;
     // PostgreSQL keeps authenticated keys in the process; SQLite reads it.
     let key_check = u64::from(!app.is_postgres());
     assert_eq!(
@@ -140,4 +132,24 @@ async fn metrics_count_sql_statements() {
         before + key_check + 1,
         "a list runs exactly the key check (if any) and the list: {before} -> {after}"
     );
+}
+
+#[tokio::test]
+async fn metrics_gauge_the_subscriptions_attached() {
+    let app = TestApp::spawn().await;
+    let w = app.world("Acme").await;
+    assert_eq!(metric(&app.url(""), "chat_gateway_subscriptions").await, 0);
+    let mut socket = Socket::ready(&app, &w.key).await;
+    socket
+        .subscribe("a", "subscription { chatEvents { cursor } }", json!({}))
+        .await;
+    socket
+        .subscribe("b", "subscription { chatEvents { kind } }", json!({}))
+        .await;
+    attached(&app.url(""), 2).await;
+    // A subscription the client completes detaches; so do a socket's.
+    socket.send(json!({ "type": "complete", "id": "a" })).await;
+    attached(&app.url(""), 1).await;
+    drop(socket);
+    attached(&app.url(""), 0).await;
 }

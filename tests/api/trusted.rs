@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    helpers::{TestApp, World, error_code},
+    helpers::{TestApp, World, attached, error_code},
     socket::Socket,
 };
 
@@ -196,8 +196,7 @@ async fn trusted_documents_run_by_id_over_post_get_and_websocket() {
     socket
         .send(json!({ "type": "subscribe", "id": "2", "payload": { "extensions": hashed } }))
         .await;
-    // Subscribing is asynchronous: give the streams a moment to attach.
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    attached(&app.url(""), 2).await;
     let create = json!({ "documentId": sha256(CREATE), "variables": { "input": new_chat(&w) } });
     post(&app, &w, create).await;
     let mut ids = Vec::new();

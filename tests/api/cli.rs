@@ -199,17 +199,19 @@ async fn sigterm_stops_accepting_finishes_in_flight_requests_and_exits_0() {
     let (mut stream, rest) = half_sent_request(&demo);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     sigterm(&child);
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
 
+    // The listener closes once the signal is handled: new connections are
+    // refused from then on (the bound is a hang guard, not a speed check).
     let url = demo["graphiqlUrl"].as_str().unwrap().to_owned();
-    let refused = reqwest::Client::new()
-        .get(url.replace("/graphql", "/healthz"))
-        .send()
-        .await;
-    assert!(
-        refused.is_err(),
-        "a new connection was accepted after SIGTERM"
-    );
+    let health = url.replace("/graphql", "/healthz");
+    let patience = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while reqwest::Client::new().get(&health).send().await.is_ok() {
+        assert!(
+            std::time::Instant::now() < patience,
+            "new connections were still accepted 30 s after SIGTERM"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 
     let response = tokio::task::spawn_blocking(move || {
         stream.write_all(&rest).unwrap();

@@ -200,6 +200,15 @@ impl ChatFilter {
     /// The SQL condition for chats of `workspace_id` matching this filter
     /// (search is spelled per backend).
     pub fn condition(&self, backend: DbBackend, workspace_id: Uuid) -> Condition {
+        let cond = self.condition_without_search(workspace_id);
+        match &self.search {
+            Some(search) => cond.add(search.condition(backend)),
+            None => cond,
+        }
+    }
+
+    /// The SQL condition for everything in this filter but its search.
+    pub fn condition_without_search(&self, workspace_id: Uuid) -> Condition {
         let mut cond = Condition::all().add(chat::Column::WorkspaceId.eq(workspace_id));
         if !self.include_removed {
             cond = cond.add(chat::Column::RemovedAt.is_null());
@@ -264,9 +273,6 @@ impl ChatFilter {
             } else {
                 owner.not_in_subquery(blocked_owners)
             });
-        }
-        if let Some(search) = &self.search {
-            cond = cond.add(search.condition(backend));
         }
         cond
     }

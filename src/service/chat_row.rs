@@ -6,8 +6,8 @@
 
 use entity::{channel, chat, external_user, message, responder, responder_version, ticket, user};
 use sea_orm::{
-    ConnectionTrait, DbErr, EntityTrait, Iterable, JoinType, QueryFilter, QueryResult, QuerySelect,
-    QueryTrait,
+    Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, Iterable, JoinType, QueryFilter,
+    QueryResult, QuerySelect, QueryTrait,
     prelude::*,
     sea_query::{Alias, Expr, ExprTrait, IntoIden, SelectStatement},
 };
@@ -19,6 +19,7 @@ use super::{
     chat_filter::{ChatFilter, ChatOrder, PageRequest},
     keyset::KeysetRequest,
     lookup::Owner,
+    search::{self, Search},
 };
 use crate::error::{AppError, AppResult};
 
@@ -291,10 +292,17 @@ pub async fn list(
     messages: Messages,
 ) -> AppResult<ChatRowPage> {
     filter.validate()?;
-    let query =
-        chat::Entity::find().filter(filter.condition(db.get_database_backend(), workspace_id));
+    let condition = filter.condition_without_search(workspace_id);
     let window = (page.page_size, page.offset());
-    read_page(db, query, order, filter.search.is_some(), messages, window).await
+    read_page(
+        db,
+        condition,
+        filter.search.as_ref(),
+        order,
+        messages,
+        window,
+    )
+    .await
 }
 
 /// The page of the workspace's chats `request` names: keyset pagination,
@@ -314,52 +322,74 @@ pub async fn list_keyset(
     } else {
         order
     };
-    let mut condition = filter.condition(db.get_database_backend(), workspace_id);
+    let mut condition = filter.condition_without_search(workspace_id);
     if let Some(from) = request.from {
         condition = condition.add(walk.key_order().after(from));
     }
-    let query = chat::Entity::find().filter(condition);
-    let searching = filter.search.is_some();
-    let mut page = read_page(db, query, walk, searching, messages, (request.size, 0)).await?;
+    let search = filter.search.as_ref();
+    let mut page = read_page(db, condition, search, walk, messages, (request.size, 0)).await?;
     if request.backward {
         page.rows.reverse();
     }
     Ok(page)
 }
 
-/// Reads `size` rows of `query` in `order` from `offset` (and one more, to
-/// tell whether there are more).
-///
-/// A search first reads the page's ids alone, then the rows by id: the
-/// search is a literal (see [`super::search`]), so its statement is
-/// planned anew each time, and the chat row's nine-table join both plans
-/// slowly and, joined before the search's semi-join, cannot start from the
-/// search index.
+/// Reads `size` rows of the chats `condition` and `search` select, in
+/// `order` from `offset` (and one more, to tell whether there are more).
 async fn read_page(
     db: &impl ConnectionTrait,
-    query: Select<chat::Entity>,
+    condition: Condition,
+    search: Option<&Search>,
     order: ChatOrder,
-    ids_first: bool,
     messages: Messages,
     (size, offset): (u64, u64),
 ) -> AppResult<ChatRowPage> {
-    let (query, window) = if ids_first {
-        let ids: Vec<Uuid> = order
-            .apply(query)
-            .select_only()
-            .column(chat::Column::Id)
-            .limit(size + 1)
-            .offset(offset)
-            .into_tuple()
-            .all(db)
-            .await?;
-        let by_id = chat::Entity::find().filter(chat::Column::Id.is_in(ids));
-        (by_id, None)
-    } else {
-        (query, Some((size + 1, offset)))
+    let chats = chat::Entity::find().filter(condition);
+    let (query, window) = match search {
+        None => (chats, Some((size + 1, offset))),
+        Some(search) => {
+            let ids = searched_ids(db, chats, search, order, size + 1, offset).await?;
+            let by_id = chat::Entity::find().filter(chat::Column::Id.is_in(ids));
+            (by_id, None)
+        }
     };
     let mut rows = fetch(db, order.apply(query), messages, window).await?;
     let has_more = rows.len() as u64 > size;
     rows.truncate(size as usize);
     Ok(ChatRowPage { rows, has_more })
+}
+
+/// The ids of `want` chats of `chats` in `order` that `search` selects,
+/// from `offset`, read before their rows.
+///
+/// On SQLite a walk of the chats in order finds a common word's page
+/// ([`search::walk`]). Otherwise the search index does, in a statement of
+/// ids alone: on PostgreSQL the search is a literal (see [`search`]), so
+/// the statement is planned anew each time, and the chat row's nine-table
+/// join both plans slowly and, joined before the search's semi-join,
+/// cannot start from the search index.
+async fn searched_ids(
+    db: &impl ConnectionTrait,
+    chats: Select<chat::Entity>,
+    search: &Search,
+    order: ChatOrder,
+    want: u64,
+    offset: u64,
+) -> AppResult<Vec<Uuid>> {
+    let backend = db.get_database_backend();
+    if backend == DbBackend::Sqlite {
+        let walked = search::walk(db, order.apply(chats.clone()), search, want, offset).await?;
+        if let Some(ids) = walked {
+            return Ok(ids);
+        }
+    }
+    Ok(order
+        .apply(chats.filter(search.condition(backend)))
+        .select_only()
+        .column(chat::Column::Id)
+        .limit(want)
+        .offset(offset)
+        .into_tuple()
+        .all(db)
+        .await?)
 }

@@ -9,7 +9,7 @@ use entity::enums::MessageRole;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::helpers::{EVERY_WAY, TestApp, World, at, error_code, selected_every_way};
+use crate::helpers::{EVERY_WAY, TestApp, World, at, error_code, selected_every_way, uuids};
 
 /// Four chats, created in order; 0 and 1 on the first channel, 2 and 3 on
 /// the second.
@@ -147,4 +147,100 @@ async fn a_search_without_words_or_too_long_is_refused_naming_it() {
         );
         assert!(body["data"].is_null(), "{body}");
     }
+}
+
+/// 150 chats, newest first in `ids`: each says hello; every fifth asks
+/// for a refund; one, deep in the list, mentions a zebra.
+async fn long_inbox(app: &TestApp, w: &World) -> Vec<Uuid> {
+    let mut ids = Vec::new();
+    for i in 0..150_i64 {
+        let chat = app
+            .insert_chat(
+                w,
+                NewChat {
+                    created_at: Some(at(i)),
+                    ..w.new_chat()
+                },
+            )
+            .await;
+        let mut texts = vec![format!("hello number {i}")];
+        if i % 5 == 0 {
+            texts.push("refund please".to_owned());
+        }
+        if i == 7 {
+            texts.push("a zebra crossing".to_owned());
+        }
+        for text in texts {
+            app.post_message(chat.id, MessageRole::User, &text, at(200 + i))
+                .await;
+        }
+        ids.push(chat.id);
+    }
+    ids.reverse();
+    ids
+}
+
+/// Every chat `search` selects, newest first, read as numbered pages of
+/// `size` and as a connection in pages of `size`, after checking the two
+/// agree with each other and with `totalCount`.
+async fn paged(app: &TestApp, w: &World, search: &str, size: usize) -> Vec<Uuid> {
+    let numbered = "query($f: ChatFilter, $page: Int, $size: Int) {
+        chats(filter: $f, page: $page, pageSize: $size) { totalCount items { id } }
+    }";
+    let connection = "query($f: ChatFilter, $after: String, $size: Int) {
+        chatsConnection(filter: $f, first: $size, after: $after) {
+            totalCount nodes { id } pageInfo { hasNextPage endCursor }
+        }
+    }";
+    let filter = json!({ "search": search });
+    let (mut by_page, mut total) = (Vec::new(), None);
+    for page in 1.. {
+        let vars = json!({ "f": filter, "page": page, "size": size });
+        let data = app.data(&w.key, numbered, vars).await;
+        let items = uuids(&data["chats"]["items"], "id");
+        total = data["chats"]["totalCount"].as_u64();
+        by_page.extend(items.iter().copied());
+        if items.len() < size {
+            break;
+        }
+    }
+    let (mut by_cursor, mut after) = (Vec::new(), None::<String>);
+    loop {
+        let vars = json!({ "f": filter, "after": after, "size": size });
+        let data = app.data(&w.key, connection, vars).await;
+        let connection = &data["chatsConnection"];
+        by_cursor.extend(uuids(&connection["nodes"], "id"));
+        assert_eq!(connection["totalCount"].as_u64(), total);
+        if connection["pageInfo"]["hasNextPage"] != json!(true) {
+            break;
+        }
+        after = connection["pageInfo"]["endCursor"]
+            .as_str()
+            .map(str::to_owned);
+    }
+    assert_eq!(
+        by_page, by_cursor,
+        "{search}: numbered pages and the connection"
+    );
+    assert_eq!(Some(by_page.len() as u64), total, "{search}: totalCount");
+    by_page
+}
+
+/// On SQLite a page is found by reading the newest chats and checking
+/// their texts, or, when that finds too little, by the index: a common
+/// word, a word in some chats and a word in one, deep in a long inbox,
+/// page the same on both backends and agree with the counts.
+#[tokio::test]
+async fn pages_deep_in_a_long_inbox_are_found_for_common_and_rare_words() {
+    let app = TestApp::spawn().await;
+    let w = app.world("Acme").await;
+    let ids = long_inbox(&app, &w).await;
+    assert_eq!(paged(&app, &w, "hello", 40).await, ids);
+    let every_fifth: Vec<Uuid> = ids.iter().copied().skip(4).step_by(5).collect();
+    assert_eq!(paged(&app, &w, "refund", 7).await, every_fifth);
+    assert_eq!(paged(&app, &w, "zebra", 10).await, [ids[142]]);
+    // "14" is the start of 14 and of 140 to 149.
+    let fourteen: Vec<Uuid> = ids[..10].iter().chain([&ids[135]]).copied().collect();
+    assert_eq!(paged(&app, &w, "hello 14", 5).await, fourteen);
+    assert!(paged(&app, &w, "nothing", 10).await.is_empty());
 }

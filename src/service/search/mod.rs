@@ -7,6 +7,13 @@
 //! the `simple` configuration over one table of every title and message,
 //! SQLite FTS5.
 
+mod unicode61;
+mod unicode61_tables;
+mod walk;
+mod words;
+
+pub use walk::walk;
+
 use sea_orm::{DbBackend, sea_query::Expr};
 
 use crate::error::{AppError, AppResult};
@@ -31,6 +38,12 @@ impl Search {
         self.0
             .split(|c: char| !c.is_alphanumeric())
             .filter(|word| !word.is_empty())
+    }
+
+    /// The search as the process matches it, as SQLite's index does; none
+    /// when a word is one only the index can judge.
+    fn matcher(&self) -> Option<words::Matcher> {
+        words::Matcher::new(self.words())
     }
 
     /// Refuses a search too long, with too many words or with none.

@@ -41,7 +41,11 @@ fn category(c: u32) -> u32 {
 
 /// Whether `c` starts or continues a token.
 fn is_token_char(c: char) -> bool {
-    c != '\0' && TOKEN_CATEGORIES & 1 << category(c as u32) != 0
+    if c.is_ascii() {
+        // What the tables say of ASCII, without the search.
+        return c.is_ascii_alphanumeric();
+    }
+    TOKEN_CATEGORIES & 1 << category(c as u32) != 0
 }
 
 /// Whether `c` is a combining diacritic: it continues a token but does
@@ -77,10 +81,12 @@ fn fold(c: char) -> char {
     char::from_u32(folded).unwrap_or(c)
 }
 
-/// The tokens of `text`, folded, in order.
-pub fn tokens(text: &str) -> Vec<String> {
-    let mut tokens = Vec::new();
-    let mut token = String::new();
+/// Writes `text`'s tokens, folded, into `out`, each after a space
+/// (" refund for order"): a phrase of whole tokens is then a substring
+/// that starts after a space and ends before one.
+pub fn normalize(text: &str, out: &mut String) {
+    out.clear();
+    let mut in_token = false;
     for c in text.chars() {
         // SQLite reads U+FFFE and U+FFFF as U+FFFD (a symbol).
         let c = if c as u32 & !1 == 0xFFFE {
@@ -88,17 +94,23 @@ pub fn tokens(text: &str) -> Vec<String> {
         } else {
             c
         };
-        let continues = !token.is_empty() && is_diacritic(c);
-        if is_token_char(c) || continues {
-            token.push(fold(c));
-        } else if !token.is_empty() {
-            tokens.push(std::mem::take(&mut token));
+        if is_token_char(c) || (in_token && is_diacritic(c)) {
+            if !in_token {
+                out.push(' ');
+                in_token = true;
+            }
+            out.push(fold(c));
+        } else {
+            in_token = false;
         }
     }
-    if !token.is_empty() {
-        tokens.push(token);
-    }
-    tokens
+}
+
+/// The tokens of `text`, folded, in order.
+pub fn tokens(text: &str) -> Vec<String> {
+    let mut normalized = String::new();
+    normalize(text, &mut normalized);
+    normalized.split(' ').skip(1).map(str::to_owned).collect()
 }
 
 #[cfg(test)]

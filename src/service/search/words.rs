@@ -6,39 +6,40 @@
 //! FTS5 tokenizes it as it tokenizes texts and matches its tokens as a
 //! phrase whose last token may be the start of a longer one.
 
-use super::unicode61::tokens;
+use super::unicode61::{normalize, tokens};
 
 /// Words every one of which a text must hold.
 #[derive(Debug, Clone)]
 pub struct Matcher {
-    /// Each word's tokens: a phrase whose last token is a prefix.
-    phrases: Vec<Vec<String>>,
+    /// Each word's tokens after a space each, as [`normalize`] writes a
+    /// text: " hello wor" is found in " hello world" at a token's start,
+    /// its last token as a prefix.
+    phrases: Vec<String>,
 }
 
 impl Matcher {
     /// A matcher for `words`, or none when a word has no token (FTS5's
     /// answer to an empty phrase is then left to FTS5).
     pub fn new<'a>(words: impl IntoIterator<Item = &'a str>) -> Option<Self> {
-        let phrases: Vec<Vec<String>> = words.into_iter().map(tokens).collect();
-        let every_word_has_a_token = phrases.iter().all(|phrase| !phrase.is_empty());
-        every_word_has_a_token.then_some(Self { phrases })
+        let mut phrases = Vec::new();
+        for word in words {
+            let tokens = tokens(word);
+            if tokens.is_empty() {
+                return None;
+            }
+            phrases.push(tokens.iter().map(|token| format!(" {token}")).collect());
+        }
+        Some(Self { phrases })
     }
 
     /// Whether `text` holds every word.
     pub fn matches(&self, text: &str) -> bool {
-        let text = tokens(text);
-        self.phrases.iter().all(|phrase| holds(&text, phrase))
+        let mut normalized = String::with_capacity(text.len() + 16);
+        normalize(text, &mut normalized);
+        self.phrases
+            .iter()
+            .all(|phrase| normalized.contains(phrase.as_str()))
     }
-}
-
-/// Whether `phrase` appears in `text`: its tokens in a row, the last one
-/// as the start of a token.
-fn holds(text: &[String], phrase: &[String]) -> bool {
-    let (last, whole) = phrase.split_last().expect("a phrase has a token");
-    text.windows(phrase.len()).any(|window| {
-        let (tail, head) = window.split_last().expect("as long as the phrase");
-        head == whole && tail.starts_with(last.as_str())
-    })
 }
 
 #[cfg(test)]

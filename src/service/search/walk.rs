@@ -12,14 +12,16 @@
 //! rare word's, which the index answers well, so it gives up and leaves
 //! the page to the index.
 
-use std::collections::HashSet;
-
-use entity::{chat, message};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select};
+use entity::chat;
+use sea_orm::{ConnectionTrait, QuerySelect, Select, sea_query::Expr};
 use uuid::Uuid;
 
 use super::Search;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
+
+/// The contents of the chat's messages (over the index on `chat_id`).
+const MESSAGES_AS_JSON: &str = r#"(SELECT json_group_array("content") FROM "messages"
+    WHERE "messages"."chat_id" = "chats"."id")"#;
 
 /// Chats read at a time.
 const BATCH: u64 = 100;
@@ -45,33 +47,24 @@ pub async fn walk(
     let mut found: Vec<Uuid> = Vec::new();
     let mut walked = 0;
     loop {
-        let batch: Vec<(Uuid, Option<String>)> = chats
+        // Each chat with its messages' texts as a JSON array: one row per
+        // chat, not one per message, crosses from SQLite's thread.
+        let batch: Vec<(Uuid, Option<String>, String)> = chats
             .clone()
             .select_only()
             .column(chat::Column::Id)
             .column(chat::Column::Title)
+            .column_as(Expr::cust(MESSAGES_AS_JSON), "texts")
             .limit(BATCH)
             .offset(walked)
             .into_tuple()
             .all(db)
             .await?;
-        let ids = batch.iter().map(|(id, _)| *id);
-        let texts: Vec<(Uuid, String)> = message::Entity::find()
-            .select_only()
-            .column(message::Column::ChatId)
-            .column(message::Column::Content)
-            .filter(message::Column::ChatId.is_in(ids))
-            .into_tuple()
-            .all(db)
-            .await?;
-        let in_a_message: HashSet<Uuid> = texts
-            .into_iter()
-            .filter(|(_, content)| matcher.matches(content))
-            .map(|(chat_id, _)| chat_id)
-            .collect();
-        for (id, title) in &batch {
+        for (id, title, texts) in &batch {
+            let texts: Vec<String> =
+                serde_json::from_str(texts).map_err(|error| AppError::Internal(error.into()))?;
             let in_title = title.as_deref().is_some_and(|title| matcher.matches(title));
-            if in_title || in_a_message.contains(id) {
+            if in_title || texts.iter().any(|text| matcher.matches(text)) {
                 found.push(*id);
                 if found.len() as u64 == needed {
                     return Ok(Some(found.split_off(offset as usize)));

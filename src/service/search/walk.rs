@@ -23,7 +23,7 @@ use crate::error::{AppError, AppResult};
 const MESSAGES_AS_JSON: &str = r#"(SELECT json_group_array("content") FROM "messages"
     WHERE "messages"."chat_id" = "chats"."id")"#;
 
-/// Chats read at a time.
+/// Most chats read at a time.
 const BATCH: u64 = 100;
 /// The most chats a walk reads, as projected from what it has found: a
 /// batch costs a few milliseconds, the index's answer to a rare word tens.
@@ -46,6 +46,10 @@ pub async fn walk(
     let needed = offset + want;
     let mut found: Vec<Uuid> = Vec::new();
     let mut walked = 0;
+    // The first read is about what a common word's page takes, so that a
+    // rare word, given up on after it, costs little (a page is 10 chats
+    // by default).
+    let mut size = (needed + needed / 4 + 4).min(BATCH);
     loop {
         // Each chat with its messages' texts as a JSON array: one row per
         // chat, not one per message, crosses from SQLite's thread.
@@ -55,7 +59,7 @@ pub async fn walk(
             .column(chat::Column::Id)
             .column(chat::Column::Title)
             .column_as(Expr::cust(MESSAGES_AS_JSON), "texts")
-            .limit(BATCH)
+            .limit(size)
             .offset(walked)
             .into_tuple()
             .all(db)
@@ -72,7 +76,7 @@ pub async fn walk(
             }
         }
         walked += batch.len() as u64;
-        if (batch.len() as u64) < BATCH {
+        if (batch.len() as u64) < size {
             // Every chat was read.
             return Ok(Some(found.into_iter().skip(offset as usize).collect()));
         }
@@ -80,5 +84,6 @@ pub async fn walk(
         if needed * walked > BUDGET * found.len() as u64 {
             return Ok(None);
         }
+        size = BATCH;
     }
 }

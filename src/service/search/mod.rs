@@ -5,7 +5,9 @@
 //! in the text, in any case ("refund" finds "Refunded"). The indexes are
 //! those of the `search_chats` migration: PostgreSQL full-text search with
 //! the `simple` configuration over one table of every title and message,
-//! SQLite FTS5.
+//! SQLite FTS5. On SQLite a page is first looked for by reading the
+//! chats in order and matching their texts here ([`walk`], [`words`],
+//! [`unicode61`]), which FTS5 cannot do cheaply for a common word.
 
 mod unicode61;
 mod unicode61_tables;

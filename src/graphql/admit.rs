@@ -176,10 +176,7 @@ impl Admission {
         {
             return Ok((document, Some(validated)));
         }
-        let as_error = |error: AppError| error.to_server_error(None);
-        limits::check_tokens(query, self.limits.max_tokens).map_err(as_error)?;
-        let document = async_graphql::parser::parse_query(query).map_err(syntax_error)?;
-        limits::check_document(&document, &self.limits).map_err(as_error)?;
+        let document = parse_within_limits(query, &self.limits)?;
         if query.len() > PARSED_DOCUMENT_BYTES {
             return Ok((document, None));
         }
@@ -237,6 +234,20 @@ impl Extension for Capture {
 /// A document that does not parse, said in one line a client can show
 /// ("Syntax error at 1:8: expected selection set"); the parser's own text
 /// draws the line with a caret over several lines.
+/// Parses `query`, held to the document limits (tokens before the parse,
+/// depth, aliases and the like after): what every document passes, sent
+/// as text or trusted at start-up.
+pub(super) fn parse_within_limits(
+    query: &str,
+    limits: &Limits,
+) -> Result<ExecutableDocument, ServerError> {
+    let as_error = |error: AppError| error.to_server_error(None);
+    limits::check_tokens(query, limits.max_tokens).map_err(as_error)?;
+    let document = async_graphql::parser::parse_query(query).map_err(syntax_error)?;
+    limits::check_document(&document, limits).map_err(as_error)?;
+    Ok(document)
+}
+
 fn syntax_error(error: async_graphql::parser::Error) -> ServerError {
     use async_graphql::parser::Error;
     let message = match &error {

@@ -19,7 +19,7 @@ use async_graphql::{
     parser::types::{DocumentOperations, ExecutableDocument},
 };
 
-use super::limits;
+use super::admit::parse_within_limits;
 use crate::{config::Limits, error::AppError};
 
 /// The prefix the trusted documents convention puts before a SHA-256 id.
@@ -101,10 +101,8 @@ async fn check(
     text: &str,
     limits: &Limits,
 ) -> anyhow::Result<ExecutableDocument> {
-    let one_line = |error: AppError| anyhow::anyhow!(error.message());
-    limits::check_tokens(text, limits.max_tokens).map_err(one_line)?;
-    let document = async_graphql::parser::parse_query(text)?;
-    limits::check_document(&document, limits).map_err(one_line)?;
+    let document =
+        parse_within_limits(text, limits).map_err(|error| anyhow::anyhow!(error.message))?;
     // Several operations: validation needs one named (the rules cover
     // the whole document whichever it is).
     let name = match &document.operations {

@@ -12,8 +12,8 @@ pub struct Model {
     pub key: String,
     /// SHA-256 (hex) of the operation and its input.
     pub fingerprint: String,
-    /// What the first request created; set in the same transaction.
-    pub result_id: Option<Uuid>,
+    /// What the first request created, claimed with the key.
+    pub result_id: Uuid,
     pub created_at: DateTimeUtc,
 }
 

@@ -35,7 +35,7 @@ impl MigrationTrait for Migration {
                     .col(uuid(IdempotencyKeys::WorkspaceId))
                     .col(string_len(IdempotencyKeys::Key, 200))
                     .col(string_len(IdempotencyKeys::Fingerprint, 64))
-                    .col(uuid_null(IdempotencyKeys::ResultId))
+                    .col(uuid(IdempotencyKeys::ResultId))
                     .col(timestamp_with_time_zone(IdempotencyKeys::CreatedAt))
                     .primary_key(
                         Index::create()

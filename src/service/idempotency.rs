@@ -89,7 +89,7 @@ impl IdempotencyKey {
             workspace_id: sea_orm::ActiveValue::Set(workspace_id),
             key: sea_orm::ActiveValue::Set(self.key.clone()),
             fingerprint: sea_orm::ActiveValue::Set(self.fingerprint.clone()),
-            result_id: sea_orm::ActiveValue::Set(Some(result_id)),
+            result_id: sea_orm::ActiveValue::Set(result_id),
             created_at: sea_orm::ActiveValue::Set(now),
         };
         // An expired key is taken over as if new; a live one is left as is.
@@ -115,10 +115,7 @@ impl IdempotencyKey {
                  send a new key for a new request",
             ));
         }
-        first
-            .result_id
-            .map(Claim::Done)
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("key committed without a result")))
+        Ok(Claim::Done(first.result_id))
     }
 }
 

@@ -140,12 +140,18 @@ fn postgres_up() -> Vec<String> {
 fn sqlite_up() -> Vec<String> {
     let lite = DbBackend::Sqlite;
     // A row trigger sees its row as NEW or OLD: one row, aliased as a table.
-    let new_row = "(SELECT NEW.workspace_id AS workspace_id, NEW.channel_id AS channel_id, \
-                   NEW.responder_super_identity_id AS responder_super_identity_id, \
-                   NEW.ticket_id AS ticket_id, NEW.removed_at AS removed_at)";
-    let old_row = "(SELECT OLD.workspace_id AS workspace_id, OLD.channel_id AS channel_id, \
-                   OLD.responder_super_identity_id AS responder_super_identity_id, \
-                   OLD.ticket_id AS ticket_id, OLD.removed_at AS removed_at)";
+    let row = |which: &str| {
+        let columns = [
+            "workspace_id",
+            "channel_id",
+            "responder_super_identity_id",
+            "ticket_id",
+            "removed_at",
+        ]
+        .map(|column| format!("{which}.{column} AS {column}"));
+        format!("(SELECT {})", columns.join(", "))
+    };
+    let (new_row, old_row) = (&row("NEW"), &row("OLD"));
     vec![
         format!(
             "CREATE TRIGGER chats_counts_insert AFTER INSERT ON chats BEGIN {}; END",

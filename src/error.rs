@@ -216,6 +216,16 @@ impl AppError {
                 format!("The request body is larger than the limit of {max} bytes (max-body-bytes)")
             }
             Self::LimitExceeded {
+                limit: "max-nesting",
+                actual,
+                max,
+            } => format!(
+                "The request nests {} deep (brackets, braces and parentheses in the \
+                 document; objects and lists in the variables): at most {max} levels are \
+                 allowed (max-nesting)",
+                actual.map_or_else(|| "too".to_owned(), |depth| format!("{depth} levels")),
+            ),
+            Self::LimitExceeded {
                 limit,
                 actual: Some(actual),
                 max,

@@ -1,6 +1,6 @@
 //! Limits on the shape of a GraphQL document, checked before the API key is
-//! looked up or any resolver runs: tokens (before parsing, so a huge
-//! document is not parsed at all), then aliases, root fields, depth,
+//! looked up or any resolver runs: tokens and nesting (before parsing, so a
+//! huge or deeply nested document is not parsed at all), then aliases, root fields, depth,
 //! directives per field and how deep introspection nests on the parsed
 //! document. Cost (`--max-complexity`) needs the schema's types, so it is
 //! counted with them, in [`super::walk`].
@@ -21,25 +21,53 @@ use crate::{
     error::AppError,
 };
 
-/// Fails when `query` has more than `max` lexical tokens. Counts as the
-/// GraphQL lexer would split it: punctuators, names, numbers and strings
-/// (a string, block strings included, is one token); whitespace, commas and
-/// comments are not tokens.
+/// How deep `[`, `{` and `(` may nest in a document, and objects and
+/// lists in a request's variables. The parser recurses once per level, and
+/// about 1,500 levels of `[` (3 KB of text) overflow a worker's stack and
+/// abort the process, so this is fixed, not a flag: far above any real
+/// document (the standard introspection query nests 13), far below the stack.
+pub const MAX_NESTING: usize = 64;
+
+/// Fails when `query` has more than `max` lexical tokens, or nests deeper
+/// than [`MAX_NESTING`]. Counts as the GraphQL lexer would split it:
+/// punctuators, names, numbers and strings (a string, block strings
+/// included, is one token); whitespace, commas and comments are not tokens.
 pub fn check_tokens(query: &str, max: usize) -> Result<(), AppError> {
-    let tokens = count_tokens(query);
-    if tokens > cap(max) {
+    let scan = scan(query);
+    if scan.nesting > MAX_NESTING {
+        return Err(nesting_exceeded(scan.nesting));
+    }
+    if scan.tokens > cap(max) {
         return Err(AppError::LimitExceeded {
             limit: "max-tokens",
-            actual: Some(tokens),
+            actual: Some(scan.tokens),
             max,
         });
     }
     Ok(())
 }
 
-fn count_tokens(query: &str) -> usize {
+/// The error for a document or a value nested `depth` deep.
+pub fn nesting_exceeded(depth: usize) -> AppError {
+    AppError::LimitExceeded {
+        limit: "max-nesting",
+        actual: Some(depth),
+        max: MAX_NESTING,
+    }
+}
+
+/// What the scan before parsing counts.
+#[derive(Debug, PartialEq, Eq)]
+struct Scan {
+    tokens: usize,
+    /// The deepest nesting of brackets, braces and parentheses.
+    nesting: usize,
+}
+
+fn scan(query: &str) -> Scan {
     let bytes = query.as_bytes();
     let mut tokens = 0;
+    let (mut depth, mut nesting) = (0usize, 0usize);
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
@@ -86,13 +114,22 @@ fn count_tokens(query: &str) -> usize {
                     i += 1;
                 }
             }
-            _ => {
+            c => {
+                match c {
+                    b'[' | b'{' | b'(' => {
+                        depth += 1;
+                        nesting = nesting.max(depth);
+                    }
+                    // An unbalanced closer is the parser's to report.
+                    b']' | b'}' | b')' => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
                 tokens += 1;
                 i += 1;
             }
         }
     }
-    tokens
+    Scan { tokens, nesting }
 }
 
 /// What may follow a number's first character: digits, the point, the
@@ -275,13 +312,35 @@ mod tests {
 
     #[test]
     fn tokens_are_counted_as_the_lexer_splits_them() {
-        assert_eq!(count_tokens("{ a }"), 3);
-        assert_eq!(count_tokens("query Q($x: Int = -1.5e3) { a(x: $x) }"), 19);
-        assert_eq!(count_tokens("{ a(s: \"x, y { z }\") } # { b c d }"), 8);
-        assert_eq!(
-            count_tokens("{ a(s: \"\"\"many \\\"\"\" words\"\"\") ...F }"),
-            10
+        let tokens = |query| scan(query).tokens;
+        assert_eq!(tokens("{ a }"), 3);
+        assert_eq!(tokens("query Q($x: Int = -1.5e3) { a(x: $x) }"), 19);
+        assert_eq!(tokens("{ a(s: \"x, y { z }\") } # { b c d }"), 8);
+        assert_eq!(tokens("{ a(s: \"\"\"many \\\"\"\" words\"\"\") ...F }"), 10);
+    }
+
+    #[test]
+    fn nesting_counts_brackets_braces_and_parentheses_outside_strings() {
+        let nesting = |query| scan(query).nesting;
+        assert_eq!(nesting("{ a }"), 1);
+        assert_eq!(nesting("{ a(x: [[1]], y: {z: [2]}) { b } }"), 4);
+        assert_eq!(nesting("{ a(s: \"[[[[{{{{\") } # [[[[[["), 2);
+        assert_eq!(nesting("{ a(s: \"\"\"((((\"\"\") }"), 2);
+        // Unbalanced closers never go below zero or hide a later nesting.
+        assert_eq!(nesting("}}}} { [[ ]] }"), 3);
+        let bomb = format!(
+            "{{ __typename(x: {}{}) }}",
+            "[".repeat(1530),
+            "]".repeat(1530)
         );
+        assert_eq!(nesting(&bomb), 1532);
+        assert!(matches!(
+            check_tokens(&bomb, 0),
+            Err(AppError::LimitExceeded {
+                limit: "max-nesting",
+                ..
+            })
+        ));
     }
 
     fn check(query: &str, limits: &Limits) -> Option<&'static str> {

@@ -10,7 +10,10 @@ use async_graphql::{Request, Variables};
 use axum::body::Body;
 use serde::{Deserialize, de::DeserializeOwned};
 
-use crate::error::AppError;
+use crate::{
+    error::AppError,
+    graphql::limits::{MAX_NESTING, nesting_exceeded},
+};
 
 /// A request as read: when it names a trusted document, its `query` is
 /// empty until the document is looked up.
@@ -37,9 +40,8 @@ pub async fn from_body(body: Body, max: usize) -> Result<Incoming, AppError> {
             "batched requests are not accepted; send one operation per request".to_owned(),
         ));
     }
-    let params: Params = serde_json::from_slice(&bytes).map_err(|error| {
-        AppError::Malformed(format!("the body is not a GraphQL request: {error}"))
-    })?;
+    let params: Params = serde_json::from_slice(&bytes)
+        .map_err(|error| json_error(error, "the body is not a GraphQL request"))?;
     params.into_request()
 }
 
@@ -68,11 +70,41 @@ fn json_object<T: DeserializeOwned>(
     text: Option<String>,
 ) -> Result<Option<T>, AppError> {
     text.map(|text| {
-        serde_json::from_str(&text).map_err(|error| {
-            AppError::Malformed(format!("`{name}` must be a JSON object: {error}"))
-        })
+        serde_json::from_str(&text)
+            .map_err(|error| json_error(error, &format!("`{name}` must be a JSON object")))
     })
     .transpose()
+}
+
+/// A JSON text that did not read as `what`. serde_json stops at 128
+/// levels of nesting, before any recursion of ours could: that is the
+/// nesting limit, refused as such.
+pub fn json_error(error: serde_json::Error, what: &str) -> AppError {
+    if error.to_string().starts_with("recursion limit exceeded") {
+        return AppError::LimitExceeded {
+            limit: "max-nesting",
+            actual: None,
+            max: MAX_NESTING,
+        };
+    }
+    AppError::Malformed(format!("{what}: {error}"))
+}
+
+/// How deep objects and lists nest in `value` (a scalar is 0), without
+/// recursion.
+fn nesting(value: &serde_json::Value) -> usize {
+    let mut deepest = 0;
+    let mut pending = vec![(value, 0)];
+    while let Some((value, depth)) = pending.pop() {
+        let children: Box<dyn Iterator<Item = &serde_json::Value>> = match value {
+            serde_json::Value::Array(items) => Box::new(items.iter()),
+            serde_json::Value::Object(fields) => Box::new(fields.values()),
+            _ => continue,
+        };
+        deepest = deepest.max(depth + 1);
+        pending.extend(children.map(|child| (child, depth + 1)));
+    }
+    deepest
 }
 
 /// The parameters of a GraphQL-over-HTTP request, typed as the spec says.
@@ -144,7 +176,13 @@ impl Params {
             request = request.operation_name(name);
         }
         if let Some(variables) = self.variables {
-            request = request.variables(Variables::from_json(serde_json::Value::Object(variables)));
+            let variables = serde_json::Value::Object(variables);
+            // The variables object itself is one level, as `{` is in a document.
+            let depth = nesting(&variables);
+            if depth > MAX_NESTING {
+                return Err(nesting_exceeded(depth));
+            }
+            request = request.variables(Variables::from_json(variables));
         }
         Ok(Incoming {
             request,

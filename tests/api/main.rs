@@ -23,6 +23,7 @@ mod isolation;
 mod limits;
 mod messages;
 mod mutations;
+mod nesting;
 mod over_http;
 mod plans;
 mod schema;

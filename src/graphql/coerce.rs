@@ -13,6 +13,7 @@ use async_graphql::{
     parser::types::OperationDefinition,
     registry::{MetaType, MetaTypeName, Registry},
 };
+use async_graphql_value::Value as InputValue;
 use chrono::DateTime;
 use uuid::Uuid;
 
@@ -56,11 +57,18 @@ pub fn check(registry: &Registry, ty: &str, value: &Value, path: &str) -> Result
             Some(MetaType::Scalar { is_valid, .. }) => {
                 let valid = scalar_fits(name, value)
                     .unwrap_or_else(|| is_valid.as_ref().is_none_or(|valid| valid(value)));
-                if valid {
-                    Ok(())
-                } else {
-                    Err(mismatch(path, format!("expected {name}, found {value}")))
+                if !valid {
+                    return Err(mismatch(path, format!("expected {name}, found {value}")));
                 }
+                if name == "DateTime" && !instant_in_range(value) {
+                    return Err(mismatch(
+                        path,
+                        format!(
+                            "expected an instant from {FIRST_INSTANT} to {LAST_INSTANT} (in UTC), found {value}"
+                        ),
+                    ));
+                }
+                Ok(())
             }
             Some(MetaType::Enum { enum_values, .. }) => match value {
                 Value::Enum(item) if enum_values.contains_key(item.as_str()) => Ok(()),
@@ -107,6 +115,62 @@ pub fn check(registry: &Registry, ty: &str, value: &Value, path: &str) -> Result
     }
 }
 
+/// The first and last instants the gateway stores. SQLite keeps instants
+/// as RFC 3339 text in UTC and compares them as text, which orders them
+/// only while the year has four digits: `9999-12-31T23:59:59-23:59` is in
+/// the year 10000 in UTC. Both backends refuse what lies outside, so they
+/// agree on every range.
+const FIRST_INSTANT: &str = "0000-01-01T00:00:00Z";
+const LAST_INSTANT: &str = "9999-12-31T23:59:59.999999Z";
+
+/// Whether a DateTime value, taken to UTC, has a four-digit year.
+fn instant_in_range(value: &Value) -> bool {
+    let Value::String(text) = value else {
+        return true;
+    };
+    DateTime::parse_from_rfc3339(text)
+        .is_ok_and(|at| (0..=9999).contains(&chrono::Datelike::year(&at.to_utc())))
+}
+
+/// Refuses a quoted string where an enum belongs in a document's literal
+/// (`orderBy: "CREATED_AT_ASC"`): the spec's literal enum values are
+/// names, and graphql-js refuses a string. A JSON variable has no other
+/// way to spell one, so [`check`] accepts strings; this runs on literals
+/// only, before their variables are put in (a variable is already checked).
+pub fn no_quoted_enums(
+    registry: &Registry,
+    ty: &str,
+    value: &InputValue,
+    path: &str,
+) -> Result<(), Mismatch> {
+    match (MetaTypeName::create(ty), value) {
+        (MetaTypeName::NonNull(inner), _) => no_quoted_enums(registry, inner, value, path),
+        (MetaTypeName::List(inner), InputValue::List(items)) => {
+            items.iter().enumerate().try_for_each(|(i, item)| {
+                no_quoted_enums(registry, inner, item, &format!("{path}[{i}]"))
+            })
+        }
+        (MetaTypeName::List(inner), _) => no_quoted_enums(registry, inner, value, path),
+        (MetaTypeName::Named(name), _) => match (registry.types.get(name), value) {
+            (Some(MetaType::Enum { .. }), InputValue::String(text)) => Err(mismatch(
+                path,
+                format!(
+                    "expected a value of the enum {name}, written without quotes (e.g. {text} rather than \"{text}\")"
+                ),
+            )),
+            (Some(MetaType::InputObject { input_fields, .. }), InputValue::Object(fields)) => {
+                fields.iter().try_for_each(|(field, value)| {
+                    let Some(meta) = input_fields.get(field.as_str()) else {
+                        return Ok(());
+                    };
+                    no_quoted_enums(registry, &meta.ty, value, &format!("{path}.{field}"))
+                })
+            }
+            _ => Ok(()),
+        },
+    }
+}
+
 /// Whether `value` fits one of the scalars this schema uses; `None` for a
 /// scalar this module does not know.
 fn scalar_fits(name: &str, value: &Value) -> Option<bool> {
@@ -139,7 +203,12 @@ pub fn variables(
         let value = match given.get(name) {
             Some(value) => value.clone(),
             None => match &definition.node.default_value {
-                Some(default) => default.node.clone(),
+                Some(default) => {
+                    let literal = default.node.clone().into_value();
+                    no_quoted_enums(registry, &ty, &literal, name)
+                        .map_err(|mismatch| invalid_variable(name, mismatch, definition.pos))?;
+                    default.node.clone()
+                }
                 None if !definition.node.var_type.node.nullable => {
                     let error = AppError::InvalidVariable {
                         field: name.to_string(),
@@ -152,14 +221,21 @@ pub fn variables(
                 None => continue,
             },
         };
-        check(registry, &ty, &value, name).map_err(|Mismatch { path, reason }| {
-            let error = AppError::InvalidVariable {
-                message: format!("Variable ${name} has an invalid value at {path}: {reason}"),
-                field: path,
-            };
-            error.to_server_error(Some(definition.pos))
-        })?;
+        check(registry, &ty, &value, name)
+            .map_err(|mismatch| invalid_variable(name, mismatch, definition.pos))?;
         effective.insert(name.clone(), value);
     }
     Ok(effective)
+}
+
+fn invalid_variable(
+    name: &str,
+    Mismatch { path, reason }: Mismatch,
+    at: async_graphql::Pos,
+) -> ServerError {
+    let error = AppError::InvalidVariable {
+        message: format!("Variable ${name} has an invalid value at {path}: {reason}"),
+        field: path,
+    };
+    error.to_server_error(Some(at))
 }

@@ -112,6 +112,13 @@ impl<'a> Walker<'a> {
             let written = field.node.get_argument(arg_name);
             let given = written
                 .and_then(|value| Some((value.pos, substitute(&value.node, self.variables)?)));
+            if let Some(literal) = written {
+                coerce::no_quoted_enums(self.registry, &arg.ty, &literal.node, arg_name).map_err(
+                    |Mismatch { path, reason }| {
+                        AppError::invalid(path, reason).to_server_error(Some(literal.pos))
+                    },
+                )?;
+            }
             let Some((at, value)) = given else {
                 // A variable left out is validation's to report (or leaves
                 // the argument absent); only an argument never written is

@@ -213,6 +213,35 @@ async fn malformed_input_is_refused_saying_what_was_wrong_and_changes_nothing() 
             json!({ "query": "mutation { nope }" }),
             request_error(None, "nope"),
         ),
+        // An enum value in quotes is a string, not an enum value (in a
+        // variable's JSON, a string is how an enum value is spelled).
+        (
+            json!({ "query": "{ chats(orderBy: \"CREATED_AT_ASC\") { totalCount } }" }),
+            request_error(Some("orderBy"), "without quotes"),
+        ),
+        (
+            json!({ "query": "{ chats(filter: { channelTypes: [WIDGET, \"WAHA\"] }) { totalCount } }" }),
+            request_error(Some("filter.channelTypes[1]"), "without quotes"),
+        ),
+        (
+            json!({ "query": "query($o: ChatOrderBy = \"CREATED_AT_ASC\") { chats(orderBy: $o) { totalCount } }" }),
+            request_error(Some("o"), "without quotes"),
+        ),
+        // Instants whose year in UTC has no four digits.
+        (
+            json!({ "query": "{ chats(filter: { createdAt: { lt: \"9999-12-31T23:59:59-23:59\" } }) { totalCount } }" }),
+            request_error(
+                Some("filter.createdAt.lt"),
+                "from 0000-01-01T00:00:00Z to 9999-12-31",
+            ),
+        ),
+        (
+            json!({ "query": LIST, "variables": { "filter": { "lastMessageAt": { "gte": "0000-01-01T00:00:00+00:01" } } } }),
+            request_error(
+                Some("filter.lastMessageAt.gte"),
+                "from 0000-01-01T00:00:00Z",
+            ),
+        ),
     ];
     let before = app.snapshot().await;
     for (body, expected) in cases {
@@ -275,4 +304,42 @@ async fn malformed_input_is_refused_saying_what_was_wrong_and_changes_nothing() 
         before,
         "a refused request changed rows"
     );
+}
+
+#[tokio::test]
+async fn enum_values_and_instants_are_held_to_their_spelling_on_every_transport() {
+    let app = TestApp::spawn().await;
+    let w = app.world("Acme").await;
+    app.insert_chat(&w, w.new_chat()).await;
+    let mut socket = crate::socket::Socket::ready(&app, &w.key).await;
+    let quoted = "{ chats(orderBy: \"CREATED_AT_ASC\") { totalCount } }";
+    socket.subscribe("q", quoted, json!({})).await;
+    let refused = socket.recv().await;
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(refused["payload"][0]["extensions"]["field"], "orderBy");
+    // The same values spelled as the spec has them run, over both.
+    let bounds = json!({ "gte": "0000-01-01T00:00:00Z", "lt": "9999-12-31T23:59:59.999999Z" });
+    let cases = [
+        (
+            "{ chats(orderBy: CREATED_AT_ASC) { totalCount } }",
+            json!({}),
+        ),
+        (
+            LIST,
+            json!({ "order": "CREATED_AT_ASC", "filter": { "channelTypes": ["WIDGET"] } }),
+        ),
+        (LIST, json!({ "filter": { "createdAt": bounds } })),
+        (
+            LIST,
+            json!({ "filter": { "createdAt": { "lt": "9999-12-31T23:59:59+00:00" } } }),
+        ),
+    ];
+    for (i, (query, variables)) in cases.into_iter().enumerate() {
+        let data = app.data(&w.key, query, variables.clone()).await;
+        assert_eq!(data["chats"]["totalCount"], 1, "{query} {variables}");
+        let id = i.to_string();
+        socket.subscribe(&id, query, variables).await;
+        assert_eq!(socket.next(&id).await["data"], data);
+        assert_eq!(socket.recv().await["type"], "complete");
+    }
 }

@@ -34,23 +34,26 @@ use crate::{
     graphql::{self, admit::Admission, trusted::TrustedDocuments},
     http,
     key_cache::KeyCache,
-    listen,
+    listen, net,
     rate_limit::RateLimiter,
     secret,
-    service::idempotency,
+    service::{api_key, idempotency},
+    sockets::Sockets,
 };
+
+/// The header that names a request in logs and responses.
+const REQUEST_ID: &str = "x-request-id";
 
 /// The HTTP routes over `state`; browsers on `cors_allowed_origins` may
 /// call them cross-origin.
 pub fn router(state: AppState, cors_allowed_origins: &[HeaderValue]) -> Router {
-    let request_id = HeaderName::from_static("x-request-id");
+    let request_id = HeaderName::from_static(REQUEST_ID);
     let router = Router::new()
         .route("/", get(|| async { Redirect::temporary("/graphql") }))
         .route("/graphql", get(http::graphql_get).post(http::graphql_post))
         .route(&format!("{}/{{file}}", graphiql::ASSETS_PATH), get(graphiql::asset))
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
-        .route("/metrics", get(http::metrics))
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         // The span names the path only: query strings may carry GraphQL
@@ -81,8 +84,19 @@ pub fn router(state: AppState, cors_allowed_origins: &[HeaderValue]) -> Router {
                 header::ACCEPT,
                 HeaderName::from_static(API_KEY_HEADER),
             ])
+            // What a browser app may read of a response beyond the
+            // CORS-safelisted headers: when to retry (429, 503) and the id
+            // to quote to whoever reads the server's logs.
+            .expose_headers([header::RETRY_AFTER, HeaderName::from_static(REQUEST_ID)])
             .max_age(Duration::from_secs(600)),
     )
+}
+
+/// The routes of the metrics listener.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(http::metrics))
+        .with_state(state)
 }
 
 /// The answer to a request whose handler panicked: the generic INTERNAL
@@ -101,6 +115,8 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
 pub struct Application {
     listener: TcpListener,
     local_addr: SocketAddr,
+    /// The metrics listener, when one was asked for.
+    metrics: Option<TcpListener>,
     state: AppState,
     demo: Option<Demo>,
     shutdown_grace: Duration,
@@ -137,6 +153,14 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let local_addr = listener.local_addr()?;
+        let metrics = match config.metrics_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen for metrics on {addr}"))?,
+            ),
+            None => None,
+        };
         let base_url = base_url(local_addr);
         let demo = if config.no_demo {
             None
@@ -156,19 +180,22 @@ impl Application {
         let (reader_db, _) =
             db::connect(&reader_config, statement_timeout, db::Create::IfMissing).await?;
         events
-            .start(reader_db, retention)
+            .start(reader_db.clone(), retention)
             .await
             .map_err(|e| e.into_anyhow().context("cannot read chat events"))?;
         prune_idempotency_keys(db.clone());
         let postgres = db.get_database_backend() == DbBackend::Postgres;
         let keys = Arc::new(KeyCache::new(postgres));
+        let open_sockets = Arc::new(Sockets::new(config.max_ws_connections_per_key as usize));
         if postgres {
             listen::spawn(
                 events.clone(),
                 keys.clone(),
+                open_sockets.clone(),
                 config.database.database_url.clone(),
             );
         }
+        sweep_revocations(reader_db.clone(), keys.clone(), open_sockets.clone());
         let (stop, stopping) = watch::channel(false);
         let limits = Arc::new(config.limits);
         let trusted = match &config.trusted_documents {
@@ -184,6 +211,7 @@ impl Application {
         Ok(Self {
             listener,
             local_addr,
+            metrics,
             state: AppState {
                 db,
                 schemas: graphql::Schemas::new(),
@@ -194,6 +222,11 @@ impl Application {
                 admission,
                 events,
                 sockets: Arc::new(Semaphore::new(config.max_ws_connections as usize)),
+                pending_sockets: Arc::new(Semaphore::new(
+                    config.max_ws_pending_connections as usize,
+                )),
+                open_sockets,
+                allowed_origins: config.cors_allowed_origins.clone().into(),
                 ws_init_timeout_secs: config.ws_init_timeout_secs,
                 max_subscriptions_per_connection: config.max_subscriptions_per_connection,
                 stopping,
@@ -208,6 +241,11 @@ impl Application {
     /// The address the server listens on (the real port when 0 was asked for).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The address metrics are served on, when they are.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// The server's connection pool.
@@ -238,9 +276,23 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let stop_sockets = self.stop;
+        if let Some(listener) = self.metrics {
+            let metrics = axum::serve(listener, metrics_router(self.state.clone()));
+            let mut stopping = self.state.stopping.clone();
+            tokio::spawn(async move {
+                let stopped = async move {
+                    let _ = stopping.wait_for(|stopping| *stopping).await;
+                };
+                if let Err(error) = metrics.with_graceful_shutdown(stopped).await {
+                    tracing::error!(%error, "the metrics listener failed");
+                }
+            });
+        }
+        let write_stall = self.state.limits.request_timeout();
+        let app = router(self.state, &self.cors_allowed_origins);
         let server = axum::serve(
-            self.listener,
-            router(self.state, &self.cors_allowed_origins),
+            net::Accepting::new(self.listener, write_stall),
+            app.into_make_service_with_connect_info::<net::Peer>(),
         )
         .with_graceful_shutdown(async move {
             stop.await;
@@ -312,6 +364,34 @@ fn prune_idempotency_keys(db: DatabaseConnection) {
             let before = crate::service::now() - idempotency::KEPT_FOR;
             if let Err(error) = idempotency::prune(&db, before).await {
                 tracing::warn!(?error, "cannot prune idempotency keys");
+            }
+        }
+    });
+}
+
+/// How often each process looks for keys revoked lately.
+const REVOCATION_SWEEP: Duration = Duration::from_secs(5);
+
+/// Closes the sockets of keys revoked lately and forgets the keys, every
+/// few seconds: on SQLite the only way a process hears of a revocation
+/// (`api-key revoke` runs in another process), on PostgreSQL the net under
+/// a NOTIFY that a lost LISTEN connection missed. The window is wide, so
+/// clocks that disagree by minutes do not lose a revocation; acting on one
+/// twice is harmless.
+fn sweep_revocations(db: DatabaseConnection, keys: Arc<KeyCache>, sockets: Arc<Sockets>) {
+    const WINDOW: chrono::Duration = chrono::Duration::minutes(10);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(REVOCATION_SWEEP);
+        loop {
+            every.tick().await;
+            match api_key::revoked_since(&db, crate::service::now() - WINDOW).await {
+                Ok(prefixes) => {
+                    for prefix in prefixes {
+                        keys.forget(&prefix);
+                        sockets.revoke(&prefix);
+                    }
+                }
+                Err(error) => tracing::warn!(?error, "cannot look for revoked keys"),
             }
         }
     });

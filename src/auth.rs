@@ -3,18 +3,22 @@
 //! `connection_init` payload). A missing, malformed, unknown or revoked key
 //! is rejected; a present but bad key is never treated as anonymous.
 
+use std::sync::Arc;
+
 use axum::http::{HeaderMap, header};
 use uuid::Uuid;
 
-use crate::{error::AppError, service::api_key, state::AppState};
+use crate::{error::AppError, secret, service::api_key, state::AppState};
 
 /// The authenticated caller.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Viewer {
     /// The workspace the API key belongs to.
     pub workspace_id: Uuid,
     /// The key itself (what rate limits count by).
     pub api_key_id: Uuid,
+    /// What revokes it: the key's prefix (see [`crate::sockets`]).
+    pub credential: Arc<str>,
 }
 
 /// The header a key may also come in, for clients that cannot set `Authorization`.
@@ -46,14 +50,16 @@ pub fn bearer(value: &str) -> Result<&str, AppError> {
 }
 
 impl Viewer {
-    /// Authenticates the key of an HTTP request's headers.
+    /// Authenticates the key of an HTTP request's headers and takes one
+    /// request from its rate limit.
     pub async fn from_headers(headers: &HeaderMap, state: &AppState) -> Result<Self, AppError> {
-        Self::authenticate(presented_key(headers)?, state).await
+        let viewer = Self::identify(presented_key(headers)?, state).await?;
+        state.rate_limiter.check(viewer.api_key_id)?;
+        Ok(viewer)
     }
 
-    /// Authenticates `key` (from the process's cache when it can) and
-    /// takes one request from its rate limit.
-    pub async fn authenticate(key: &str, state: &AppState) -> Result<Self, AppError> {
+    /// Authenticates `key`, from the process's cache when it can.
+    pub async fn identify(key: &str, state: &AppState) -> Result<Self, AppError> {
         let found = match state.keys.get(key) {
             Some(found) => found,
             None => {
@@ -62,10 +68,12 @@ impl Viewer {
                 found
             }
         };
-        state.rate_limiter.check(found.api_key_id)?;
+        // A key that authenticated has a prefix.
+        let credential = secret::prefix_of(key).unwrap_or_default().into();
         Ok(Self {
             workspace_id: found.workspace_id,
             api_key_id: found.api_key_id,
+            credential,
         })
     }
 }

@@ -45,6 +45,12 @@ pub struct Config {
     )]
     pub listen: SocketAddr,
 
+    /// Address and port to serve Prometheus metrics on (`GET /metrics`),
+    /// apart from the public API so that it need not be exposed with it;
+    /// port 0 picks a free one. Unset (the default): no metrics served.
+    #[arg(long, global = true, env = "METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// Do not create the demo workspace when the database holds no workspace.
     /// The variable takes true/false, 1/0, yes/no, on/off.
     #[arg(long, global = true, env = "NO_DEMO", value_parser = clap::builder::BoolishValueParser::new())]
@@ -83,10 +89,23 @@ pub struct Config {
     pub event_buffer: u64,
 
     /// Seconds a WebSocket has to send `connection_init` (closed with 4408
-    /// otherwise).
-    #[arg(long, global = true, env = "WS_INIT_TIMEOUT_SECS", default_value_t = 10,
+    /// otherwise). Clients send it as soon as the socket opens.
+    #[arg(long, global = true, env = "WS_INIT_TIMEOUT_SECS", default_value_t = 3,
           value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub ws_init_timeout_secs: u64,
+
+    /// WebSockets this process holds at once that have not yet been
+    /// accepted with a key (more: HTTP 503). Their own small budget, so
+    /// sockets without a key cannot take the slots of `--max-ws-connections`.
+    #[arg(long, global = true, env = "MAX_WS_PENDING_CONNECTIONS", default_value_t = 100,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_ws_pending_connections: u64,
+
+    /// WebSockets one API key may hold open in this process (more: the
+    /// new socket is closed with 1013).
+    #[arg(long, global = true, env = "MAX_WS_CONNECTIONS_PER_KEY", default_value_t = 1_000,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_ws_connections_per_key: u64,
 
     /// Subscriptions one WebSocket may run at once.
     #[arg(long, global = true, env = "MAX_SUBSCRIPTIONS_PER_CONNECTION", default_value_t = 100,
@@ -156,6 +175,13 @@ pub struct Limits {
     #[arg(long, global = true, env = "MAX_DIRECTIVES", default_value_t = Limits::DEFAULT.max_directives)]
     pub max_directives: usize,
 
+    /// Largest response, in bytes: a result that would be larger is not
+    /// sent (LIMIT_EXCEEDED, `data` null); fields that return long text
+    /// stop adding to it as soon as it passes the limit. Applies to each
+    /// HTTP response and to each WebSocket message.
+    #[arg(long, global = true, env = "MAX_RESPONSE_BYTES", default_value_t = Limits::DEFAULT.max_response_bytes)]
+    pub max_response_bytes: usize,
+
     /// Seconds a GraphQL request may take, key check included, before the
     /// gateway gives up on it (HTTP 504).
     #[arg(long, global = true, env = "REQUEST_TIMEOUT_SECS", default_value_t = Limits::DEFAULT.request_timeout_secs,
@@ -218,6 +244,7 @@ impl Limits {
         max_aliases: 30,
         max_root_fields: 10,
         max_directives: 10,
+        max_response_bytes: 16 * 1024 * 1024,
         request_timeout_secs: 10,
         rate_limit_per_sec: 100,
         rate_limit_burst: 200,
@@ -248,13 +275,16 @@ impl Config {
         Self {
             database: DatabaseConfig::for_url(database_url),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            metrics_listen: None,
             no_demo: true,
             db_statement_timeout_secs: 5,
             shutdown_grace_secs: 10,
             cors_allowed_origins: Vec::new(),
             event_retention_hours: 24,
             event_buffer: 4096,
-            ws_init_timeout_secs: 10,
+            ws_init_timeout_secs: 3,
+            max_ws_pending_connections: 100,
+            max_ws_connections_per_key: 1_000,
             max_subscriptions_per_connection: 100,
             max_ws_connections: 10_000,
             trusted_documents: None,

@@ -28,6 +28,8 @@ pub mod http;
 pub mod key_cache;
 /// The process's LISTEN connection: event wake-ups, key revocations.
 pub mod listen;
+/// Accepted connections: TCP_NODELAY, stalled writes, reads noticed.
+pub mod net;
 /// Per-API-key rate limiting.
 pub mod rate_limit;
 /// The API key format, its hash, and redaction of keys from text.
@@ -36,5 +38,7 @@ pub mod secret;
 pub mod seed;
 /// Business operations over the database, free of GraphQL.
 pub mod service;
+/// Authenticated WebSockets by key: a cap per key, revocation that closes them.
+pub mod sockets;
 /// What every handler and transport shares.
 pub mod state;

@@ -1,8 +1,10 @@
 //! The process's one LISTEN connection to PostgreSQL, reconnected with
 //! backoff when it drops (a restarted server): chat events wake the event
-//! bus, key revocations evict the key cache. Notifications sent while it
-//! was down are lost, and that loses nothing: every (re)connection wakes
-//! the bus (which reads by `seq` from the table) and empties the key cache.
+//! bus, key revocations evict the key cache and close the key's sockets.
+//! Notifications sent while it was down are lost, and that loses nothing:
+//! every (re)connection wakes the bus (which reads by `seq` from the
+//! table) and empties the key cache, and the periodic look at revoked keys
+//! closes sockets whose revocation was missed.
 
 use std::{sync::Arc, time::Duration};
 
@@ -12,17 +14,18 @@ use crate::{
     events::EventBus,
     key_cache::KeyCache,
     service::{api_key::REVOKED_CHANNEL, events::CHANNEL},
+    sockets::Sockets,
 };
 
 /// Longest wait between two attempts to reconnect.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 /// Listens on `url` for as long as the process runs.
-pub fn spawn(bus: EventBus, keys: Arc<KeyCache>, url: String) {
+pub fn spawn(bus: EventBus, keys: Arc<KeyCache>, sockets: Arc<Sockets>, url: String) {
     tokio::spawn(async move {
         let mut backoff = Duration::from_millis(100);
         loop {
-            match listen(&bus, &keys, &url).await {
+            match listen(&bus, &keys, &sockets, &url).await {
                 Ok(()) => backoff = Duration::from_millis(100),
                 Err(error) => tracing::warn!(%error, ?backoff, "LISTEN connection failed"),
             }
@@ -33,7 +36,12 @@ pub fn spawn(bus: EventBus, keys: Arc<KeyCache>, url: String) {
 }
 
 /// One LISTEN connection, until it drops.
-async fn listen(bus: &EventBus, keys: &KeyCache, url: &str) -> Result<(), sea_orm::sqlx::Error> {
+async fn listen(
+    bus: &EventBus,
+    keys: &KeyCache,
+    sockets: &Sockets,
+    url: &str,
+) -> Result<(), sea_orm::sqlx::Error> {
     let mut listener = PgListener::connect(url).await?;
     listener.listen_all([CHANNEL, REVOKED_CHANNEL]).await?;
     tracing::debug!("listening for chat events and key revocations");
@@ -44,6 +52,7 @@ async fn listen(bus: &EventBus, keys: &KeyCache, url: &str) -> Result<(), sea_or
         match listener.try_recv().await? {
             Some(notification) if notification.channel() == REVOKED_CHANNEL => {
                 keys.forget(notification.payload());
+                sockets.revoke(notification.payload());
             }
             Some(_) => bus.wake(),
             None => {

@@ -14,6 +14,7 @@ use crate::{
     graphql::{Schemas, admit::Admission},
     key_cache::KeyCache,
     rate_limit::RateLimiter,
+    sockets::Sockets,
 };
 
 /// What every handler and transport shares.
@@ -37,10 +38,17 @@ pub struct AppState {
     pub events: EventBus,
     /// WebSocket connections this process may still accept.
     pub sockets: Arc<Semaphore>,
+    /// WebSockets without a key this process may still accept.
+    pub pending_sockets: Arc<Semaphore>,
+    /// Authenticated WebSockets by key: the cap per key, revocation.
+    pub open_sockets: Arc<Sockets>,
     /// Seconds a WebSocket has to send `connection_init`.
     pub ws_init_timeout_secs: u64,
     /// Operations one WebSocket may run at once.
     pub max_subscriptions_per_connection: u64,
+    /// Origins whose pages may call the API (`--cors-allowed-origins`),
+    /// normalised: WebSocket upgrades from other origins are refused.
+    pub allowed_origins: Arc<[String]>,
     /// Flips to true when the server starts shutting down: sockets close
     /// with 1001.
     pub stopping: watch::Receiver<bool>,

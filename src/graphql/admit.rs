@@ -4,11 +4,10 @@
 //! variables and arguments against their types (see [`coerce`] and
 //! [`walk`]) and the cost. What fails there is a request error and never
 //! reaches the database; what passes runs with async-graphql's fast path,
-//! since the schema needs no extension. [`label`] runs on every response:
-//! codes on library errors, keys redacted.
+//! since the schema needs no extension. What every response goes through
+//! on its way out is [`super::response`].
 
 use std::{
-    borrow::Cow,
     collections::HashMap,
     sync::{
         Arc, Mutex,
@@ -30,7 +29,6 @@ use super::{
 use crate::{
     config::{Limits, cap},
     error::AppError,
-    secret,
 };
 
 /// Everything a request is checked against before it runs.
@@ -83,7 +81,7 @@ impl Admitted {
     /// shows it ran.
     pub fn ran(&self, result: &Response) {
         if let Some(flag) = &self.validated
-            && !is_request_error(result)
+            && !super::response::is_request_error(result)
         {
             flag.store(true, Ordering::Relaxed);
         }
@@ -271,28 +269,4 @@ fn syntax_error(error: async_graphql::parser::Error) -> ServerError {
         .locations
         .retain(|at| at.line > 0 && at.column > 0);
     server_error
-}
-
-/// Errors raised by async-graphql itself (syntax, validation, argument
-/// types) carry no code; every one of them is the client's input. Messages
-/// that quote the client's text lose any API key in it.
-pub fn label(result: &mut Response) {
-    for error in &mut result.errors {
-        if let Cow::Owned(redacted) = secret::redact(&error.message) {
-            error.message = redacted;
-        }
-        let extensions = error.extensions.get_or_insert_with(Default::default);
-        if extensions.get("code").is_none() {
-            extensions.set("code", "BAD_USER_INPUT");
-        }
-    }
-}
-
-/// Whether `result` is a request error: nothing ran (no data) and no
-/// error is about a field. Transports answer it differently from a result
-/// with field errors (HTTP 400 without `data`; a graphql-ws `error`).
-pub fn is_request_error(result: &Response) -> bool {
-    result.data == async_graphql::Value::Null
-        && !result.errors.is_empty()
-        && result.errors.iter().all(|error| error.path.is_empty())
 }

@@ -1,12 +1,16 @@
 //! What a resolver may know about its request: the database, the caller's
-//! workspace and the request's DataLoaders. This is the only place that reads
-//! `ctx.data`, so a missing piece is one internal error, never a panic.
+//! workspace, and what belongs to one execution only (DataLoaders and the
+//! response's byte budget). This is the only place that reads `ctx.data`,
+//! so a missing piece is one internal error, never a panic.
 
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 use async_graphql::Context;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use super::loaders::Loaders;
+use super::{loaders::Loaders, response::ResponseBudget};
 use crate::{
     error::{AppError, AppResult},
     events::EventBus,
@@ -22,20 +26,92 @@ pub struct Session {
     pub events: EventBus,
     /// The workspace the API key belongs to; every read and write is scoped to it.
     pub workspace_id: Uuid,
-    /// Loaders of this request only, so no cached row crosses requests or workspaces.
+    /// The current execution: the request's, or a subscription's current
+    /// event's (see [`Executions`]).
+    execution: Executions,
+}
+
+/// What one execution owns: a request's, or one event's of a subscription.
+/// Nothing cached here may outlive it, or a later event would be resolved
+/// with what an earlier one read.
+pub struct Execution {
+    /// Loaders of this execution only, so no cached row crosses requests,
+    /// events or workspaces.
     pub loaders: Loaders,
+    /// What the response may still grow by.
+    pub budget: ResponseBudget,
+}
+
+/// A session's current execution, which a subscription replaces before it
+/// resolves each event. Events of one subscription resolve one after the
+/// other (async-graphql maps its stream with `then`), so an event never
+/// sees another's execution.
+#[derive(Clone)]
+pub struct Executions {
+    current: Arc<ArcSwap<Execution>>,
+    db: DatabaseConnection,
+    workspace_id: Uuid,
+    max_response_bytes: usize,
+}
+
+impl Executions {
+    fn new(db: &DatabaseConnection, workspace_id: Uuid, max_response_bytes: usize) -> Self {
+        let first = Execution::new(db, workspace_id, max_response_bytes);
+        Self {
+            current: Arc::new(ArcSwap::from_pointee(first)),
+            db: db.clone(),
+            workspace_id,
+            max_response_bytes,
+        }
+    }
+
+    /// Starts a new execution with fresh loaders and a whole budget.
+    pub fn begin(&self) {
+        let next = Execution::new(&self.db, self.workspace_id, self.max_response_bytes);
+        self.current.store(Arc::new(next));
+    }
+
+    /// The current execution.
+    pub fn current(&self) -> Arc<Execution> {
+        self.current.load_full()
+    }
+}
+
+impl Execution {
+    fn new(db: &DatabaseConnection, workspace_id: Uuid, max_response_bytes: usize) -> Self {
+        Self {
+            loaders: Loaders::new(db, workspace_id),
+            budget: ResponseBudget::new(max_response_bytes),
+        }
+    }
 }
 
 impl Session {
-    /// A session of `workspace_id` with fresh loaders.
-    pub fn new(db: DatabaseConnection, events: EventBus, workspace_id: Uuid) -> Self {
-        let loaders = Loaders::new(&db, workspace_id);
+    /// A session of `workspace_id` whose responses may be `max_response_bytes`
+    /// long (0: no limit), with a fresh execution.
+    pub fn new(
+        db: DatabaseConnection,
+        events: EventBus,
+        workspace_id: Uuid,
+        max_response_bytes: usize,
+    ) -> Self {
+        let execution = Executions::new(&db, workspace_id, max_response_bytes);
         Self {
             db,
             events,
             workspace_id,
-            loaders,
+            execution,
         }
+    }
+
+    /// The current execution.
+    pub fn execution(&self) -> Arc<Execution> {
+        self.execution.current()
+    }
+
+    /// A handle that starts new executions (for a subscription's events).
+    pub fn executions(&self) -> Executions {
+        self.execution.clone()
     }
 }
 
@@ -43,6 +119,11 @@ impl Session {
 pub trait ContextExt {
     /// The session, or an internal error if the handler did not provide one.
     fn session(&self) -> AppResult<&Session>;
+
+    /// The current execution of the session.
+    fn execution(&self) -> AppResult<Arc<Execution>> {
+        Ok(self.session()?.execution())
+    }
 }
 
 impl ContextExt for Context<'_> {

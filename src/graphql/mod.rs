@@ -11,6 +11,7 @@ pub mod loaders;
 pub mod mutation;
 pub mod operation;
 pub mod query;
+pub mod response;
 pub mod subscription;
 pub mod trusted;
 pub mod types;

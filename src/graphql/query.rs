@@ -85,7 +85,7 @@ impl QueryRoot {
             messages,
         )
         .await?;
-        session.loaders.prime(&page.rows).await;
+        session.execution().loaders.prime(&page.rows).await;
         Ok(ChatPage::new(page, request, session.workspace_id, filter))
     }
 
@@ -130,7 +130,7 @@ impl QueryRoot {
         let messages = messages_for(&[chats.field("edges").field("node"), chats.field("nodes")]);
         let page =
             chat_row::list_keyset(&session.db, ws, &filter, order, request, messages).await?;
-        session.loaders.prime(&page.rows).await;
+        session.execution().loaders.prime(&page.rows).await;
         Ok(ChatConnection::new(page, order, request, ws, filter))
     }
 
@@ -233,7 +233,11 @@ async fn read_chat(ctx: &Context<'_>, id: Uuid) -> AppResult<Chat> {
     let session = ctx.session()?;
     let messages = messages_for(&[ctx.look_ahead()]);
     let row = chat_row::get(&session.db, session.workspace_id, id, messages).await?;
-    session.loaders.prime(std::slice::from_ref(&row)).await;
+    session
+        .execution()
+        .loaders
+        .prime(std::slice::from_ref(&row))
+        .await;
     Ok(Chat(row.chat))
 }
 

@@ -186,8 +186,11 @@ impl ChatEventPayload {
             let Some(row) = self.event.as_ref().and_then(|event| event.chat.as_ref()) else {
                 return Ok(None);
             };
-            let loaders = &ctx.session()?.loaders;
-            loaders.prime(std::slice::from_ref(row.as_ref())).await;
+            let execution = ctx.execution()?;
+            execution
+                .loaders
+                .prime(std::slice::from_ref(row.as_ref()))
+                .await;
             Ok(Some(Chat(row.chat.clone())))
         };
         or_null(ctx, found.await)

@@ -4,10 +4,10 @@
 //! execution under the request timeout. What fails before execution never
 //! reaches the database, except the key lookup.
 
-use async_graphql::{Response as GraphQLResult, ServerError, parser::types::OperationType};
+use async_graphql::{Response as GraphQLResult, parser::types::OperationType};
 use axum::{
     body::Body,
-    extract::{FromRequestParts, Request, State, ws::WebSocketUpgrade},
+    extract::{ConnectInfo, FromRequestParts, Request, State, ws::WebSocketUpgrade},
     http::{HeaderMap, Method, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -21,7 +21,11 @@ use crate::{
     config::cap,
     error::AppError,
     graphiql,
-    graphql::{admit, context::Session},
+    graphql::{
+        context::Session,
+        response::{self, Shaped},
+    },
+    net::Peer,
     state::AppState,
 };
 
@@ -45,8 +49,12 @@ pub async fn graphql_post(State(state): State<AppState>, request: Request) -> Re
 pub async fn graphql_get(State(state): State<AppState>, request: Request<Body>) -> Response {
     if ws::is_upgrade(request.headers()) {
         let (mut parts, _) = request.into_parts();
+        let reads = parts
+            .extensions
+            .get::<ConnectInfo<Peer>>()
+            .map(|peer| peer.0.reads.clone());
         return match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
-            Ok(upgrade) => ws::upgrade(state, parts.headers, upgrade).await,
+            Ok(upgrade) => ws::upgrade(state, parts.headers, upgrade, reads).await,
             Err(rejection) => rejection.into_response(),
         };
     }
@@ -66,7 +74,9 @@ pub async fn graphql_get(State(state): State<AppState>, request: Request<Body>) 
 }
 
 /// Checks the document, authenticates, executes; every failure from here
-/// on is written in the negotiated format.
+/// on is written in the negotiated format. The request timeout covers
+/// execution and serialising the response; writing it is bounded by the
+/// connection's stalled-write timeout ([`crate::net`]).
 async fn run(
     state: &AppState,
     headers: &HeaderMap,
@@ -86,7 +96,10 @@ async fn run(
     // decided here: a GET must not run a mutation, however it is named.
     let admitted = match state.admission.admit(&mut query, trusted) {
         Ok(admitted) => admitted,
-        Err(error) => return respond(format, GraphQLResult::from_errors(vec![error])),
+        Err(error) => {
+            let result = GraphQLResult::from_errors(vec![error]);
+            return respond(format, response::shape(result, 0, false));
+        }
     };
     if method == Method::GET && admitted.ty != OperationType::Query {
         let refusal = AppError::MethodNotAllowed("Only queries may be sent with GET; use POST");
@@ -94,18 +107,29 @@ async fn run(
     }
     let execution = async {
         let viewer = Viewer::from_headers(headers, state).await?;
-        let session = Session::new(state.db.clone(), state.events.clone(), viewer.workspace_id);
+        let max_bytes = state.limits.max_response_bytes;
+        let session = Session::new(
+            state.db.clone(),
+            state.events.clone(),
+            viewer.workspace_id,
+            max_bytes,
+        );
+        let execution = session.execution();
         let schema = state.schemas.to_run(&admitted);
         let result = schema.execute(query.data(session)).await;
         admitted.ran(&result);
-        Ok::<_, AppError>(result)
+        Ok::<_, AppError>(response::shape(
+            result,
+            max_bytes,
+            execution.budget.exhausted(),
+        ))
     };
     let finished = match state.limits.request_timeout() {
         Some(timeout) => tokio::time::timeout(timeout, execution).await,
         None => Ok(execution.await),
     };
     match finished {
-        Ok(Ok(result)) => respond(format, result),
+        Ok(Ok(shaped)) => respond(format, shaped),
         Ok(Err(error)) => refuse(format, error),
         Err(_elapsed) => refuse(format, AppError::Timeout),
     }
@@ -121,41 +145,20 @@ fn refuse(format: Format, error: AppError) -> Response {
     response
 }
 
-/// Writes `result` in `format`. A request error (the request did not
-/// execute: no data, no error on a field path) gets no `data` entry and,
-/// in `application/graphql-response+json`, HTTP 400.
-fn respond(format: Format, mut result: GraphQLResult) -> Response {
-    let request_error = admit::is_request_error(&result);
-    admit::label(&mut result);
-    // Serialized straight to text: this runs on every response.
-    let body = if request_error {
-        serde_json::to_string(&RequestErrors {
-            errors: &result.errors,
-        })
-    } else {
-        serde_json::to_string(&result)
-    };
-    let body = match body {
-        Ok(body) => body,
-        Err(error) => return AppError::Internal(error.into()).into_response(),
-    };
-    let status = if request_error && format == Format::GraphQLResponse {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
+/// Writes `shaped` in `format`. A request error (the request did not
+/// execute) has no `data` entry and, in `application/graphql-response+json`,
+/// HTTP 400.
+fn respond(format: Format, shaped: Shaped) -> Response {
+    let status = match &shaped {
+        Shaped::RequestErrors(_) if format == Format::GraphQLResponse => StatusCode::BAD_REQUEST,
+        _ => StatusCode::OK,
     };
     (
         status,
         [(header::CONTENT_TYPE, format.content_type())],
-        body,
+        shaped.into_body(),
     )
         .into_response()
-}
-
-/// A response to a request that did not execute: errors, no `data` entry.
-#[derive(serde::Serialize)]
-struct RequestErrors<'a> {
-    errors: &'a [ServerError],
 }
 
 fn accepts_html(headers: &HeaderMap) -> bool {

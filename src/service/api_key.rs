@@ -131,6 +131,19 @@ pub async fn list(
         .await?)
 }
 
+/// The prefixes of the keys revoked at or after `since` (by the clock of
+/// the process that revoked them).
+pub async fn revoked_since(
+    db: &impl ConnectionTrait,
+    since: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Vec<String>> {
+    let revoked = api_key::Entity::find()
+        .filter(api_key::Column::RevokedAt.gte(since))
+        .all(db)
+        .await?;
+    Ok(revoked.into_iter().map(|key| key.prefix).collect())
+}
+
 /// Revokes the key with `prefix` (the `cgw_...` part before the secret);
 /// the next request with it is refused. Revoking a revoked key keeps its
 /// first revocation time. NOT_FOUND when no key has the prefix.

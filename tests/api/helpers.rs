@@ -125,6 +125,8 @@ impl TestDatabase {
 /// A running gateway on its own database.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// Where its metrics are served (a listener of their own).
+    pub metrics: SocketAddr,
     /// The gateway's own pool, for fixtures and for looking behind the API.
     pub db: DatabaseConnection,
     pub statements: StatementCounter,
@@ -162,6 +164,7 @@ impl TestApp {
     ) -> (Application, impl FnOnce(Application) -> Self) {
         let (database, url) = TestDatabase::create().await;
         let mut config = Config::for_database(url.clone());
+        config.metrics_listen = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
         configure(&mut config);
         let app = Application::build(config)
             .await
@@ -171,6 +174,7 @@ impl TestApp {
 
     fn serve(app: Application, database: TestDatabase, database_url: String) -> Self {
         let addr = app.local_addr();
+        let metrics = app.metrics_addr().expect("tests serve metrics");
         let db = app.db().clone();
         let statements = app.statements();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -185,6 +189,7 @@ impl TestApp {
         });
         Self {
             addr,
+            metrics,
             db,
             statements,
             client: reqwest::Client::new(),
@@ -205,16 +210,23 @@ impl TestApp {
     /// A second gateway process on this test's database (a replica behind
     /// the same load balancer); it stops when dropped.
     pub async fn replica(&self) -> Replica {
-        let app = Application::build(Config::for_database(self.database_url()))
+        let mut config = Config::for_database(self.database_url());
+        config.metrics_listen = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
+        let app = Application::build(config)
             .await
             .expect("the replica starts");
         let addr = app.local_addr();
+        let metrics = app.metrics_addr().expect("tests serve metrics");
         let server = tokio::spawn(async move {
             app.run_until(std::future::pending())
                 .await
                 .expect("replica runs");
         });
-        Replica { addr, server }
+        Replica {
+            addr,
+            metrics,
+            server,
+        }
     }
 
     /// The URL of this test's database, for running the binary against it.
@@ -224,6 +236,11 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// The base URL of its metrics listener.
+    pub fn metrics_url(&self) -> String {
+        format!("http://{}", self.metrics)
     }
 
     /// POSTs a GraphQL request with `key` as a bearer token (or no key).
@@ -362,6 +379,7 @@ impl TestApp {
 /// A second gateway on a test's database.
 pub struct Replica {
     pub addr: SocketAddr,
+    pub metrics: SocketAddr,
     server: JoinHandle<()>,
 }
 
@@ -508,8 +526,8 @@ pub fn uuids(list: &Value, field: &str) -> Vec<Uuid> {
         .collect()
 }
 
-/// The value of `name` on the `/metrics` of the gateway at `base`
-/// (`http://host:port`).
+/// The value of `name` on the `/metrics` of the metrics listener at
+/// `base` (`http://host:port`).
 pub async fn metric(base: &str, name: &str) -> u64 {
     let text = reqwest::get(format!("{base}/metrics"))
         .await
@@ -524,7 +542,7 @@ pub async fn metric(base: &str, name: &str) -> u64 {
         .expect("a number")
 }
 
-/// Waits until the gateway at `base` has exactly `n` subscriptions
+/// Waits until the gateway whose metrics are at `base` has exactly `n` subscriptions
 /// attached to its event bus. A subscription attaches a while after its
 /// `subscribe` message (and detaches a while after it ends); only writes
 /// after it attached reach it live. The bound only keeps a wrong count

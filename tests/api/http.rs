@@ -114,10 +114,28 @@ async fn health_and_readiness() {
 }
 
 #[tokio::test]
+async fn metrics_are_served_on_their_own_listener_only() {
+    let app = TestApp::spawn().await;
+    let public = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(public.status(), StatusCode::NOT_FOUND);
+    let metrics = app.metrics_url();
+    let served = app.client.get(format!("{metrics}/metrics")).send().await;
+    assert_eq!(served.unwrap().status(), StatusCode::OK);
+    // The metrics listener serves nothing of the API.
+    for path in ["/graphql", "/healthz", "/"] {
+        let response = app.client.get(format!("{metrics}{path}")).send().await;
+        assert_eq!(response.unwrap().status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    // Without --metrics-listen, no metrics listener at all.
+    let (bare, _) = TestApp::build_with(|config| config.metrics_listen = None).await;
+    assert_eq!(bare.metrics_addr(), None);
+}
+
+#[tokio::test]
 async fn metrics_count_sql_statements() {
     let app = TestApp::spawn().await;
     let w = app.world("Acme").await;
-    let base = app.url("");
+    let base = app.metrics_url();
     let read = || metric(&base, "chat_gateway_sql_statements_total");
     // The key's first use also writes its lastUsedAt; count after it.
     app.data(&w.key, "{ __typename }", json!({})).await;
@@ -138,7 +156,10 @@ async fn metrics_count_sql_statements() {
 async fn metrics_gauge_the_subscriptions_attached() {
     let app = TestApp::spawn().await;
     let w = app.world("Acme").await;
-    assert_eq!(metric(&app.url(""), "chat_gateway_subscriptions").await, 0);
+    assert_eq!(
+        metric(&app.metrics_url(), "chat_gateway_subscriptions").await,
+        0
+    );
     let mut socket = Socket::ready(&app, &w.key).await;
     socket
         .subscribe("a", "subscription { chatEvents { cursor } }", json!({}))
@@ -146,10 +167,10 @@ async fn metrics_gauge_the_subscriptions_attached() {
     socket
         .subscribe("b", "subscription { chatEvents { kind } }", json!({}))
         .await;
-    attached(&app.url(""), 2).await;
+    attached(&app.metrics_url(), 2).await;
     // A subscription the client completes detaches; so do a socket's.
     socket.send(json!({ "type": "complete", "id": "a" })).await;
-    attached(&app.url(""), 1).await;
+    attached(&app.metrics_url(), 1).await;
     drop(socket);
-    attached(&app.url(""), 0).await;
+    attached(&app.metrics_url(), 0).await;
 }

@@ -31,6 +31,7 @@ mod search;
 mod secrets;
 mod seed;
 mod socket;
+mod sockets;
 mod statements;
 mod subscriptions;
 mod trusted;

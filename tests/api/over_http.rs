@@ -165,4 +165,24 @@ async fn cors_is_off_by_default_and_allows_only_configured_origins() {
             .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
             .is_none()
     );
+
+    // A browser app may read when to retry and the request's id: the
+    // response to an allowed origin exposes both.
+    let response = open
+        .client
+        .post(open.url("/graphql"))
+        .header(header::ORIGIN, "https://app.example.com")
+        .json(&serde_json::json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert!(response.headers().contains_key("x-request-id"));
+    let exposed = response.headers()[header::ACCESS_CONTROL_EXPOSE_HEADERS]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    for name in ["retry-after", "x-request-id"] {
+        assert!(exposed.split(',').any(|h| h.trim() == name), "{exposed}");
+    }
 }

@@ -16,7 +16,7 @@ use crate::helpers::TestApp;
 /// How long a test waits for a message it expects.
 const WAIT: Duration = Duration::from_secs(10);
 
-pub struct Socket(WebSocketStream<MaybeTlsStream<TcpStream>>);
+pub struct Socket(pub WebSocketStream<MaybeTlsStream<TcpStream>>);
 
 impl Socket {
     /// Opens `/graphql` asking for `protocol`.
@@ -36,12 +36,21 @@ impl Socket {
         http_url: &str,
         protocol: &str,
     ) -> Result<Self, tokio_tungstenite::tungstenite::Error> {
+        Self::try_open_with(http_url, &[("sec-websocket-protocol", protocol)]).await
+    }
+
+    /// The upgrade's outcome with these request headers.
+    pub async fn try_open_with(
+        http_url: &str,
+        headers: &[(&'static str, &str)],
+    ) -> Result<Self, tokio_tungstenite::tungstenite::Error> {
         let url = http_url.replacen("http://", "ws://", 1);
         let mut request = url.into_client_request().unwrap();
-        request.headers_mut().insert(
-            "sec-websocket-protocol",
-            HeaderValue::from_str(protocol).unwrap(),
-        );
+        for (name, value) in headers {
+            request
+                .headers_mut()
+                .insert(*name, HeaderValue::from_str(value).unwrap());
+        }
         let (socket, _) = connect_async(request).await?;
         Ok(Self(socket))
     }
@@ -80,6 +89,11 @@ impl Socket {
 
     /// The next text message, as JSON; fails on a close or a timeout.
     pub async fn recv(&mut self) -> Value {
+        serde_json::from_str(&self.recv_text().await).unwrap()
+    }
+
+    /// The next text message as the server wrote it.
+    pub async fn recv_text(&mut self) -> String {
         loop {
             let frame = tokio::time::timeout(WAIT, self.0.next())
                 .await
@@ -87,7 +101,7 @@ impl Socket {
                 .expect("the socket is open")
                 .expect("a readable frame");
             match frame {
-                Message::Text(text) => return serde_json::from_str(text.as_str()).unwrap(),
+                Message::Text(text) => return text.as_str().to_owned(),
                 Message::Close(frame) => panic!("closed: {frame:?}"),
                 _ => continue,
             }
@@ -109,15 +123,41 @@ impl Socket {
         }
     }
 
+    /// The next text message as JSON, or the close code if the server
+    /// closes first.
+    pub async fn recv_or_close(&mut self) -> Result<Value, u16> {
+        loop {
+            let frame = tokio::time::timeout(WAIT, self.0.next())
+                .await
+                .expect("a message or a close in time");
+            match frame {
+                Some(Ok(Message::Text(text))) => {
+                    return Ok(serde_json::from_str(text.as_str()).unwrap());
+                }
+                Some(Ok(Message::Close(Some(frame)))) => return Err(frame.code.into()),
+                Some(Ok(Message::Close(None))) | None | Some(Err(_)) => return Err(1005),
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
     /// The close code the server ends with.
     pub async fn closed_with(&mut self) -> u16 {
+        self.closed_with_reason().await.0
+    }
+
+    /// The close code and reason the server ends with; messages before
+    /// it are skipped.
+    pub async fn closed_with_reason(&mut self) -> (u16, String) {
         loop {
             let frame = tokio::time::timeout(WAIT, self.0.next())
                 .await
                 .expect("a close in time");
             match frame {
-                Some(Ok(Message::Close(Some(frame)))) => return frame.code.into(),
-                Some(Ok(Message::Close(None))) | None => return 1005,
+                Some(Ok(Message::Close(Some(frame)))) => {
+                    return (frame.code.into(), frame.reason.as_str().to_owned());
+                }
+                Some(Ok(Message::Close(None))) | None => return (1005, String::new()),
                 Some(Ok(_)) => continue,
                 Some(Err(error)) => panic!("no close frame: {error}"),
             }

@@ -59,7 +59,7 @@ async fn every_committed_write_reaches_the_subscriber_and_a_failed_one_does_not(
     let w = app.world("Acme").await;
     let mut socket = Socket::ready(&app, &w.key).await;
     socket.subscribe("1", EVENTS, json!({})).await;
-    attached(&app.url(""), 1).await;
+    attached(&app.metrics_url(), 1).await;
 
     let id = create(&app, &w, 0).await;
     let created = socket.next("1").await;
@@ -143,7 +143,7 @@ async fn filters_select_events_and_workspaces_never_see_each_other() {
         b_socket.recv().await,
         json!({ "type": "complete", "id": "msgs" })
     );
-    attached(&app.url(""), 2).await;
+    attached(&app.metrics_url(), 2).await;
 
     app.data(&a.key, UPDATE, json!({ "id": a_chat, "title": "secret" }))
         .await;
@@ -164,7 +164,7 @@ async fn a_reconnecting_client_resumes_from_its_cursor_and_misses_nothing() {
     let w = app.world("Acme").await;
     let mut socket = Socket::ready(&app, &w.key).await;
     socket.subscribe("1", EVENTS, json!({})).await;
-    attached(&app.url(""), 1).await;
+    attached(&app.metrics_url(), 1).await;
     let first = create(&app, &w, 0).await;
     let seen = socket.next("1").await;
     let cursor = event(&seen)["cursor"].as_str().unwrap().to_owned();
@@ -202,7 +202,7 @@ async fn a_cursor_older_than_what_is_kept_gets_resync_required_then_live_events(
     let w = app.world("Acme").await;
     let mut socket = Socket::ready(&app, &w.key).await;
     socket.subscribe("1", EVENTS, json!({})).await;
-    attached(&app.url(""), 1).await;
+    attached(&app.metrics_url(), 1).await;
     create(&app, &w, 0).await;
     let first = socket.next("1").await;
     let cursor = event(&first)["cursor"].as_str().unwrap().to_owned();
@@ -239,7 +239,7 @@ async fn concurrent_writers_each_deliver_exactly_one_event_in_cursor_order() {
     let w = app.world("Acme").await;
     let mut socket = Socket::ready(&app, &w.key).await;
     socket.subscribe("1", EVENTS, json!({})).await;
-    attached(&app.url(""), 1).await;
+    attached(&app.metrics_url(), 1).await;
     let inputs = (0..20)
         .map(|i| {
             json!({
@@ -281,7 +281,7 @@ async fn message_added_follows_one_chat() {
             json!({ "c": chat }),
         )
         .await;
-    attached(&app.url(""), 1).await;
+    attached(&app.metrics_url(), 1).await;
     app.data(&w.key, POST, json!({ "chat": other, "text": "elsewhere" }))
         .await;
     app.data(&w.key, POST, json!({ "chat": chat, "text": "here" }))
@@ -432,7 +432,7 @@ async fn shutting_down_closes_sockets_with_1001() {
     let w = app.world("Acme").await;
     let mut socket = Socket::ready(&app, &w.key).await;
     socket.subscribe("1", EVENTS, json!({})).await;
-    attached(&app.url(""), 1).await;
+    attached(&app.metrics_url(), 1).await;
     app.shut_down();
     assert_eq!(socket.closed_with().await, 1001);
 }
@@ -448,7 +448,7 @@ async fn a_subscriber_on_one_replica_receives_writes_made_through_another() {
     let other = app.replica().await;
     let mut socket = Socket::ready_at(&format!("http://{}/graphql", other.addr), &w.key).await;
     socket.subscribe("1", EVENTS, json!({})).await;
-    attached(&format!("http://{}", other.addr), 1).await;
+    attached(&format!("http://{}", other.metrics), 1).await;
     let id = create(&app, &w, 0).await;
     let payload = socket.next("1").await;
     assert_eq!(event(&payload)["chat"]["id"], id.as_str());

@@ -196,7 +196,7 @@ async fn trusted_documents_run_by_id_over_post_get_and_websocket() {
     socket
         .send(json!({ "type": "subscribe", "id": "2", "payload": { "extensions": hashed } }))
         .await;
-    attached(&app.url(""), 2).await;
+    attached(&app.metrics_url(), 2).await;
     let create = json!({ "documentId": sha256(CREATE), "variables": { "input": new_chat(&w) } });
     post(&app, &w, create).await;
     let mut ids = Vec::new();

@@ -85,7 +85,7 @@ impl Chat {
     /// The channel the chat arrived on.
     async fn channel(&self, ctx: &Context<'_>) -> Result<Channel> {
         let id = self.0.channel_id;
-        let channel = load(&ctx.session()?.loaders.channel, id).await?;
+        let channel = load(&ctx.execution()?.loaders.channel, id).await?;
         Ok(Channel(channel.ok_or_else(|| dangling("channel", id))?))
     }
 
@@ -98,7 +98,7 @@ impl Chat {
     /// The chat owner: a platform user or an external user.
     async fn owner(&self, ctx: &Context<'_>) -> Result<Owner> {
         let id = self.0.owner_super_identity_id;
-        let owner = load(&ctx.session()?.loaders.owner, id).await?;
+        let owner = load(&ctx.execution()?.loaders.owner, id).await?;
         Ok(owner.ok_or_else(|| dangling("owner", id))?.into())
     }
 
@@ -114,7 +114,7 @@ impl Chat {
             let Some(id) = self.0.responder_super_identity_id else {
                 return Ok(None);
             };
-            let responder = load(&ctx.session()?.loaders.responder, id).await?;
+            let responder = load(&ctx.execution()?.loaders.responder, id).await?;
             Ok(Some(Responder(
                 responder.ok_or_else(|| dangling("responder", id))?,
             )))
@@ -128,7 +128,7 @@ impl Chat {
             let Some(id) = self.0.responder_version_id else {
                 return Ok(None);
             };
-            let version = load(&ctx.session()?.loaders.responder_version, id).await?;
+            let version = load(&ctx.execution()?.loaders.responder_version, id).await?;
             let version = version.ok_or_else(|| dangling("responder version", id))?;
             Ok(Some(ResponderVersion(version)))
         };
@@ -146,7 +146,7 @@ impl Chat {
             let Some(id) = self.0.ticket_id else {
                 return Ok(None);
             };
-            let ticket = load(&ctx.session()?.loaders.ticket, id).await?;
+            let ticket = load(&ctx.execution()?.loaders.ticket, id).await?;
             Ok(Some(Ticket(ticket.ok_or_else(|| dangling("ticket", id))?)))
         };
         or_null(ctx, found.await)
@@ -154,7 +154,7 @@ impl Chat {
 
     /// The latest message in the chat, if it has any.
     async fn latest_message(&self, ctx: &Context<'_>) -> Option<Message> {
-        let recent = async { load(&ctx.session()?.loaders.recent_messages, self.0.id).await };
+        let recent = async { load(&ctx.execution()?.loaders.recent_messages, self.0.id).await };
         or_null(ctx, recent.await)
             .and_then(|r| r.latest)
             .map(Message)
@@ -191,7 +191,7 @@ impl Chat {
             order,
             request,
         };
-        let page = load(&ctx.session()?.loaders.message_pages, key).await?;
+        let page = load(&ctx.execution()?.loaders.message_pages, key).await?;
         Ok(MessageConnection::new(
             self.0.id,
             page.unwrap_or_default(),
@@ -202,7 +202,7 @@ impl Chat {
 
     /// The message immediately before the latest one, if there is one.
     async fn previous_message(&self, ctx: &Context<'_>) -> Option<Message> {
-        let recent = async { load(&ctx.session()?.loaders.recent_messages, self.0.id).await };
+        let recent = async { load(&ctx.execution()?.loaders.recent_messages, self.0.id).await };
         or_null(ctx, recent.await)
             .and_then(|r| r.previous)
             .map(Message)

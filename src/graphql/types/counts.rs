@@ -55,7 +55,7 @@ impl ResponderCount {
     /// The responder (agent or squad).
     async fn responder(&self, ctx: &Context<'_>) -> Result<Option<Responder>> {
         let found = load(
-            &ctx.session()?.loaders.responder,
+            &ctx.execution()?.loaders.responder,
             self.responder_super_identity_id,
         )
         .await?;

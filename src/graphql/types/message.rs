@@ -134,7 +134,7 @@ impl MessageConnection {
     /// How many messages the chat has in all. Costs a count (one for all
     /// the chats of a page); only computed when selected.
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
-        let count = load(&ctx.session()?.loaders.message_counts, self.chat_id).await?;
+        let count = load(&ctx.execution()?.loaders.message_counts, self.chat_id).await?;
         Ok(count.unwrap_or(0) as i64)
     }
 }

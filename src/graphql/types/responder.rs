@@ -42,7 +42,7 @@ impl Responder {
     /// Its versions, newest first: the first is what a chat assigned to it
     /// now is pinned to.
     async fn versions(&self, ctx: &Context<'_>) -> Result<Vec<ResponderVersion>> {
-        let versions = load(&ctx.session()?.loaders.versions, self.0.id).await?;
+        let versions = load(&ctx.execution()?.loaders.versions, self.0.id).await?;
         Ok(versions
             .unwrap_or_default()
             .into_iter()

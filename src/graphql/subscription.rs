@@ -59,6 +59,7 @@ impl SubscriptionRoot {
         };
         let deliveries =
             followed_events(session.events.clone(), session.db.clone(), interest, after);
+        let executions = session.executions();
         Ok(deliveries.filter_map(move |delivery| {
             let payload = match delivery {
                 // The events could not be read (the database is down): an
@@ -69,6 +70,11 @@ impl SubscriptionRoot {
                     wanted(&filter, &event).then(|| Ok(ChatEventPayload::of(event)))
                 }
             };
+            // Each event resolves as an execution of its own: nothing
+            // an earlier event's fields loaded may answer for this one.
+            if payload.is_some() {
+                executions.begin();
+            }
             std::future::ready(payload)
         }))
     }
@@ -99,6 +105,7 @@ impl SubscriptionRoot {
         };
         let deliveries =
             followed_events(session.events.clone(), session.db.clone(), interest, after);
+        let executions = session.executions();
         Ok(deliveries.filter_map(move |delivery| {
             let item = match delivery {
                 Err(error) => Some(Err(error.into())),
@@ -109,6 +116,9 @@ impl SubscriptionRoot {
                     .filter(|message| message.chat_id == chat_id)
                     .map(|message| Ok(Message(message.clone()))),
             };
+            if item.is_some() {
+                executions.begin();
+            }
             std::future::ready(item)
         }))
     }

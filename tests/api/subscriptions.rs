@@ -453,3 +453,64 @@ async fn a_subscriber_on_one_replica_receives_writes_made_through_another() {
     let payload = socket.next("1").await;
     assert_eq!(event(&payload)["chat"]["id"], id.as_str());
 }
+
+/// Every field of a chat, its history included: what a live chat view shows.
+fn live_view() -> String {
+    format!(
+        "{} messages(first: 2) {{ totalCount pageInfo {{ hasNextPage }} nodes {{ id content role }} }}",
+        crate::helpers::CHAT_FIELDS
+    )
+}
+
+#[tokio::test]
+async fn every_event_shows_the_chat_as_a_fresh_query_does() {
+    let app = TestApp::spawn().await;
+    let w = app.world("Acme").await;
+    let mut socket = Socket::ready(&app, &w.key).await;
+    let fields = live_view();
+    let events = format!("subscription {{ chatEvents {{ kind chat {{ {fields} }} }} }}");
+    socket.subscribe("events", &events, json!({})).await;
+    let id = create(&app, &w, 0).await;
+    socket
+        .subscribe(
+            "added",
+            "subscription($c: UUID!) { messageAdded(chatId: $c) { id content preview(maxChars: 5) role createdAt } }",
+            json!({ "c": id }),
+        )
+        .await;
+    attached(&app.metrics_url(), 2).await;
+    let query = format!("query($id: UUID!) {{ chat(id: $id) {{ {fields} }} }}");
+    let fresh = || async { app.data(&w.key, &query, json!({ "id": id })).await["chat"].clone() };
+    let created = socket.next("events").await;
+    assert_eq!(created["data"]["chatEvents"]["chat"], fresh().await);
+    let changes = [
+        (POST, json!({ "chat": id, "text": "first" })),
+        (POST, json!({ "chat": id, "text": "second" })),
+        (UPDATE, json!({ "id": id, "title": "Renamed" })),
+        (POST, json!({ "chat": id, "text": "third" })),
+    ];
+    for (mutation, variables) in changes {
+        let posted = mutation == POST;
+        app.data(&w.key, mutation, variables).await;
+        // A post reaches both subscriptions, in either order.
+        let mut received = vec![socket.recv().await];
+        if posted {
+            received.push(socket.recv().await);
+        }
+        received.sort_by_key(|message| message["id"].as_str().map(str::to_owned));
+        let now = fresh().await;
+        let event = received.pop().unwrap();
+        assert_eq!(event["id"], "events");
+        assert_eq!(
+            event["payload"]["data"]["chatEvents"]["chat"], now,
+            "{event}"
+        );
+        if let Some(added) = received.pop() {
+            assert_eq!(added["id"], "added");
+            let latest = &now["messages"]["nodes"][0];
+            let message = &added["payload"]["data"]["messageAdded"];
+            assert_eq!(message["id"], latest["id"]);
+            assert_eq!(message["content"], latest["content"]);
+        }
+    }
+}

@@ -19,7 +19,7 @@ use crate::{
         chat_row::{ChatRow, RecentMessages},
         keyset::KeysetRequest,
         lookup::{self, Owner},
-        message::{self, MessageOrder, MessagePage},
+        message::{self, MessageOrder, MessagePage, MessageText},
     },
 };
 
@@ -118,6 +118,8 @@ pub struct MessagesKey {
     pub chat_id: Uuid,
     pub order: MessageOrder,
     pub request: KeysetRequest,
+    /// How much of each message's text the selection needs.
+    pub text: MessageText,
 }
 
 /// Pages of messages: one statement per distinct arguments, for all the
@@ -133,21 +135,23 @@ impl Loader<MessagesKey> for MessagePageLoader {
         &self,
         keys: &[MessagesKey],
     ) -> Result<HashMap<MessagesKey, MessagePage>, Arc<DbErr>> {
-        let mut groups: HashMap<(MessageOrder, KeysetRequest), Vec<Uuid>> = HashMap::new();
+        type Group = (MessageOrder, KeysetRequest, MessageText);
+        let mut groups: HashMap<Group, Vec<Uuid>> = HashMap::new();
         for key in keys {
             groups
-                .entry((key.order, key.request))
+                .entry((key.order, key.request, key.text))
                 .or_default()
                 .push(key.chat_id);
         }
         let mut pages = HashMap::new();
-        for ((order, request), chat_ids) in groups {
-            let found = message::pages(&self.0.db, &chat_ids, order, request).await?;
+        for ((order, request, text), chat_ids) in groups {
+            let found = message::pages(&self.0.db, &chat_ids, order, request, text).await?;
             pages.extend(found.into_iter().map(|(chat_id, page)| {
                 let key = MessagesKey {
                     chat_id,
                     order,
                     request,
+                    text,
                 };
                 (key, page)
             }));

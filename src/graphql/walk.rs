@@ -16,7 +16,11 @@ use async_graphql_value::Value as InputValue;
 use super::coerce::{self, Mismatch};
 use crate::{
     error::AppError,
-    service::chat_filter::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE},
+    graphql::types::message::DEFAULT_PREVIEW_CHARS,
+    service::{
+        chat_filter::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE},
+        message::MAX_CONTENT_CHARS,
+    },
 };
 
 /// Fields that return a page, and the arguments that size it: what one
@@ -27,6 +31,29 @@ const PAGED: &[(&str, &str, &[&str])] = &[
     ("Chat", "messages", &["first", "last"]),
     ("Query", "tickets", &["first", "last"]),
     ("Query", "owners", &["first", "last"]),
+];
+
+/// Characters of text one cost unit stands for.
+const CHARS_PER_UNIT: usize = 1_024;
+
+/// How many characters a text field may return: a fixed most, or the
+/// value of an argument (with its default).
+enum Text {
+    AtMost(usize),
+    Argument(&'static str, usize),
+}
+
+/// Fields that may return long text, and how long: each costs one more
+/// for every [`CHARS_PER_UNIT`] characters it may return, so a page of
+/// full messages costs what answering it takes (a message holds up to
+/// 32,768 characters), not what a page of ids does.
+const TEXT: &[(&str, &str, Text)] = &[
+    ("Message", "content", Text::AtMost(MAX_CONTENT_CHARS)),
+    (
+        "Message",
+        "preview",
+        Text::Argument("maxChars", DEFAULT_PREVIEW_CHARS),
+    ),
 ];
 
 /// Walks the selection set `root` of type `root_type`; returns its cost, or
@@ -107,6 +134,14 @@ impl<'a> Walker<'a> {
             .iter()
             .find(|(ty, f, _)| *ty == parent && *f == name)
             .map(|(_, _, args)| *args);
+        let text = TEXT
+            .iter()
+            .find(|(ty, f, _)| *ty == parent && *f == name)
+            .map(|(_, _, text)| text);
+        let mut chars = match text {
+            Some(Text::AtMost(chars) | Text::Argument(_, chars)) => *chars,
+            None => 0,
+        };
         let mut page_size = None;
         for (arg_name, arg) in &meta.args {
             let written = field.node.get_argument(arg_name);
@@ -137,11 +172,17 @@ impl<'a> Walker<'a> {
                     AppError::invalid(path, reason).to_server_error(Some(at))
                 },
             )?;
+            let number = match &value {
+                Value::Number(n) => n.as_i64(),
+                _ => None,
+            };
             if sizing.is_some_and(|args| args.contains(&arg_name.as_str())) {
-                page_size = page_size.or(match &value {
-                    Value::Number(n) => n.as_i64(),
-                    _ => None,
-                });
+                page_size = page_size.or(number);
+            }
+            if let (Some(Text::Argument(sized_by, _)), Some(number)) = (text, number)
+                && sized_by == arg_name
+            {
+                chars = usize::try_from(number).unwrap_or(0);
             }
         }
         let item_type = MetaTypeName::concrete_typename(&meta.ty);
@@ -152,7 +193,8 @@ impl<'a> Walker<'a> {
         } else {
             1
         };
-        Ok(children.saturating_mul(times).saturating_add(1))
+        let own = 1 + chars / CHARS_PER_UNIT;
+        Ok(children.saturating_mul(times).saturating_add(own))
     }
 }
 

@@ -16,7 +16,7 @@ use sea_orm::{
     ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
     QueryTrait, TransactionSession, TransactionTrait,
     prelude::*,
-    sea_query::{Alias, Asterisk, Query, SelectStatement, UnionType},
+    sea_query::{Alias, Asterisk, Func, Query, SelectStatement, SimpleExpr, UnionType},
 };
 use uuid::Uuid;
 
@@ -178,6 +178,19 @@ impl MessageOrder {
     }
 }
 
+/// How much of each message's text a page reads: a message holds up to
+/// 32,768 characters, and a page of ids or of short previews should not
+/// bring them all into memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MessageText {
+    /// The whole content.
+    Whole,
+    /// Its first characters only (what a preview needs).
+    Prefix(u32),
+    /// None: the content reads as empty.
+    Omitted,
+}
+
 /// One page of one chat's messages.
 #[derive(Debug, Clone, Default)]
 pub struct MessagePage {
@@ -187,21 +200,37 @@ pub struct MessagePage {
     pub has_more: bool,
 }
 
-/// The page `request` names of each chat among `chat_ids`, in `order`, in
-/// one statement: a branch per chat, each an index walk from its cursor,
-/// so a page deep in a long chat costs what the first one does. The chats
-/// must already be known to be the caller's.
+/// The page `request` names of each chat among `chat_ids`, in `order`,
+/// with as much of each text as `text` says, in one statement: a branch
+/// per chat, each an index walk from its cursor, so a page deep in a long
+/// chat costs what the first one does. The chats must already be known to
+/// be the caller's.
 pub async fn pages(
     db: &impl ConnectionTrait,
     chat_ids: &[Uuid],
     order: MessageOrder,
     request: KeysetRequest,
+    text: MessageText,
 ) -> Result<HashMap<Uuid, MessagePage>, DbErr> {
     use message::Column as M;
     let walk = order.key_order(request.backward);
+    let content: SimpleExpr = match text {
+        MessageText::Whole => Expr::col((message::Entity, M::Content)),
+        // Characters, not bytes, on both backends.
+        MessageText::Prefix(chars) => Func::cust(Alias::new("SUBSTR"))
+            .arg(Expr::col((message::Entity, M::Content)))
+            .arg(1)
+            .arg(i32::try_from(chars).unwrap_or(i32::MAX))
+            .into(),
+        MessageText::Omitted => Expr::value(""),
+    };
     let mut union: Option<SelectStatement> = None;
     for (i, chat_id) in chat_ids.iter().enumerate() {
-        let mut query = message::Entity::find().filter(M::ChatId.eq(*chat_id));
+        let mut query = message::Entity::find()
+            .select_only()
+            .columns([M::Id, M::ChatId, M::Role, M::CreatedAt])
+            .column_as(content.clone(), "content")
+            .filter(M::ChatId.eq(*chat_id));
         if let Some(from) = request.from {
             query = query.filter(walk.after(from));
         }

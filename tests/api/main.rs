@@ -1,6 +1,7 @@
 //! Integration tests: the real gateway over HTTP on a real database (SQLite
 //! by default, PostgreSQL with `TEST_DATABASE_URL`), one database per test.
 
+mod amplification;
 mod auth;
 mod bad_input;
 mod browser;

@@ -10,7 +10,7 @@ use super::{
     channel::Channel,
     connection,
     enums::MessageOrderBy,
-    message::{self, Message, MessageConnection},
+    message::{self, DEFAULT_PREVIEW_CHARS, MAX_PREVIEW_CHARS, Message, MessageConnection},
     owner::Owner,
     responder::{Responder, ResponderVersion},
     ticket::Ticket,
@@ -21,7 +21,7 @@ use crate::{
         context::{ContextExt, or_null},
         loaders::{MessagesKey, load},
     },
-    service::message::MessageOrder,
+    service::message::{MessageOrder, MessageText},
 };
 
 /// A conversation on a channel between an owner (a platform user or an
@@ -190,6 +190,7 @@ impl Chat {
             chat_id: self.0.id,
             order,
             request,
+            text: text_needed(&ctx.look_ahead()),
         };
         let page = load(&ctx.execution()?.loaders.message_pages, key).await?;
         Ok(MessageConnection::new(
@@ -207,4 +208,38 @@ impl Chat {
             .and_then(|r| r.previous)
             .map(Message)
     }
+}
+
+/// How much of each message's text a `messages` selection reads: all of
+/// it for `content`, enough for the longest `preview`, else none.
+fn text_needed(connection: &async_graphql::Lookahead<'_>) -> MessageText {
+    let nodes = [
+        connection.field("nodes"),
+        connection.field("edges").field("node"),
+    ];
+    if nodes.iter().any(|node| node.field("content").exists()) {
+        return MessageText::Whole;
+    }
+    let longest = nodes
+        .iter()
+        .flat_map(|node| node.field("preview").selection_fields())
+        .map(|preview| {
+            let asked = preview.arguments().ok().and_then(|arguments| {
+                arguments
+                    .into_iter()
+                    .find(|(name, _)| name.as_str() == "maxChars")
+                    .and_then(|(_, value)| match value {
+                        async_graphql::Value::Number(n) => n.as_i64(),
+                        _ => None,
+                    })
+            });
+            asked.map_or(DEFAULT_PREVIEW_CHARS as i64, |n| {
+                n.clamp(1, MAX_PREVIEW_CHARS.into())
+            })
+        })
+        .max();
+    // One more than shown tells a preview whether it was cut.
+    longest.map_or(MessageText::Omitted, |chars| {
+        MessageText::Prefix(chars as u32 + 1)
+    })
 }

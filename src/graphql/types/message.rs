@@ -21,6 +21,8 @@ use crate::{
 
 /// Longest preview a client may ask for, in characters.
 pub const MAX_PREVIEW_CHARS: i32 = 10_000;
+/// The preview's length when the client names none.
+pub const DEFAULT_PREVIEW_CHARS: usize = 100;
 
 /// A message of a chat.
 pub struct Message(pub message::Model);
@@ -54,14 +56,16 @@ impl Message {
     }
 
     /// The full text of the message.
-    async fn content(&self) -> &str {
-        &self.0.content
+    async fn content(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
+        ctx.execution()?.budget.spend(self.0.content.len())?;
+        Ok(&self.0.content)
     }
 
     /// The content preview: at most `maxChars` characters, the "…" that
     /// ends a cut preview included.
     async fn preview(
         &self,
+        ctx: &Context<'_>,
         #[graphql(default = 100, desc = "Most characters to keep, 1 to 10000.")] max_chars: i32,
     ) -> async_graphql::Result<String> {
         if !(1..=MAX_PREVIEW_CHARS).contains(&max_chars) {
@@ -71,7 +75,9 @@ impl Message {
             )
             .into());
         }
-        Ok(preview(&self.0.content, max_chars as usize))
+        let preview = preview(&self.0.content, max_chars as usize);
+        ctx.execution()?.budget.spend(preview.len())?;
+        Ok(preview)
     }
 
     /// When the message was created.

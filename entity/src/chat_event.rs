@@ -1,8 +1,11 @@
-//! One event of the chat outbox: a committed write to a chat, in `seq` order.
+//! One event of the chat outbox: a committed write to a chat, in `seq`
+//! order, with what chat filters read of the chat right after the write
+//! and, when it changed an existing chat, right before it (all null on
+//! events written before these were kept).
 
 use sea_orm::entity::prelude::*;
 
-use crate::enums::ChatEventKind;
+use crate::enums::{ChannelType, ChatEventKind, TicketStatus};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "chat_events")]
@@ -14,6 +17,21 @@ pub struct Model {
     pub kind: ChatEventKind,
     pub message_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
+    pub channel_id: Option<Uuid>,
+    pub channel_type: Option<ChannelType>,
+    pub owner_super_identity_id: Option<Uuid>,
+    pub owner_is_blocked: Option<bool>,
+    pub chat_created_at: Option<DateTimeUtc>,
+    pub responder_super_identity_id: Option<Uuid>,
+    pub ticket_id: Option<Uuid>,
+    pub ticket_status: Option<TicketStatus>,
+    pub last_message_at: Option<DateTimeUtc>,
+    pub removed: Option<bool>,
+    pub prev_responder_super_identity_id: Option<Uuid>,
+    pub prev_ticket_id: Option<Uuid>,
+    pub prev_ticket_status: Option<TicketStatus>,
+    pub prev_last_message_at: Option<DateTimeUtc>,
+    pub prev_removed: Option<bool>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -217,6 +217,8 @@ mod tests {
             kind: ChatEventKind::Updated,
             chat: None,
             message: None,
+            after: None,
+            before: None,
         })
     }
 

@@ -33,6 +33,7 @@ use crate::{
     error::AppResult,
     service::{
         self,
+        chat_filter::FilterFacts,
         chat_row::{self, ChatRow},
         events,
     },
@@ -57,6 +58,59 @@ pub struct ChatEvent {
     pub chat: Option<Arc<ChatRow>>,
     /// The posted message, for MESSAGE_POSTED.
     pub message: Option<message::Model>,
+    /// What filters read of the chat as the write left it; `None` for an
+    /// event recorded before the outbox kept it (then the chat as read
+    /// stands in).
+    pub after: Option<FilterFacts>,
+    /// The same as the chat stood before the write; `None` for a creation.
+    pub before: Option<FilterFacts>,
+}
+
+impl ChatEvent {
+    /// Bytes it holds, roughly: what a subscriber's queue counts.
+    pub fn size(&self) -> usize {
+        const ROW: usize = 1_024;
+        let text = |m: &message::Model| m.content.len();
+        let recent = self.chat.as_ref().and_then(|row| row.recent.as_ref());
+        ROW + self.message.as_ref().map_or(0, text)
+            + recent.map_or(0, |r| {
+                r.latest.as_ref().map_or(0, text) + r.previous.as_ref().map_or(0, text)
+            })
+    }
+}
+
+/// What filters read of the chat of `event`, after the write and before it.
+fn facts(event: &chat_event::Model) -> (Option<FilterFacts>, Option<FilterFacts>) {
+    let (Some(channel_id), Some(owner), Some(created_at), Some(removed)) = (
+        event.channel_id,
+        event.owner_super_identity_id,
+        event.chat_created_at,
+        event.removed,
+    ) else {
+        return (None, None);
+    };
+    let after = FilterFacts {
+        chat_id: event.chat_id,
+        channel_id,
+        channel_type: event.channel_type,
+        owner_super_identity_id: owner,
+        owner_is_blocked: event.owner_is_blocked.unwrap_or(false),
+        responder_super_identity_id: event.responder_super_identity_id,
+        ticket_id: event.ticket_id,
+        ticket_status: event.ticket_status,
+        created_at,
+        last_message_at: event.last_message_at,
+        removed,
+    };
+    let before = event.prev_removed.map(|removed| FilterFacts {
+        responder_super_identity_id: event.prev_responder_super_identity_id,
+        ticket_id: event.prev_ticket_id,
+        ticket_status: event.prev_ticket_status,
+        last_message_at: event.prev_last_message_at,
+        removed,
+        ..after.clone()
+    });
+    (Some(after), before)
 }
 
 /// The process's event bus: wake it after a local commit, subscribe to it
@@ -187,13 +241,18 @@ pub async fn load(
     };
     Ok(batch
         .into_iter()
-        .map(|event| ChatEvent {
-            seq: event.seq,
-            workspace_id: event.workspace_id,
-            chat_id: event.chat_id,
-            kind: event.kind,
-            chat: chats.get(&event.chat_id).cloned(),
-            message: event.message_id.and_then(|id| messages.remove(&id)),
+        .map(|event| {
+            let (after, before) = facts(&event);
+            ChatEvent {
+                seq: event.seq,
+                workspace_id: event.workspace_id,
+                chat_id: event.chat_id,
+                kind: event.kind,
+                chat: chats.get(&event.chat_id).cloned(),
+                message: event.message_id.and_then(|id| messages.remove(&id)),
+                after,
+                before,
+            }
         })
         .collect())
 }

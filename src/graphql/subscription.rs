@@ -23,7 +23,10 @@ use crate::{
         fanout::Interest,
         stream::{Delivery, followed_events},
     },
-    service::{self, chat_filter::ChatFilter},
+    service::{
+        self,
+        chat_filter::{ChatFilter, FilterFacts},
+    },
 };
 
 /// Live updates of the caller's workspace.
@@ -36,8 +39,11 @@ impl SubscriptionRoot {
     /// Every change to the workspace's chats that match `filter`, as it
     /// commits: created, updated, removed (sent even when the filter leaves
     /// removed chats out, so a list can drop the chat), and messages
-    /// posted. Pass the `cursor` of the last event seen as `after` to
-    /// resume without missing any (within the event retention).
+    /// posted. Each event is judged by the chat as its write left it, so a
+    /// resume gets what a live subscription got; a change that takes a chat
+    /// out of the filter arrives as LEFT_FILTER. Pass the `cursor` of the
+    /// last event seen as `after` to resume without missing any (within the
+    /// event retention).
     async fn chat_events(
         &self,
         ctx: &Context<'_>,
@@ -67,7 +73,7 @@ impl SubscriptionRoot {
                 Err(error) => Some(Err(error.into())),
                 Ok(Delivery::Resync { seq }) => Some(Ok(ChatEventPayload::resync(seq))),
                 Ok(Delivery::Event(event)) => {
-                    wanted(&filter, &event).then(|| Ok(ChatEventPayload::of(event)))
+                    delivered_as(&filter, &event).map(|kind| Ok(ChatEventPayload::of(event, kind)))
                 }
             };
             // Each event resolves as an execution of its own: nothing
@@ -124,14 +130,23 @@ impl SubscriptionRoot {
     }
 }
 
-/// Whether a subscriber with `filter` gets `event`.
-fn wanted(filter: &ChatFilter, event: &ChatEvent) -> bool {
-    let Some(row) = &event.chat else {
-        return false;
-    };
+/// What a subscriber with `filter` gets of `event`, judged by its chat as
+/// the write left it and as it was before (so a replay from a cursor gets
+/// what a live subscriber got): the event's own kind when the chat is in
+/// the filter after it, LEFT_FILTER when it was in the filter before and
+/// is not after, nothing otherwise.
+fn delivered_as(filter: &ChatFilter, event: &ChatEvent) -> Option<ChatEventKind> {
+    let row_facts = || event.chat.as_deref().map(FilterFacts::of);
+    let after = event.after.clone().or_else(row_facts)?;
     // A removal reaches lists that leave removed chats out: they drop it.
-    let include_removed = filter.include_removed || event.kind == enums::ChatEventKind::Removed;
-    filter.matches(row, include_removed)
+    let removal = event.kind == enums::ChatEventKind::Removed;
+    if filter.matches(&after, filter.include_removed || removal) {
+        return Some(event.kind.into());
+    }
+    let before = event.before.as_ref()?;
+    filter
+        .matches(before, filter.include_removed)
+        .then_some(ChatEventKind::LeftFilter)
 }
 
 /// The opaque cursor of an event.
@@ -159,10 +174,10 @@ pub struct ChatEventPayload {
 }
 
 impl ChatEventPayload {
-    fn of(event: Arc<ChatEvent>) -> Self {
+    fn of(event: Arc<ChatEvent>, kind: ChatEventKind) -> Self {
         Self {
             cursor: encode_cursor(event.seq),
-            kind: event.kind.into(),
+            kind,
             event: Some(event),
         }
     }

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::{
     chat::pin_responder,
-    events::{self, NewEvent},
+    events::{self, NewEvent, Prior},
 };
 use crate::error::{AppError, AppResult};
 
@@ -137,8 +137,9 @@ where
 {
     let txn = super::begin_write(db).await?;
     let mut chats = read(&txn, workspace_id, ids, Needs::Live).await?;
+    let priors = priors(&chats);
     set_removed(&txn, workspace_id, &mut chats, true).await?;
-    record(&txn, workspace_id, &chats, ChatEventKind::Removed).await?;
+    record(&txn, workspace_id, &chats, &priors, ChatEventKind::Removed).await?;
     txn.commit().await?;
     Ok(chats)
 }
@@ -150,8 +151,9 @@ where
 {
     let txn = super::begin_write(db).await?;
     let mut chats = read(&txn, workspace_id, ids, Needs::Removed).await?;
+    let priors = priors(&chats);
     set_removed(&txn, workspace_id, &mut chats, false).await?;
-    record(&txn, workspace_id, &chats, ChatEventKind::Updated).await?;
+    record(&txn, workspace_id, &chats, &priors, ChatEventKind::Updated).await?;
     txn.commit().await?;
     Ok(chats)
 }
@@ -170,6 +172,7 @@ where
 {
     let txn = super::begin_write(db).await?;
     let mut chats = read(&txn, workspace_id, ids, Needs::Live).await?;
+    let priors = priors(&chats);
     let version = match responder {
         Some(responder) => {
             pin_responder(&txn, workspace_id, responder, "responderSuperIdentityId").await?
@@ -195,9 +198,14 @@ where
         chat.responder_version_id = version;
         chat.updated_at = now;
     }
-    record(&txn, workspace_id, &chats, ChatEventKind::Updated).await?;
+    record(&txn, workspace_id, &chats, &priors, ChatEventKind::Updated).await?;
     txn.commit().await?;
     Ok(chats)
+}
+
+/// The chats as read, before the action changes them.
+fn priors(chats: &[chat::Model]) -> Vec<Prior> {
+    chats.iter().map(Prior::of).collect()
 }
 
 /// One `kind` event per chat, in one statement.
@@ -205,11 +213,13 @@ async fn record(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
     chats: &[chat::Model],
+    priors: &[Prior],
     kind: ChatEventKind,
 ) -> AppResult<()> {
     let events: Vec<NewEvent> = chats
         .iter()
-        .map(|chat| NewEvent::chat(chat.id, kind))
+        .zip(priors)
+        .map(|(chat, prior)| NewEvent::changed(kind, chat.id, *prior))
         .collect();
     events::record(db, workspace_id, &events).await
 }

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::{
     chat_filter::ChatFilter,
     counts,
-    events::{self, NewEvent},
+    events::{self, NewEvent, Prior},
     idempotency::{Claim, IdempotencyKey},
 };
 use crate::error::{AppError, AppResult};
@@ -116,7 +116,7 @@ where
             .map_err(|_| AppError::not_found("Chat"));
     }
     let chat = insert(&txn, workspace_id, id, new).await?;
-    let event = NewEvent::chat(chat.id, ChatEventKind::Created);
+    let event = NewEvent::created(chat.id);
     events::record(&txn, workspace_id, &[event]).await?;
     txn.commit().await?;
     Ok(chat)
@@ -182,23 +182,25 @@ where
     C: ConnectionTrait + TransactionTrait,
 {
     let txn = super::begin_write(db).await?;
-    let chat = apply(&txn, workspace_id, id, changes).await?;
-    let event = NewEvent::chat(chat.id, ChatEventKind::Updated);
+    let (chat, prior) = apply(&txn, workspace_id, id, changes).await?;
+    let event = NewEvent::changed(ChatEventKind::Updated, chat.id, prior);
     events::record(&txn, workspace_id, &[event]).await?;
     txn.commit().await?;
     Ok(chat)
 }
 
+/// Applies `changes`: the chat as it now stands, and as it stood.
 async fn apply(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
     id: Uuid,
     changes: ChatChanges,
-) -> AppResult<chat::Model> {
+) -> AppResult<(chat::Model, Prior)> {
     let mut chat = get(db, workspace_id, id).await?;
     if chat.removed_at.is_some() {
         return Err(AppError::not_found_at("Chat", "id"));
     }
+    let prior = Prior::of(&chat);
     match changes.title {
         Patch::Keep => {}
         Patch::Clear => chat.title = None,
@@ -248,7 +250,7 @@ async fn apply(
     if done.rows_affected == 0 {
         return Err(AppError::not_found_at("Chat", "id"));
     }
-    Ok(chat)
+    Ok((chat, prior))
 }
 
 /// Soft-removes a live chat of the workspace. One transaction, with its
@@ -260,16 +262,21 @@ where
     let txn = super::begin_write(db).await?;
     let now = super::now();
     // A missing, foreign or already removed chat changes no row.
-    let done = chat::Entity::update_many()
+    let removed = chat::Entity::update_many()
         .col_expr(chat::Column::RemovedAt, Expr::value(now))
         .col_expr(chat::Column::UpdatedAt, Expr::value(now))
         .filter(live_chat(workspace_id, id))
-        .exec(&txn)
+        .exec_with_returning(&txn)
         .await?;
-    if done.rows_affected == 0 {
+    let Some(chat) = removed.first() else {
         return Err(AppError::not_found_at("Chat", "id"));
-    }
-    let event = NewEvent::chat(id, ChatEventKind::Removed);
+    };
+    // It was live; nothing else changed.
+    let prior = Prior {
+        removed: false,
+        ..Prior::of(chat)
+    };
+    let event = NewEvent::changed(ChatEventKind::Removed, id, prior);
     events::record(&txn, workspace_id, &[event]).await?;
     txn.commit().await?;
     Ok(())

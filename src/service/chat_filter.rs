@@ -321,51 +321,85 @@ impl ChatFilter {
         })
     }
 
-    /// Whether `row` matches, as [`Self::condition`] would in SQL (for
-    /// events, whose chat is already read), with `include_removed` in place
-    /// of the filter's own. A search needs every message: callers refuse
-    /// it first, and a row never matches one here.
-    pub fn matches(&self, row: &ChatRow, include_removed: bool) -> bool {
+    /// Whether a chat with these `facts` matches, as [`Self::condition`]
+    /// would in SQL (for events, which keep the facts of their chat), with
+    /// `include_removed` in place of the filter's own. A search needs
+    /// every message: callers refuse it first, and nothing matches one here.
+    pub fn matches(&self, facts: &FilterFacts, include_removed: bool) -> bool {
         fn within<T: PartialEq>(values: &Option<Vec<T>>, value: Option<T>) -> bool {
             match values {
                 None => true,
                 Some(values) => value.is_some_and(|value| values.contains(&value)),
             }
         }
-        let chat = &row.chat;
         self.search.is_none()
-            && (include_removed || chat.removed_at.is_none())
-            && within(&self.ids, Some(chat.id))
-            && within(&self.channel_ids, Some(chat.channel_id))
-            && within(
-                &self.channel_types,
-                row.channel.as_ref().map(|c| c.channel_type),
-            )
+            && (include_removed || !facts.removed)
+            && within(&self.ids, Some(facts.chat_id))
+            && within(&self.channel_ids, Some(facts.channel_id))
+            && within(&self.channel_types, facts.channel_type)
             && within(
                 &self.owner_super_identity_ids,
-                Some(chat.owner_super_identity_id),
+                Some(facts.owner_super_identity_id),
             )
             && within(
                 &self.responder_super_identity_ids,
-                chat.responder_super_identity_id,
+                facts.responder_super_identity_id,
             )
-            && within(&self.ticket_statuses, row.ticket.as_ref().map(|t| t.status))
+            && within(&self.ticket_statuses, facts.ticket_status)
             && self
                 .created_at
-                .is_none_or(|range| range.contains(Some(chat.created_at)))
+                .is_none_or(|range| range.contains(Some(facts.created_at)))
             && self
                 .last_message_at
-                .is_none_or(|range| range.contains(chat.last_message_at))
+                .is_none_or(|range| range.contains(facts.last_message_at))
             && self
                 .has_responder
-                .is_none_or(|has| has == chat.responder_super_identity_id.is_some())
+                .is_none_or(|has| has == facts.responder_super_identity_id.is_some())
             && self
                 .has_ticket
-                .is_none_or(|has| has == chat.ticket_id.is_some())
-            && self.owner_is_blocked.is_none_or(|blocked| {
-                let is_blocked = matches!(&row.owner, Some(Owner::External(e)) if e.is_blocked);
-                blocked == is_blocked
-            })
+                .is_none_or(|has| has == facts.ticket_id.is_some())
+            && self
+                .owner_is_blocked
+                .is_none_or(|blocked| blocked == facts.owner_is_blocked)
+    }
+}
+
+/// What a [`ChatFilter`] reads of one chat. Each chat event keeps these
+/// as of its write ([`super::events`]), so a subscriber is judged against
+/// the chat as it was when the event happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterFacts {
+    pub chat_id: Uuid,
+    pub channel_id: Uuid,
+    pub channel_type: Option<ChannelType>,
+    pub owner_super_identity_id: Uuid,
+    /// Platform users are never blocked.
+    pub owner_is_blocked: bool,
+    pub responder_super_identity_id: Option<Uuid>,
+    pub ticket_id: Option<Uuid>,
+    pub ticket_status: Option<TicketStatus>,
+    pub created_at: DateTime<Utc>,
+    pub last_message_at: Option<DateTime<Utc>>,
+    pub removed: bool,
+}
+
+impl FilterFacts {
+    /// The facts of a chat as `row` shows it now.
+    pub fn of(row: &ChatRow) -> Self {
+        let chat = &row.chat;
+        Self {
+            chat_id: chat.id,
+            channel_id: chat.channel_id,
+            channel_type: row.channel.as_ref().map(|c| c.channel_type),
+            owner_super_identity_id: chat.owner_super_identity_id,
+            owner_is_blocked: matches!(&row.owner, Some(Owner::External(e)) if e.is_blocked),
+            responder_super_identity_id: chat.responder_super_identity_id,
+            ticket_id: chat.ticket_id,
+            ticket_status: row.ticket.as_ref().map(|t| t.status),
+            created_at: chat.created_at,
+            last_message_at: chat.last_message_at,
+            removed: chat.removed_at.is_some(),
+        }
     }
 }
 
@@ -476,7 +510,8 @@ mod tests {
             gte: gte.map(t),
             lt: lt.map(t),
         };
-        let matches = |filter: ChatFilter| filter.matches(&row, false);
+        let facts = FilterFacts::of(&row);
+        let matches = |filter: ChatFilter| filter.matches(&facts, false);
         let created = |r: TimeRange| ChatFilter {
             created_at: Some(r),
             ..Default::default()

@@ -21,7 +21,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    events::{self, NewEvent},
+    events::{self, NewEvent, Prior},
     idempotency::{Claim, IdempotencyKey},
     keyset::{KeyOrder, KeysetRequest, Position},
 };
@@ -77,6 +77,7 @@ where
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found_at("Chat", "input.chatId"))?;
+    let prior = Prior::of(&chat);
     let now = super::now();
     let created_at = new.created_at.unwrap_or(now);
     let message = message::Entity::insert(message::ActiveModel {
@@ -101,9 +102,8 @@ where
         .exec(&txn)
         .await?;
     let event = NewEvent {
-        chat_id: chat.id,
-        kind: ChatEventKind::MessagePosted,
         message_id: Some(message.id),
+        ..NewEvent::changed(ChatEventKind::MessagePosted, chat.id, prior)
     };
     events::record(&txn, workspace_id, &[event]).await?;
     txn.commit().await?;

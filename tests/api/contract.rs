@@ -211,11 +211,12 @@ async fn a_failing_field_nulls_itself_or_its_nearest_nullable_parent() {
     );
     assert_eq!(body["errors"][0]["path"], json!(["b"]));
 
-    // A non-null child that fails (the channel cannot be read) takes its
-    // object with it up to the nearest nullable field, never just its key.
+    // A non-null child that fails (the channel cannot be read; the write
+    // itself reads only its id and type) takes its object with it up to the
+    // nearest nullable field, never just its key.
     use sea_orm::ConnectionTrait;
     app.db
-        .execute_unprepared("ALTER TABLE channels RENAME TO channels_gone")
+        .execute_unprepared("ALTER TABLE channels RENAME COLUMN name TO name_gone")
         .await
         .unwrap();
     let body = app

@@ -22,6 +22,7 @@ mod http;
 mod idempotency;
 mod isolation;
 mod limits;
+mod live_filters;
 mod messages;
 mod mutations;
 mod nesting;

@@ -111,12 +111,18 @@ mirror!(MessageOrderBy <=> MessageOrder { CreatedAtDesc, CreatedAtAsc });
 pub enum ChatEventKind {
     /// The chat was created.
     Created,
-    /// The chat's title, responder or ticket changed.
+    /// The chat's title, responder or ticket changed (or it was restored).
     Updated,
-    /// The chat was soft-removed.
+    /// The chat was soft-removed (sent even to a subscription whose filter
+    /// leaves removed chats out, so a list can drop it).
     Removed,
     /// A message was posted to the chat (see `message`).
     MessagePosted,
+    /// A change (reassignment, a new ticket, a message that moved its last
+    /// activity, ...) took the chat out of this subscription's filter: drop
+    /// it from a list that shows the filter. Only filtered subscriptions
+    /// get it, in place of the change's own kind.
+    LeftFilter,
     /// Events were lost to this subscriber (its cursor is older than the
     /// retention, or it fell behind): refetch what it shows, then go on
     /// from this event's cursor.

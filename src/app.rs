@@ -31,13 +31,13 @@ use crate::{
     error::AppError,
     events::EventBus,
     graphiql,
-    graphql::{self, admit::Admission, trusted::TrustedDocuments},
+    graphql::{self, admit::Admission, event_cursor::EventCursors, trusted::TrustedDocuments},
     http,
     key_cache::KeyCache,
     listen, net,
     rate_limit::RateLimiter,
     secret,
-    service::{api_key, idempotency},
+    service::{api_key, idempotency, secrets},
     sockets::Sockets,
 };
 
@@ -169,7 +169,13 @@ impl Application {
                 .await
                 .map_err(|e| e.into_anyhow().context("cannot create the demo workspace"))?
         };
-        let events = EventBus::new(config.event_buffer as usize);
+        let cursor_key = secrets::key(&db, secrets::EVENT_CURSOR_KEY)
+            .await
+            .map_err(|e| e.into_anyhow().context("cannot read the event cursor key"))?;
+        let events = EventBus::new(
+            config.event_buffer as usize,
+            config.event_buffer_bytes as usize,
+        );
         let retention = Duration::from_secs(config.event_retention_hours * 3_600);
         // The event reader gets a small pool of its own: its reads are no
         // request's, and stay out of the statement counts of requests.
@@ -221,6 +227,7 @@ impl Application {
                 limits,
                 admission,
                 events,
+                cursors: EventCursors::new(&cursor_key),
                 sockets: Arc::new(Semaphore::new(config.max_ws_connections as usize)),
                 pending_sockets: Arc::new(Semaphore::new(
                     config.max_ws_pending_connections as usize,

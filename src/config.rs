@@ -88,6 +88,12 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(16..=1_000_000))]
     pub event_buffer: u64,
 
+    /// Bytes the events a subscriber has fallen behind by may hold (a
+    /// message may be 128 KB of text) before it is told RESYNC_REQUIRED.
+    #[arg(long, global = true, env = "EVENT_BUFFER_BYTES", default_value_t = 8 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(65_536..=1 << 30))]
+    pub event_buffer_bytes: u64,
+
     /// Seconds a WebSocket has to send `connection_init` (closed with 4408
     /// otherwise). Clients send it as soon as the socket opens.
     #[arg(long, global = true, env = "WS_INIT_TIMEOUT_SECS", default_value_t = 3,
@@ -282,6 +288,7 @@ impl Config {
             cors_allowed_origins: Vec::new(),
             event_retention_hours: 24,
             event_buffer: 4096,
+            event_buffer_bytes: 8 * 1024 * 1024,
             ws_init_timeout_secs: 3,
             max_ws_pending_connections: 100,
             max_ws_connections_per_key: 1_000,

@@ -17,6 +17,7 @@ mod m20261129_000009_create_idempotency_keys;
 mod m20261129_000010_index_live_chats_by_responder_and_ticket;
 mod m20261129_000011_create_chat_bucket_counts;
 mod m20261206_000012_chat_event_facts;
+mod m20261206_000013_create_server_secrets;
 
 /// The gateway's migrator, run at start-up and by `chat-gateway migrate`.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000010_index_live_chats_by_responder_and_ticket::Migration),
             Box::new(m20261129_000011_create_chat_bucket_counts::Migration),
             Box::new(m20261206_000012_chat_event_facts::Migration),
+            Box::new(m20261206_000013_create_server_secrets::Migration),
         ]
     }
 }

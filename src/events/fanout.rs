@@ -3,16 +3,19 @@
 //! to those, in seq order, through a bounded queue each. An event costs
 //! its followers, not every socket of the process.
 //!
-//! A subscriber whose queue is full is marked lagged and gets nothing more
-//! until it has emptied its queue and taken its resync; the resync's
-//! position is taken under the same lock the dispatch holds, so every
-//! event after it is delivered and every one up to it is covered.
+//! A queue is bounded twice: in events, and in the bytes those events
+//! hold (a message may be 128 KB of text, so a count alone let one slow
+//! subscriber pin hundreds of megabytes). A subscriber whose queue is full
+//! is marked lagged and gets nothing more until it has emptied its queue
+//! and taken its resync; the resync's position is taken under the same
+//! lock the dispatch holds, so every event after it is delivered and every
+//! one up to it is covered.
 
 use std::{
     collections::HashMap,
     sync::{
         Arc, Mutex, MutexGuard,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
     },
 };
 
@@ -34,6 +37,9 @@ pub struct Interest {
 struct Handle {
     queue: mpsc::Sender<Arc<ChatEvent>>,
     lagged: Arc<AtomicBool>,
+    /// Bytes its queued events hold, against `max_bytes`.
+    queued: Arc<AtomicUsize>,
+    max_bytes: usize,
 }
 
 /// Every registered subscriber, indexed by what it follows.
@@ -64,14 +70,18 @@ impl Fanout {
         self.registry().dispatched = seq;
     }
 
-    /// Registers a subscriber with a queue of `capacity` events; events
-    /// after the returned subscription's `start` reach it.
-    pub fn subscribe(&self, interest: Interest, capacity: usize) -> Subscription {
+    /// Registers a subscriber with a queue of `capacity` events holding at
+    /// most `max_bytes`; events after the returned subscription's `start`
+    /// reach it.
+    pub fn subscribe(&self, interest: Interest, capacity: usize, max_bytes: usize) -> Subscription {
         let (queue, receiver) = mpsc::channel(capacity.max(1));
         let lagged = Arc::new(AtomicBool::new(false));
+        let queued = Arc::new(AtomicUsize::new(0));
         let handle = Handle {
             queue,
             lagged: lagged.clone(),
+            queued: queued.clone(),
+            max_bytes,
         };
         let mut registry = self.registry();
         let id = registry.next_id;
@@ -102,6 +112,7 @@ impl Fanout {
             interest,
             receiver,
             lagged,
+            queued,
             start,
             fanout: self.clone(),
         }
@@ -112,12 +123,26 @@ impl Fanout {
         let mut registry = self.registry();
         let workspace = registry.by_workspace.get(&event.workspace_id);
         let chat = registry.by_chat.get(&(event.workspace_id, event.chat_id));
+        let size = event.size();
         for handle in workspace.into_iter().chain(chat).flat_map(HashMap::values) {
             if handle.lagged.load(Ordering::Acquire) {
                 continue;
             }
-            if let Err(mpsc::error::TrySendError::Full(_)) = handle.queue.try_send(event.clone()) {
+            // Always room for one event, however large, in an empty queue.
+            let queued = handle.queued.load(Ordering::Acquire);
+            if queued > 0 && queued + size > handle.max_bytes {
                 handle.lagged.store(true, Ordering::Release);
+                continue;
+            }
+            // Counted before it is sent: the subscriber may take it (and
+            // uncount it) at once.
+            handle.queued.fetch_add(size, Ordering::AcqRel);
+            if let Err(refused) = handle.queue.try_send(event.clone()) {
+                handle.queued.fetch_sub(size, Ordering::AcqRel);
+                // Closed: the subscriber is going, and unregisters itself.
+                if let mpsc::error::TrySendError::Full(_) = refused {
+                    handle.lagged.store(true, Ordering::Release);
+                }
             }
         }
         registry.dispatched = event.seq;
@@ -169,6 +194,7 @@ pub struct Subscription {
     interest: Interest,
     receiver: mpsc::Receiver<Arc<ChatEvent>>,
     lagged: Arc<AtomicBool>,
+    queued: Arc<AtomicUsize>,
     /// Events after this seq are queued for it.
     pub start: i64,
     fanout: Fanout,
@@ -186,14 +212,21 @@ impl Subscription {
     /// queued before it are out); `None` when the bus is gone.
     pub async fn next(&mut self) -> Option<Received> {
         match self.receiver.try_recv() {
-            Ok(event) => return Some(Received::Event(event)),
+            Ok(event) => return Some(self.taken(event)),
             Err(mpsc::error::TryRecvError::Disconnected) => return None,
             Err(mpsc::error::TryRecvError::Empty) => {}
         }
         if self.lagged.load(Ordering::Acquire) {
             return Some(Received::Lagged(self.fanout.resync(&self.lagged)));
         }
-        self.receiver.recv().await.map(Received::Event)
+        let event = self.receiver.recv().await?;
+        Some(self.taken(event))
+    }
+
+    /// `event`, out of the queue: its bytes no longer count.
+    fn taken(&self, event: Arc<ChatEvent>) -> Received {
+        self.queued.fetch_sub(event.size(), Ordering::AcqRel);
+        Received::Event(event)
     }
 }
 
@@ -239,10 +272,10 @@ mod tests {
             workspace_id,
             chats,
         };
-        let mut all = fanout.subscribe(interest(ws, None), 2);
-        let mut one = fanout.subscribe(interest(ws, Some(vec![chat])), 10);
+        let mut all = fanout.subscribe(interest(ws, None), 2, usize::MAX);
+        let mut one = fanout.subscribe(interest(ws, Some(vec![chat])), 10, usize::MAX);
         // Naming another workspace's chat follows nothing of it.
-        let mut spy = fanout.subscribe(interest(other_ws, Some(vec![chat])), 10);
+        let mut spy = fanout.subscribe(interest(other_ws, Some(vec![chat])), 10, usize::MAX);
 
         fanout.dispatch(event(1, ws, chat));
         fanout.dispatch(event(2, ws, other_chat));
@@ -263,5 +296,33 @@ mod tests {
         drop(one);
         assert!(!fanout.registry().by_chat.contains_key(&(ws, chat)));
         assert_eq!(fanout.count(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_queue_is_bounded_by_the_bytes_its_events_hold() {
+        let fanout = Fanout::default();
+        let ws = Uuid::new_v4();
+        let interest = Interest {
+            workspace_id: ws,
+            chats: None,
+        };
+        let size = event(1, ws, Uuid::new_v4()).size();
+        // Room for two events' bytes, and a thousand events' count.
+        let mut small = fanout.subscribe(interest, 1_000, 2 * size);
+        for seq in 1..=5 {
+            fanout.dispatch(event(seq, ws, Uuid::new_v4()));
+        }
+        assert_eq!(seq(&mut small).await, Ok(1));
+        assert_eq!(seq(&mut small).await, Ok(2));
+        assert_eq!(
+            seq(&mut small).await,
+            Err(5),
+            "a resync past what did not fit"
+        );
+        // Taken events no longer count: the queue takes more again.
+        fanout.dispatch(event(6, ws, Uuid::new_v4()));
+        fanout.dispatch(event(7, ws, Uuid::new_v4()));
+        assert_eq!(seq(&mut small).await, Ok(6));
+        assert_eq!(seq(&mut small).await, Ok(7));
     }
 }

@@ -122,18 +122,21 @@ struct Inner {
     fanout: Fanout,
     /// Events a subscriber's queue holds.
     capacity: usize,
+    /// Bytes the events of a subscriber's queue may hold.
+    max_bytes: usize,
     wake: Notify,
     /// The newest seq read and dispatched (or the newest in the table at start).
     last_seq: AtomicI64,
 }
 
 impl EventBus {
-    /// A bus whose subscribers may fall `capacity` events behind before
-    /// they are told to resync.
-    pub fn new(capacity: usize) -> Self {
+    /// A bus whose subscribers may fall `capacity` events, holding at most
+    /// `max_bytes`, behind before they are told to resync.
+    pub fn new(capacity: usize, max_bytes: usize) -> Self {
         Self(Arc::new(Inner {
             fanout: Fanout::default(),
             capacity,
+            max_bytes,
             wake: Notify::new(),
             last_seq: AtomicI64::new(0),
         }))
@@ -141,7 +144,9 @@ impl EventBus {
 
     /// Live events that `interest` follows, from now on.
     pub fn subscribe(&self, interest: Interest) -> Subscription {
-        self.0.fanout.subscribe(interest, self.0.capacity)
+        self.0
+            .fanout
+            .subscribe(interest, self.0.capacity, self.0.max_bytes)
     }
 
     /// Live subscriptions in this process (streams attached to the bus).

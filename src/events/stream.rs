@@ -29,24 +29,44 @@ pub enum Delivery {
     },
 }
 
-/// The events `interest` follows, after `after` (a seq) or from now.
+/// Where a subscriber starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// With the next event.
+    Now,
+    /// After the event at this seq, replaying what followed it.
+    After(i64),
+    /// With a resync: the client cannot say where it stood.
+    Resync,
+}
+
+/// The events `interest` follows, from `start`. A position that cannot be
+/// replayed (older than the retention, or newer than any event: a cursor
+/// from before the database was restored) starts with a resync.
 pub fn followed_events(
     bus: EventBus,
     db: DatabaseConnection,
     interest: Interest,
-    after: Option<i64>,
+    start: Start,
 ) -> impl Stream<Item = Result<Delivery, AppError>> + Send + 'static {
     async_stream::try_stream! {
         let workspace_id = interest.workspace_id;
         let chats = interest.chats.clone();
         let mut live = bus.subscribe(interest);
         let mut last = live.start;
+        let after = match start {
+            Start::Now => None,
+            Start::After(after) => Some(after),
+            Start::Resync => Some(i64::MIN),
+        };
         if let Some(after) = after {
             let oldest = events::oldest_seq(&db).await?;
-            let replayable = match oldest {
-                Some(oldest) => after >= oldest - 1,
-                None => after >= last,
-            };
+            let newest = events::latest_seq(&db).await?.max(last);
+            let replayable = after <= newest
+                && match oldest {
+                    Some(oldest) => after >= oldest - 1,
+                    None => after >= last,
+                };
             if replayable {
                 last = after;
                 loop {

@@ -10,7 +10,7 @@ use async_graphql::Context;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use super::{loaders::Loaders, response::ResponseBudget};
+use super::{event_cursor::EventCursors, loaders::Loaders, response::ResponseBudget};
 use crate::{
     error::{AppError, AppResult},
     events::EventBus,
@@ -26,6 +26,8 @@ pub struct Session {
     pub events: EventBus,
     /// The workspace the API key belongs to; every read and write is scoped to it.
     pub workspace_id: Uuid,
+    /// Seals and opens event cursors.
+    pub cursors: EventCursors,
     /// The current execution: the request's, or a subscription's current
     /// event's (see [`Executions`]).
     execution: Executions,
@@ -92,6 +94,7 @@ impl Session {
     pub fn new(
         db: DatabaseConnection,
         events: EventBus,
+        cursors: EventCursors,
         workspace_id: Uuid,
         max_response_bytes: usize,
     ) -> Self {
@@ -100,6 +103,7 @@ impl Session {
             db,
             events,
             workspace_id,
+            cursors,
             execution,
         }
     }

@@ -6,6 +6,7 @@ pub mod admit;
 pub mod coerce;
 pub mod context;
 pub mod directory;
+pub mod event_cursor;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;

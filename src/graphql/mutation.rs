@@ -167,7 +167,7 @@ impl MutationRoot {
         .await?;
         session.events.wake();
         Ok(PostMessagePayload {
-            message: Message(message),
+            message: Message::of(message),
             chat: Chat(chat),
         })
     }

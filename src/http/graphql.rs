@@ -111,6 +111,7 @@ async fn run(
         let session = Session::new(
             state.db.clone(),
             state.events.clone(),
+            state.cursors.clone(),
             viewer.workspace_id,
             max_bytes,
         );

@@ -19,6 +19,7 @@ pub mod keyset;
 pub mod lookup;
 pub mod message;
 pub mod search;
+pub mod secrets;
 pub mod workspace;
 
 use chrono::{DateTime, SubsecRound, Utc};

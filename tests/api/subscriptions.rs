@@ -36,16 +36,18 @@ async fn create(app: &TestApp, w: &World, channel: usize) -> String {
     data["createChat"]["id"].as_str().unwrap().to_owned()
 }
 
-/// The position an event cursor stands for (opaque to clients; the test
-/// reads it to check the order).
-fn seq(cursor: &str) -> i64 {
-    use base64::Engine;
-    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
+/// The position an event cursor of `w` stands for (sealed to clients; the
+/// test opens it with the database's key to check the order).
+async fn seq(app: &TestApp, w: &World, cursor: &str) -> i64 {
+    use chat_gateway::{graphql::event_cursor::*, service::secrets};
+    let key = secrets::key(&app.db, secrets::EVENT_CURSOR_KEY)
+        .await
+        .ok()
         .unwrap();
-    String::from_utf8(text).unwrap()["e1|".len()..]
-        .parse()
-        .unwrap()
+    match EventCursors::new(&key).open(w.workspace_id, cursor, "after") {
+        Ok(Opened::Position(seq)) => seq,
+        other => panic!("not a position: {other:?}"),
+    }
 }
 
 fn event(payload: &Value) -> &Value {
@@ -98,10 +100,10 @@ async fn every_committed_write_reaches_the_subscriber_and_a_failed_one_does_not(
     );
 
     // Each event has its own cursor, later than the one before.
-    let seqs: Vec<i64> = [&created, &updated, &posted, &removed]
-        .iter()
-        .map(|p| seq(event(p)["cursor"].as_str().unwrap()))
-        .collect();
+    let mut seqs = Vec::new();
+    for payload in [&created, &updated, &posted, &removed] {
+        seqs.push(seq(&app, &w, event(payload)["cursor"].as_str().unwrap()).await);
+    }
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
 }
 
@@ -216,7 +218,7 @@ async fn a_cursor_older_than_what_is_kept_gets_resync_required_then_live_events(
     app.db
         .execute_unprepared(&format!(
             "DELETE FROM chat_events WHERE seq <= {}",
-            seq(&cursor) + 1
+            seq(&app, &w, &cursor).await + 1
         ))
         .await
         .unwrap();
@@ -254,7 +256,7 @@ async fn concurrent_writers_each_deliver_exactly_one_event_in_cursor_order() {
     for _ in 0..20 {
         let payload = socket.next("1").await;
         delivered.push(event(&payload)["chat"]["id"].as_str().unwrap().to_owned());
-        seqs.push(seq(event(&payload)["cursor"].as_str().unwrap()));
+        seqs.push(seq(&app, &w, event(&payload)["cursor"].as_str().unwrap()).await);
     }
     assert!(
         seqs.windows(2).all(|w| w[0] < w[1]),
@@ -513,4 +515,172 @@ async fn every_event_shows_the_chat_as_a_fresh_query_does() {
             assert_eq!(message["content"], latest["content"]);
         }
     }
+}
+
+#[tokio::test]
+async fn cursors_are_sealed_to_their_workspace_and_say_nothing_of_other_writes() {
+    use base64::Engine;
+    let app = TestApp::spawn().await;
+    let a = app.world("Alpha").await;
+    let b = app.world("Beta").await;
+    let mut socket = Socket::ready(&app, &b.key).await;
+    socket.subscribe("1", EVENTS, json!({})).await;
+    attached(&app.metrics_url(), 1).await;
+    create(&app, &b, 0).await;
+    let first = event(&socket.next("1").await)["cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Many writes in another workspace between two of B's.
+    for _ in 0..10 {
+        create(&app, &a, 0).await;
+    }
+    create(&app, &b, 0).await;
+    let second = event(&socket.next("1").await)["cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let decode = |cursor: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(cursor)
+            .unwrap()
+    };
+    let (first_bytes, second_bytes) = (decode(&first), decode(&second));
+    assert_eq!(first_bytes.len(), second_bytes.len());
+    for bytes in [&first_bytes, &second_bytes] {
+        assert!(!bytes.starts_with(b"e1|"), "a plain position");
+        assert!(String::from_utf8(bytes.clone()).is_err() || !bytes.iter().all(u8::is_ascii_digit));
+    }
+    // B's cursor means nothing to A; a tampered one is no cursor.
+    let mut a_socket = Socket::ready(&app, &a.key).await;
+    a_socket
+        .subscribe("x", EVENTS, json!({ "after": second }))
+        .await;
+    let refused = a_socket.next("x").await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{refused}"
+    );
+    assert_eq!(refused["errors"][0]["extensions"]["field"], "after");
+    let mut tampered = second_bytes.clone();
+    tampered[30] ^= 1;
+    let tampered = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tampered);
+    socket
+        .subscribe("t", EVENTS, json!({ "after": tampered }))
+        .await;
+    let refused = socket.next("t").await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["field"], "after",
+        "{refused}"
+    );
+    assert_eq!(
+        socket.recv().await,
+        json!({ "type": "complete", "id": "t" })
+    );
+    // B resumes from its own cursor as before.
+    socket
+        .subscribe("r", EVENTS, json!({ "after": first }))
+        .await;
+    let replayed = socket.next("r").await;
+    assert_eq!(event(&replayed)["kind"], "CREATED");
+}
+
+#[tokio::test]
+async fn a_cursor_beyond_the_newest_event_or_of_the_old_format_resyncs_instead_of_deafening() {
+    use base64::Engine;
+    use chat_gateway::{graphql::event_cursor::EventCursors, service::secrets};
+    let app = TestApp::spawn().await;
+    let w = app.world("Acme").await;
+    let chat = create(&app, &w, 0).await;
+    let key = secrets::key(&app.db, secrets::EVENT_CURSOR_KEY)
+        .await
+        .ok()
+        .unwrap();
+    // From a database restored to an earlier state, or the plain format.
+    let future = EventCursors::new(&key).seal(w.workspace_id, 9_223_372_036_854_775_000);
+    let outdated =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("e1|9223372036854775000");
+    for (i, cursor) in [future, outdated].into_iter().enumerate() {
+        let mut socket = Socket::ready(&app, &w.key).await;
+        socket
+            .subscribe("1", EVENTS, json!({ "after": cursor }))
+            .await;
+        let resync = socket.next("1").await;
+        assert_eq!(event(&resync)["kind"], "RESYNC_REQUIRED", "{resync}");
+        attached(&app.metrics_url(), 1).await;
+        // Not deafened: live events follow (the creation too, when this
+        // process had not read it yet as the subscription began).
+        let title = format!("t{i}");
+        app.data(&w.key, UPDATE, json!({ "id": chat, "title": title }))
+            .await;
+        let mut next = socket.next("1").await;
+        if event(&next)["kind"] == "CREATED" {
+            next = socket.next("1").await;
+        }
+        assert_eq!(event(&next)["kind"], "UPDATED", "{next}");
+        // messageAdded says RESYNC_REQUIRED as its error.
+        socket
+            .subscribe(
+                "m",
+                "subscription($c: UUID!, $a: String) { messageAdded(chatId: $c, after: $a) { id } }",
+                json!({ "c": chat, "a": cursor }),
+            )
+            .await;
+        let refused = socket.next("m").await;
+        assert_eq!(
+            refused["errors"][0]["extensions"]["code"], "RESYNC_REQUIRED",
+            "{refused}"
+        );
+        drop(socket);
+        attached(&app.metrics_url(), 0).await;
+    }
+}
+
+#[tokio::test]
+async fn message_added_resumes_from_a_messages_event_cursor() {
+    let app = TestApp::spawn().await;
+    let w = app.world("Acme").await;
+    let chat = create(&app, &w, 0).await;
+    let added = "subscription($c: UUID!, $a: String) {
+        messageAdded(chatId: $c, after: $a) { content eventCursor } }";
+    let mut socket = Socket::ready(&app, &w.key).await;
+    socket.subscribe("1", added, json!({ "c": chat })).await;
+    attached(&app.metrics_url(), 1).await;
+    app.data(&w.key, POST, json!({ "chat": chat, "text": "one" }))
+        .await;
+    let first = socket.next("1").await;
+    let message = &first["data"]["messageAdded"];
+    assert_eq!(message["content"], "one");
+    let cursor = message["eventCursor"].as_str().unwrap().to_owned();
+    drop(socket);
+    attached(&app.metrics_url(), 0).await;
+    for text in ["two", "three"] {
+        app.data(&w.key, POST, json!({ "chat": chat, "text": text }))
+            .await;
+    }
+    let mut socket = Socket::ready(&app, &w.key).await;
+    socket
+        .subscribe("2", added, json!({ "c": chat, "a": cursor }))
+        .await;
+    for text in ["two", "three"] {
+        assert_eq!(
+            socket.next("2").await["data"]["messageAdded"]["content"],
+            text
+        );
+    }
+    app.data(&w.key, POST, json!({ "chat": chat, "text": "four" }))
+        .await;
+    assert_eq!(
+        socket.next("2").await["data"]["messageAdded"]["content"],
+        "four"
+    );
+    // Elsewhere a message has no event cursor.
+    let data = app
+        .data(
+            &w.key,
+            "query($id: UUID!) { chat(id: $id) { latestMessage { eventCursor } } }",
+            json!({ "id": chat }),
+        )
+        .await;
+    assert_eq!(data["chat"]["latestMessage"]["eventCursor"], Value::Null);
 }

@@ -157,7 +157,7 @@ impl Chat {
         let recent = async { load(&ctx.execution()?.loaders.recent_messages, self.0.id).await };
         or_null(ctx, recent.await)
             .and_then(|r| r.latest)
-            .map(Message)
+            .map(Message::of)
     }
 
     /// The chat's messages, newest first unless `orderBy` says otherwise:
@@ -206,7 +206,7 @@ impl Chat {
         let recent = async { load(&ctx.execution()?.loaders.recent_messages, self.0.id).await };
         or_null(ctx, recent.await)
             .and_then(|r| r.previous)
-            .map(Message)
+            .map(Message::of)
     }
 }
 

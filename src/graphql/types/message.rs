@@ -25,7 +25,29 @@ pub const MAX_PREVIEW_CHARS: i32 = 10_000;
 pub const DEFAULT_PREVIEW_CHARS: usize = 100;
 
 /// A message of a chat.
-pub struct Message(pub message::Model);
+pub struct Message {
+    model: message::Model,
+    /// Where `messageAdded` delivered it from, to resume after it.
+    event_cursor: Option<String>,
+}
+
+impl Message {
+    /// `model` as read.
+    pub fn of(model: message::Model) -> Self {
+        Self {
+            model,
+            event_cursor: None,
+        }
+    }
+
+    /// `model` as `messageAdded` delivers it, at the event `cursor`.
+    pub fn added(model: message::Model, cursor: String) -> Self {
+        Self {
+            model,
+            event_cursor: Some(cursor),
+        }
+    }
+}
 
 /// `content` in at most `max_chars` characters (at least 1): when it is
 /// longer, its start and an ellipsis, which counts as one of them. Cuts on
@@ -47,18 +69,18 @@ pub fn preview(content: &str, max_chars: usize) -> String {
 impl Message {
     /// The message ID.
     async fn id(&self) -> Uuid {
-        self.0.id
+        self.model.id
     }
 
     /// Who wrote the message.
     async fn role(&self) -> MessageRole {
-        self.0.role.into()
+        self.model.role.into()
     }
 
     /// The full text of the message.
     async fn content(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
-        ctx.execution()?.budget.spend(self.0.content.len())?;
-        Ok(&self.0.content)
+        ctx.execution()?.budget.spend(self.model.content.len())?;
+        Ok(&self.model.content)
     }
 
     /// The content preview: at most `maxChars` characters, the "…" that
@@ -75,14 +97,21 @@ impl Message {
             )
             .into());
         }
-        let preview = preview(&self.0.content, max_chars as usize);
+        let preview = preview(&self.model.content, max_chars as usize);
         ctx.execution()?.budget.spend(preview.len())?;
         Ok(preview)
     }
 
     /// When the message was created.
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.model.created_at
+    }
+
+    /// In `messageAdded`, the cursor of the event that posted this message:
+    /// pass it as that subscription's `after` to resume after it. Null
+    /// elsewhere.
+    async fn event_cursor(&self) -> Option<&str> {
+        self.event_cursor.as_deref()
     }
 }
 
@@ -110,7 +139,7 @@ impl MessageConnection {
     ) -> Self {
         let items = page.messages.into_iter().map(|message| {
             let position = order.position(&message);
-            (Message(message), position)
+            (Message::of(message), position)
         });
         Self {
             chat_id,

@@ -3,6 +3,7 @@
 
 pub mod channel;
 pub mod chat;
+pub mod chat_event;
 pub mod connection;
 pub mod counts;
 pub mod enums;

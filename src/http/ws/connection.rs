@@ -250,6 +250,7 @@ impl Connection {
         let session = Session::new(
             state.db.clone(),
             state.events.clone(),
+            state.cursors.clone(),
             viewer.workspace_id,
             max_bytes,
         );

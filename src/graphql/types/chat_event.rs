@@ -1,0 +1,99 @@
+//! `ChatEvent`: one change to a chat as a `chatEvents` subscriber sees it,
+//! and which kind (if any) a subscriber's filter makes of an event.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Object};
+use entity::enums;
+
+use super::{chat::Chat, enums::ChatEventKind, message::Message};
+use crate::{
+    events::ChatEvent,
+    graphql::context::{ContextExt, or_null},
+    service::chat_filter::{ChatFilter, FilterFacts},
+};
+
+/// What a subscriber with `filter` gets of `event`, judged by its chat as
+/// the write left it and as it was before (so a replay from a cursor gets
+/// what a live subscriber got): the event's own kind when the chat is in
+/// the filter after it, LEFT_FILTER when it was in the filter before and
+/// is not after, nothing otherwise.
+pub fn delivered_as(filter: &ChatFilter, event: &ChatEvent) -> Option<ChatEventKind> {
+    // An event recorded before the outbox kept the facts: the chat as read.
+    let row_facts = || event.chat.as_deref().map(FilterFacts::of);
+    let after = event.after.clone().or_else(row_facts)?;
+    // A removal reaches lists that leave removed chats out: they drop it.
+    let removal = event.kind == enums::ChatEventKind::Removed;
+    if filter.matches(&after, filter.include_removed || removal) {
+        return Some(event.kind.into());
+    }
+    let before = event.before.as_ref()?;
+    filter
+        .matches(before, filter.include_removed)
+        .then_some(ChatEventKind::LeftFilter)
+}
+
+/// One event as a subscriber sees it.
+pub struct ChatEventPayload {
+    cursor: String,
+    kind: ChatEventKind,
+    event: Option<Arc<ChatEvent>>,
+}
+
+impl ChatEventPayload {
+    /// `event`, delivered as `kind`, at `cursor`.
+    pub fn of(event: Arc<ChatEvent>, kind: ChatEventKind, cursor: String) -> Self {
+        Self {
+            cursor,
+            kind,
+            event: Some(event),
+        }
+    }
+
+    /// A resync, to go on from `cursor`.
+    pub fn resync(cursor: String) -> Self {
+        Self {
+            cursor,
+            kind: ChatEventKind::ResyncRequired,
+            event: None,
+        }
+    }
+}
+
+/// Something that happened to a chat of the workspace.
+#[Object(name = "ChatEvent")]
+impl ChatEventPayload {
+    /// Where this event stands: pass it as `after` to resume after it.
+    /// Opaque: it opens only for the workspace it was issued to.
+    async fn cursor(&self) -> &str {
+        &self.cursor
+    }
+
+    /// What happened.
+    async fn kind(&self) -> ChatEventKind {
+        self.kind
+    }
+
+    /// The chat as it stood when the event was delivered; null for
+    /// RESYNC_REQUIRED.
+    async fn chat(&self, ctx: &Context<'_>) -> Option<Chat> {
+        let found = async {
+            let Some(row) = self.event.as_ref().and_then(|event| event.chat.as_ref()) else {
+                return Ok(None);
+            };
+            let execution = ctx.execution()?;
+            execution
+                .loaders
+                .prime(std::slice::from_ref(row.as_ref()))
+                .await;
+            Ok(Some(Chat(row.chat.clone())))
+        };
+        or_null(ctx, found.await)
+    }
+
+    /// The message posted, for MESSAGE_POSTED; null otherwise.
+    async fn message(&self) -> Option<Message> {
+        let message = self.event.as_ref()?.message.clone()?;
+        Some(Message::of(message))
+    }
+}

@@ -106,15 +106,69 @@
     connectionParams: function () {
       return currentHeaders;
     },
+    // A refused key (4403) is not retried: the same key would be refused
+    // again, and the close's reason, shown in the result pane, says what to
+    // fix (in the Headers tab).
+    shouldRetry: function (closed) {
+      return !(closed && closed.code === 4403);
+    },
   });
   var http = GraphiQL.createFetcher({
     url: window.location.pathname,
     headers: currentHeaders,
-    wsClient: wsClient,
   });
+  // Whether `params` runs a subscription: the operation it names, or its
+  // only one, begins with `subscription`. Decided here rather than by
+  // GraphiQL, which can tell only once the schema has loaded (not with a
+  // missing or wrong key, the very case whose refusal must show).
+  function isSubscription(params) {
+    var text = (params.query || "").replace(/#[^\n]*/g, "");
+    var name = params.operationName;
+    var named = name && new RegExp("\\b(query|mutation|subscription)\\s+" + name + "\\b").exec(text);
+    if (named) {
+      return named[1] === "subscription";
+    }
+    return /^\s*subscription\b/.test(text);
+  }
+  // A subscription's results from graphql-ws; a close (4403 for a refused
+  // key) becomes an error whose message is the close's reason.
+  function subscribe(params) {
+    var results = wsClient.iterate({
+      query: params.query,
+      variables: params.variables,
+      operationName: params.operationName || undefined,
+    });
+    var closed = function (error) {
+      if (error && typeof error.code === "number" && "reason" in error) {
+        throw new Error("The WebSocket was closed (" + error.code + "): " + error.reason);
+      }
+      throw error;
+    };
+    return {
+      next: function () {
+        return results.next().catch(closed);
+      },
+      return: function () {
+        return results.return();
+      },
+      [Symbol.asyncIterator]: function () {
+        return this;
+      },
+    };
+  }
   var fetcher = function (params, options) {
     if (options && options.headers) {
       currentHeaders = options.headers;
+    }
+    // Until the schema has loaded, GraphiQL keeps the prepared query's
+    // operation name for whatever is typed next, in any tab: a name the
+    // document does not define is dropped, so the document runs as typed.
+    var name = params && params.operationName;
+    if (name && !new RegExp("\\b(query|mutation|subscription)\\s+" + name + "\\b").test(params.query)) {
+      params = Object.assign({}, params, { operationName: undefined });
+    }
+    if (isSubscription(params)) {
+      return subscribe(params);
     }
     return http(params, options);
   };

@@ -2,8 +2,9 @@
 //! (`conformance/graphiql.mjs`, with playwright-core and Debian's
 //! `chromium`): the page loads nothing from outside loopback, runs the
 //! prepared query with the key from the link, shows the result, receives a
-//! subscription's event through its vendored graphql-ws client, and keeps
-//! the key out of localStorage across a reload.
+//! subscription's event through its vendored graphql-ws client, keeps
+//! the key out of localStorage across a reload, and shows why a refused key
+//! was refused instead of retrying.
 
 use serde_json::Value;
 
@@ -19,6 +20,7 @@ async fn graphiql_runs_the_prepared_query_offline_and_never_stores_the_key() {
         w.key.clone(),
         w.channels[0].id.to_string(),
         w.customer.super_identity_id.to_string(),
+        app.metrics_url(),
     ];
     let (findings, stderr, _) = run_node("graphiql.mjs", args).await;
     assert_eq!(findings["error"], Value::Null, "{findings}\n{stderr}");
@@ -48,4 +50,13 @@ async fn graphiql_runs_the_prepared_query_offline_and_never_stores_the_key() {
         serde_json::json!({ "data": { "chatEvents": { "kind": "CREATED", "chat": { "title": "From the browser" } } } }),
         "{findings}"
     );
+    let typed = findings["editorSubscription"].as_str().unwrap();
+    assert!(typed.contains("CREATED"), "{typed}");
+    // A refused key: the reason shows, and the socket is not retried.
+    let refused = findings["refusedResult"].as_str().unwrap();
+    assert!(
+        refused.contains("unknown, malformed or revoked"),
+        "{refused}"
+    );
+    assert_eq!(findings["refusedSockets"], 1, "{findings}");
 }

@@ -8,16 +8,18 @@ use serde_json::Value;
 
 use crate::helpers::TestApp;
 
-const CONFORMANCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/conformance");
+pub const CONFORMANCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/conformance");
 
 /// Installs the pinned packages once (`npm ci`), if missing.
-fn install_audit() {
-    let installed = ["graphql-http", "playwright-core"].iter().all(|package| {
-        Path::new(CONFORMANCE)
-            .join("node_modules")
-            .join(package)
-            .exists()
-    });
+pub fn install_audit() {
+    let installed = ["graphql-http", "playwright-core", "graphql-ws", "ws"]
+        .iter()
+        .all(|package| {
+            Path::new(CONFORMANCE)
+                .join("node_modules")
+                .join(package)
+                .exists()
+        });
     if installed {
         return;
     }

@@ -215,6 +215,29 @@ impl TestApp {
         let app = Application::build(config)
             .await
             .expect("the replica starts");
+        Self::serve_replica(app)
+    }
+
+    /// After [`Self::shut_down`], a new gateway on the same database and
+    /// address, as a deploy brings one up: it starts once the old one has
+    /// let the address go.
+    pub async fn start_again(&self) -> Replica {
+        let patience = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let mut config = Config::for_database(self.database_url());
+            config.listen = self.addr;
+            config.metrics_listen = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
+            match Application::build(config).await {
+                Ok(app) => return Self::serve_replica(app),
+                Err(error) => {
+                    assert!(std::time::Instant::now() < patience, "{error:#}");
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+            }
+        }
+    }
+
+    fn serve_replica(app: Application) -> Replica {
         let addr = app.local_addr();
         let metrics = app.metrics_addr().expect("tests serve metrics");
         let server = tokio::spawn(async move {

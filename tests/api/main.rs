@@ -17,6 +17,7 @@ mod demo;
 mod directory;
 mod errors;
 mod filters;
+mod graphql_ws_client;
 mod helpers;
 mod http;
 mod idempotency;

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::{
+    conformance::run_node,
     helpers::{TestApp, World, attached, error_code},
     socket::Socket,
 };
@@ -305,4 +306,54 @@ fn a_manifest_that_does_not_validate_stops_the_start_naming_the_document() {
         assert!(!output.status.success(), "{args:?} started: {stderr}");
         assert!(stderr.contains(&says), "{args:?}: {stderr}");
     }
+}
+
+/// The README's recipe end to end: graphql-codegen with its config writes
+/// the manifest; the gateway runs only those documents; Apollo Client's
+/// cache normalises a result fetched by hash (it needs `__typename`, which
+/// only the recipe's document transform puts in a hashed document), and
+/// the stock graphql-ws client runs a subscription by id.
+#[tokio::test]
+async fn the_readme_recipe_serves_apollo_and_graphql_ws_by_id_only() {
+    let out = tempfile::tempdir_in(crate::conformance::CONFORMANCE).unwrap();
+    let (generated, stderr, ok) =
+        run_node("codegen.mjs", vec![out.path().display().to_string()]).await;
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        generated["uuidTyped"], true,
+        "UUID is not typed: {generated}"
+    );
+    let manifest = generated["manifest"].as_str().unwrap().to_owned();
+    let app = TestApp::spawn_with(|config| {
+        config.trusted_documents = Some(manifest.clone().into());
+        config.only_trusted_documents = true;
+    })
+    .await;
+    let w = app.world("Acme").await;
+    let chat = app.insert_chat(&w, w.new_chat()).await;
+    let args = vec![
+        app.url("/graphql"),
+        w.key.clone(),
+        manifest,
+        app.metrics_url(),
+        w.channels[0].id.to_string(),
+        w.customer.super_identity_id.to_string(),
+    ];
+    let (findings, stderr, _) = run_node("apollo.mjs", args).await;
+    assert_eq!(findings["error"], Value::Null, "{findings}\n{stderr}");
+    assert_eq!(findings["warnings"], json!([]), "{findings}");
+    let items = &findings["inbox"]["chats"]["items"];
+    assert_eq!(items[0]["id"], chat.id.to_string(), "{findings}");
+    assert_eq!(items[0]["__typename"], "Chat", "{findings}");
+    let normalised = findings["normalised"].as_array().unwrap();
+    assert!(
+        normalised.contains(&json!(format!("Chat:{}", chat.id))),
+        "the cache did not normalise the chat: {findings}"
+    );
+    let created = findings["created"]["data"]["createChat"]["id"]
+        .as_str()
+        .unwrap();
+    let event = &findings["event"]["data"]["chatEvents"];
+    assert_eq!(event["kind"], "CREATED", "{findings}");
+    assert_eq!(event["chat"]["id"], created);
 }

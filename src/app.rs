@@ -149,9 +149,13 @@ impl Application {
             .filter(|timeout| !timeout.is_zero());
         let (db, statements) =
             db::connect(&config.database, statement_timeout, db::Create::IfMissing).await?;
-        let listener = TcpListener::bind(config.listen)
+        let listen = config.listen_addr();
+        if config.listen.is_none() && config.port.is_some() {
+            tracing::info!(%listen, "listening on every interface on PORT");
+        }
+        let listener = TcpListener::bind(listen)
             .await
-            .with_context(|| format!("cannot listen on {}", config.listen))?;
+            .with_context(|| format!("cannot listen on {listen}"))?;
         let local_addr = listener.local_addr()?;
         let metrics = match config.metrics_listen {
             Some(addr) => Some(
@@ -248,6 +252,12 @@ impl Application {
     /// The address the server listens on (the real port when 0 was asked for).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The URL to give people: the listening address, with `localhost` in
+    /// place of "every interface".
+    pub fn base_url(&self) -> String {
+        base_url(self.local_addr)
     }
 
     /// The address metrics are served on, when they are.

@@ -19,12 +19,17 @@ use crate::{
 /// With no subcommand, serves (same as `serve`). On an empty database it
 /// first creates a demo workspace and prints its API key.
 #[derive(Debug, Parser)]
-// Every flag is global: `chat-gateway --database-url X migrate` and
-// `chat-gateway migrate --database-url X` mean the same.
+// The database flags are every command's, before or after it
+// (`chat-gateway --database-url X migrate` means what `chat-gateway migrate
+// --database-url X` does). The server's come without a command, or after
+// `serve`; each command's --help lists only what it takes.
 #[command(name = "chat-gateway", version)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+
+    #[command(flatten)]
+    database: DatabaseConfig,
 
     #[command(flatten)]
     config: Config,
@@ -33,7 +38,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve GraphQL (`/graphql`), GraphiQL and health checks (the default).
-    Serve,
+    Serve(Box<Config>),
     /// Apply pending database migrations and exit (creates an SQLite file
     /// that does not exist).
     Migrate,
@@ -97,11 +102,54 @@ enum WorkspaceCommand {
 }
 
 impl Cli {
+    /// The command line, parsed; exits with a usage error as clap does, also
+    /// for a server flag written before a command (`--listen X migrate`),
+    /// which that command would otherwise ignore without a word.
+    pub fn parse_checked() -> Self {
+        use clap::{CommandFactory, FromArgMatches, error::ErrorKind, parser::ValueSource};
+        let mut command = Self::command();
+        let matches = command.clone().get_matches();
+        if let Some(sub) = matches.subcommand_name() {
+            let misplaced = command.get_arguments().find(|arg| {
+                !arg.is_global_set()
+                    && matches.value_source(arg.get_id().as_str()) == Some(ValueSource::CommandLine)
+            });
+            if let Some(arg) = misplaced {
+                let flag = arg.get_long().unwrap_or(arg.get_id().as_str());
+                let hint = if sub == "serve" {
+                    format!("write it after `serve` (chat-gateway serve --{flag} ...)")
+                } else {
+                    format!("`{sub}` does not take it")
+                };
+                command
+                    .error(
+                        ErrorKind::ArgumentConflict,
+                        format!("--{flag} is a flag of `serve`: {hint}"),
+                    )
+                    .exit();
+            }
+        }
+        Self::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
+    }
+
     /// Runs the chosen command.
     pub async fn run(self) -> anyhow::Result<()> {
-        let database = &self.config.database;
+        let database = &self.database;
         match self.command {
-            None | Some(Command::Serve) => serve(self.config).await,
+            None => {
+                serve(Config {
+                    database: self.database,
+                    ..self.config
+                })
+                .await
+            }
+            Some(Command::Serve(config)) => {
+                serve(Config {
+                    database: self.database,
+                    ..*config
+                })
+                .await
+            }
             Some(Command::Migrate) => {
                 connect(database, Create::IfMissing).await?;
                 eprintln!("migrations applied");
@@ -218,7 +266,7 @@ async fn connect(
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let app = Application::build(config).await?;
-    let url = format!("http://{}/graphql", app.local_addr());
+    let url = format!("{}/graphql", app.base_url());
     match app.demo() {
         Some(demo) => {
             eprintln!(
@@ -231,13 +279,33 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             );
             println!("{}", serde_json::to_string(demo)?);
         }
-        None => eprintln!(
-            "\nGraphiQL: {url}\n\
-             Keys are shown once, when created. To make another:\n  \
-             chat-gateway api-key create --workspace <id> --name me\n\
-             (`chat-gateway api-key list` shows each key's workspace id).\n"
-        ),
+        None => {
+            let me = invocation();
+            eprintln!(
+                "\nGraphiQL: {url}\n\
+                 Keys are shown once, when created. To make another:\n  \
+                 {me} api-key create --workspace <id> --name me\n\
+                 (`{me} api-key list` shows each key's workspace id).\n"
+            );
+        }
     }
     tracing::info!(%url, "listening");
     app.run_until_stopped().await
+}
+
+/// How this binary was started, so that a command it suggests can be
+/// pasted as it is: `cargo run --release --` under `cargo run` (which sets
+/// `CARGO`), else the name it was called by.
+fn invocation() -> String {
+    if std::env::var_os("CARGO").is_some() {
+        let cargo = if cfg!(debug_assertions) {
+            "cargo run --"
+        } else {
+            "cargo run --release --"
+        };
+        return cargo.to_owned();
+    }
+    std::env::args()
+        .next()
+        .unwrap_or_else(|| "chat-gateway".to_owned())
 }

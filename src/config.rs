@@ -16,56 +16,65 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://chat-gateway.db";
 pub struct DatabaseConfig {
     /// Database to use: `sqlite://PATH` (created if missing) or
     /// `postgres://USER@HOST:PORT/DB`.
-    #[arg(long, global = true, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL,
+          value_parser = parse_database_url)]
     pub database_url: String,
 
-    /// Most connections the pool keeps open to the database.
+    /// Most connections the pool keeps open to the database (1 to 10,000).
     #[arg(long, global = true, env = "DB_MAX_CONNECTIONS", default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub db_max_connections: u32,
 
-    /// Seconds to wait for a free pooled connection before failing a request.
+    /// Seconds to wait for a free pooled connection before failing a
+    /// request (1 to 3,600).
     #[arg(long, global = true, env = "DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5,
           value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub db_acquire_timeout_secs: u64,
 }
 
-/// Settings of the `serve` subcommand (the default).
+/// Settings of the `serve` subcommand (the default). Its flags come
+/// before `serve` or after it, not with the other subcommands; the
+/// database's are every subcommand's (see [`crate::cli`]).
 #[derive(Debug, Clone, Args)]
 pub struct Config {
-    #[command(flatten)]
+    /// Given by the command line's global database flags.
+    #[arg(skip = DatabaseConfig::for_url(DEFAULT_DATABASE_URL))]
     pub database: DatabaseConfig,
 
-    /// Address and port to listen on; port 0 picks a free port.
-    #[arg(
-        long,
-        global = true,
-        env = "LISTEN_ADDR",
-        default_value = "127.0.0.1:8000"
-    )]
-    pub listen: SocketAddr,
+    /// Address and port to listen on, e.g. `127.0.0.1:8000`,
+    /// `0.0.0.0:8000` (every interface) or `localhost:8000`; port 0 picks a
+    /// free port. Default: 127.0.0.1:8000, or 0.0.0.0:$PORT when the
+    /// `PORT` variable is set (as hosting platforms set it).
+    #[arg(long, env = "LISTEN_ADDR", value_name = "HOST:PORT", value_parser = parse_listen)]
+    pub listen: Option<SocketAddr>,
+
+    /// The port a hosting platform assigns: with it and no `--listen`, the
+    /// gateway listens on 0.0.0.0:PORT.
+    #[arg(long = "port", env = "PORT", hide = true)]
+    pub port: Option<u16>,
 
     /// Address and port to serve Prometheus metrics on (`GET /metrics`),
     /// apart from the public API so that it need not be exposed with it;
     /// port 0 picks a free one. Unset (the default): no metrics served.
-    #[arg(long, global = true, env = "METRICS_LISTEN", value_name = "ADDR")]
+    #[arg(long, env = "METRICS_LISTEN", value_name = "HOST:PORT", value_parser = parse_listen)]
     pub metrics_listen: Option<SocketAddr>,
 
     /// Do not create the demo workspace when the database holds no workspace.
     /// The variable takes true/false, 1/0, yes/no, on/off.
-    #[arg(long, global = true, env = "NO_DEMO", value_parser = clap::builder::BoolishValueParser::new())]
+    #[arg(long, env = "NO_DEMO", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_demo: bool,
 
     /// Seconds PostgreSQL may spend on one statement of a request before
-    /// cancelling it; 0 means no limit. Migrations and the admin commands
-    /// run without it. (SQLite runs in-process: `--request-timeout-secs`
-    /// bounds it.)
-    #[arg(long, global = true, env = "DB_STATEMENT_TIMEOUT_SECS", default_value_t = 5,
+    /// cancelling it (0 to 86,400; 0 means no limit). Migrations and the
+    /// admin commands run without it. (SQLite runs in-process:
+    /// `--request-timeout-secs` bounds it.)
+    #[arg(long, env = "DB_STATEMENT_TIMEOUT_SECS", default_value_t = 5,
           value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub db_statement_timeout_secs: u64,
 
-    /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
-    #[arg(long, global = true, env = "SHUTDOWN_GRACE_SECS", default_value_t = 10,
+    /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C
+    /// (0 to 3,600).
+    #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(0..=3_600))]
     pub shutdown_grace_secs: u64,
 
@@ -73,53 +82,59 @@ pub struct Config {
     /// the API, comma-separated: `http` or `https`, a host and an optional
     /// port, nothing after (a trailing `/` is dropped). Empty (the
     /// default): same-origin only.
-    #[arg(long, global = true, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
     pub cors_allowed_origins: Vec<String>,
 
     /// Hours chat events are kept for subscribers resuming from a cursor;
     /// older ones are pruned (a cursor before them gets RESYNC_REQUIRED).
-    #[arg(long, global = true, env = "EVENT_RETENTION_HOURS", default_value_t = 24,
+    /// 1 to 8,760.
+    #[arg(long, env = "EVENT_RETENTION_HOURS", default_value_t = 24,
           value_parser = clap::value_parser!(u64).range(1..=24 * 365))]
     pub event_retention_hours: u64,
 
     /// Events a subscriber may fall behind the process's reader before it
-    /// is told RESYNC_REQUIRED (memory stays bounded instead).
-    #[arg(long, global = true, env = "EVENT_BUFFER", default_value_t = 4096,
+    /// is told RESYNC_REQUIRED (memory stays bounded instead). 16 to
+    /// 1,000,000.
+    #[arg(long, env = "EVENT_BUFFER", default_value_t = 4096,
           value_parser = clap::value_parser!(u64).range(16..=1_000_000))]
     pub event_buffer: u64,
 
     /// Bytes the events a subscriber has fallen behind by may hold (a
     /// message may be 128 KB of text) before it is told RESYNC_REQUIRED.
-    #[arg(long, global = true, env = "EVENT_BUFFER_BYTES", default_value_t = 8 * 1024 * 1024,
+    /// 65,536 to 1,073,741,824.
+    #[arg(long, env = "EVENT_BUFFER_BYTES", default_value_t = 8 * 1024 * 1024,
           value_parser = clap::value_parser!(u64).range(65_536..=1 << 30))]
     pub event_buffer_bytes: u64,
 
     /// Seconds a WebSocket has to send `connection_init` (closed with 4408
-    /// otherwise). Clients send it as soon as the socket opens.
-    #[arg(long, global = true, env = "WS_INIT_TIMEOUT_SECS", default_value_t = 3,
+    /// otherwise), and a message begun to arrive whole (1008). Clients
+    /// send at once. 1 to 3,600.
+    #[arg(long, env = "WS_INIT_TIMEOUT_SECS", default_value_t = 3,
           value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub ws_init_timeout_secs: u64,
 
     /// WebSockets this process holds at once that have not yet been
     /// accepted with a key (more: HTTP 503). Their own small budget, so
     /// sockets without a key cannot take the slots of `--max-ws-connections`.
-    #[arg(long, global = true, env = "MAX_WS_PENDING_CONNECTIONS", default_value_t = 100,
+    /// 1 to 1,000,000.
+    #[arg(long, env = "MAX_WS_PENDING_CONNECTIONS", default_value_t = 100,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_ws_pending_connections: u64,
 
     /// WebSockets one API key may hold open in this process (more: the
-    /// new socket is closed with 1013).
-    #[arg(long, global = true, env = "MAX_WS_CONNECTIONS_PER_KEY", default_value_t = 1_000,
+    /// new socket is closed with 1013). 1 to 1,000,000.
+    #[arg(long, env = "MAX_WS_CONNECTIONS_PER_KEY", default_value_t = 1_000,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_ws_connections_per_key: u64,
 
-    /// Subscriptions one WebSocket may run at once.
-    #[arg(long, global = true, env = "MAX_SUBSCRIPTIONS_PER_CONNECTION", default_value_t = 100,
+    /// Subscriptions one WebSocket may run at once (1 to 100,000).
+    #[arg(long, env = "MAX_SUBSCRIPTIONS_PER_CONNECTION", default_value_t = 100,
           value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub max_subscriptions_per_connection: u64,
 
-    /// WebSocket connections this process accepts at once (more: HTTP 503).
-    #[arg(long, global = true, env = "MAX_WS_CONNECTIONS", default_value_t = 10_000,
+    /// WebSocket connections this process accepts at once (more: HTTP
+    /// 503). 1 to 1,000,000.
+    #[arg(long, env = "MAX_WS_CONNECTIONS", default_value_t = 10_000,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_ws_connections: u64,
 
@@ -129,13 +144,13 @@ pub struct Config {
     /// `extensions.persistedQuery.sha256Hash`) instead of `query`. Every
     /// document is parsed and validated at start-up; one that fails stops
     /// the start, naming its id.
-    #[arg(long, global = true, env = "TRUSTED_DOCUMENTS", value_name = "FILE")]
+    #[arg(long, env = "TRUSTED_DOCUMENTS", value_name = "FILE")]
     pub trusted_documents: Option<std::path::PathBuf>,
 
     /// Run trusted documents only: any request that sends a `query` is
     /// refused (HTTP 400, TRUSTED_DOCUMENT_REQUIRED), which closes the API
     /// to arbitrary queries. Needs `--trusted-documents`.
-    #[arg(long, global = true, env = "ONLY_TRUSTED_DOCUMENTS", requires = "trusted_documents",
+    #[arg(long, env = "ONLY_TRUSTED_DOCUMENTS", requires = "trusted_documents",
           value_parser = clap::builder::BoolishValueParser::new())]
     pub only_trusted_documents: bool,
 
@@ -151,56 +166,58 @@ pub struct Config {
 pub struct Limits {
     /// Largest request body, in bytes (larger: HTTP 413). Also bounds the
     /// query string of a GET.
-    #[arg(long, global = true, env = "MAX_BODY_BYTES", default_value_t = Limits::DEFAULT.max_body_bytes)]
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = Limits::DEFAULT.max_body_bytes)]
     pub max_body_bytes: usize,
 
     /// Most lexical tokens in a GraphQL document (checked before parsing).
-    #[arg(long, global = true, env = "MAX_TOKENS", default_value_t = Limits::DEFAULT.max_tokens)]
+    #[arg(long, env = "MAX_TOKENS", default_value_t = Limits::DEFAULT.max_tokens)]
     pub max_tokens: usize,
 
     /// Deepest field nesting. 15 admits the standard introspection query
     /// that GraphiQL and code generators send.
-    #[arg(long, global = true, env = "MAX_DEPTH", default_value_t = Limits::DEFAULT.max_depth)]
+    #[arg(long, env = "MAX_DEPTH", default_value_t = Limits::DEFAULT.max_depth)]
     pub max_depth: usize,
 
     /// Highest query cost: each field costs 1, and a list costs its page
     /// size times what one item costs. A full 100-chat page asking for
     /// every field costs about 5,200, so two such pages fit in one request.
-    #[arg(long, global = true, env = "MAX_COMPLEXITY", default_value_t = Limits::DEFAULT.max_complexity)]
+    #[arg(long, env = "MAX_COMPLEXITY", default_value_t = Limits::DEFAULT.max_complexity)]
     pub max_complexity: usize,
 
     /// Most aliased fields in a document.
-    #[arg(long, global = true, env = "MAX_ALIASES", default_value_t = Limits::DEFAULT.max_aliases)]
+    #[arg(long, env = "MAX_ALIASES", default_value_t = Limits::DEFAULT.max_aliases)]
     pub max_aliases: usize,
 
     /// Most fields at the root of the operation.
-    #[arg(long, global = true, env = "MAX_ROOT_FIELDS", default_value_t = Limits::DEFAULT.max_root_fields)]
+    #[arg(long, env = "MAX_ROOT_FIELDS", default_value_t = Limits::DEFAULT.max_root_fields)]
     pub max_root_fields: usize,
 
     /// Most directives on one field.
-    #[arg(long, global = true, env = "MAX_DIRECTIVES", default_value_t = Limits::DEFAULT.max_directives)]
+    #[arg(long, env = "MAX_DIRECTIVES", default_value_t = Limits::DEFAULT.max_directives)]
     pub max_directives: usize,
 
     /// Largest response, in bytes: a result that would be larger is not
     /// sent (LIMIT_EXCEEDED, `data` null); fields that return long text
     /// stop adding to it as soon as it passes the limit. Applies to each
     /// HTTP response and to each WebSocket message.
-    #[arg(long, global = true, env = "MAX_RESPONSE_BYTES", default_value_t = Limits::DEFAULT.max_response_bytes)]
+    #[arg(long, env = "MAX_RESPONSE_BYTES", default_value_t = Limits::DEFAULT.max_response_bytes)]
     pub max_response_bytes: usize,
 
     /// Seconds a GraphQL request may take, key check included, before the
-    /// gateway gives up on it (HTTP 504).
-    #[arg(long, global = true, env = "REQUEST_TIMEOUT_SECS", default_value_t = Limits::DEFAULT.request_timeout_secs,
+    /// gateway gives up on it (HTTP 504); also how long a write to a
+    /// client may make no progress before the connection is dropped.
+    /// 0 to 86,400.
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = Limits::DEFAULT.request_timeout_secs,
           value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub request_timeout_secs: u64,
 
     /// Requests per second each API key may make on average; 0 turns rate
     /// limiting off.
-    #[arg(long, global = true, env = "RATE_LIMIT_PER_SEC", default_value_t = Limits::DEFAULT.rate_limit_per_sec)]
+    #[arg(long, env = "RATE_LIMIT_PER_SEC", default_value_t = Limits::DEFAULT.rate_limit_per_sec)]
     pub rate_limit_per_sec: u32,
 
     /// Requests an API key may make in one burst above the average rate.
-    #[arg(long, global = true, env = "RATE_LIMIT_BURST", default_value_t = Limits::DEFAULT.rate_limit_burst)]
+    #[arg(long, env = "RATE_LIMIT_BURST", default_value_t = Limits::DEFAULT.rate_limit_burst)]
     pub rate_limit_burst: u32,
 }
 
@@ -223,6 +240,61 @@ pub fn parse_origin(text: &str) -> Result<String, String> {
         "{scheme}://{}",
         authority.as_str().to_ascii_lowercase()
     ))
+}
+
+/// A `--database-url`, refused with what to write instead when it is not
+/// one the gateway can open.
+pub fn parse_database_url(text: &str) -> Result<String, String> {
+    let expected = "expected sqlite://PATH or postgres://USER@HOST:PORT/DB";
+    let url = text.trim();
+    let quoted = url.len() >= 2
+        && (url.starts_with('"') && url.ends_with('"')
+            || url.starts_with('\'') && url.ends_with('\''));
+    if quoted {
+        return Err(format!(
+            "the URL is written in quotes ({url}); remove them (an env file may have kept them)"
+        ));
+    }
+    let lower = url.to_ascii_lowercase();
+    if ["sqlite:", "postgres://", "postgresql://"]
+        .iter()
+        .any(|scheme| lower.starts_with(scheme))
+    {
+        return Ok(url.to_owned());
+    }
+    match url.split_once("://") {
+        Some((scheme, _)) => Err(format!("{scheme} databases are not supported; {expected}")),
+        None => Err(format!(
+            "{expected}; for the SQLite file {url}, write sqlite://{url}"
+        )),
+    }
+}
+
+/// A listening address: `IP:PORT`, or `HOST:PORT` with a host name that
+/// resolves (`localhost:8000`; an IPv4 address when it has one).
+pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    let text = text.trim();
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    let expected = "expected HOST:PORT, e.g. 127.0.0.1:8000, 0.0.0.0:8000 or localhost:8000";
+    let Some((host, port)) = text.rsplit_once(':') else {
+        return Err(expected.to_owned());
+    };
+    let Ok(port) = port.parse::<u16>() else {
+        return Err(format!("{expected} (the port is a number, 0 to 65535)"));
+    };
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|error| format!("cannot resolve {host}: {error}; {expected}"))?
+        .collect();
+    addrs
+        .iter()
+        .find(|addr| addr.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .ok_or_else(|| format!("{host} resolves to no address; {expected}"))
 }
 
 /// A count limit as configured, where 0 turns it off: what any count is
@@ -274,13 +346,28 @@ impl DatabaseConfig {
     }
 }
 
+/// Where the gateway listens when `--listen` is not given and `PORT` is
+/// not set.
+pub const DEFAULT_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8000);
+
 impl Config {
+    /// The address to listen on: `--listen`, else every interface on
+    /// `PORT`, else [`DEFAULT_LISTEN`].
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.listen.unwrap_or_else(|| match self.port {
+            Some(port) => SocketAddr::from(([0, 0, 0, 0], port)),
+            None => DEFAULT_LISTEN,
+        })
+    }
+
     /// Server settings for `database_url`, listening on a free loopback port,
     /// without the demo workspace: what tests and embedders start from.
     pub fn for_database(database_url: impl Into<String>) -> Self {
         Self {
             database: DatabaseConfig::for_url(database_url),
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+            port: None,
             metrics_listen: None,
             no_demo: true,
             db_statement_timeout_secs: 5,
@@ -303,7 +390,34 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_origin;
+    use super::{parse_database_url, parse_listen, parse_origin};
+
+    #[test]
+    fn database_urls_name_what_to_write() {
+        assert!(parse_database_url("sqlite://chat.db").is_ok());
+        assert!(parse_database_url("postgres://u@h:5432/d").is_ok());
+        assert!(parse_database_url("postgresql://u@h/d").is_ok());
+        let said = |url| parse_database_url(url).unwrap_err();
+        assert!(
+            said("chat.db").contains("write sqlite://chat.db"),
+            "{}",
+            said("chat.db")
+        );
+        assert!(said("mysql://u@h/d").starts_with("mysql databases are not supported"));
+        assert!(said("\"sqlite://chat.db\"").contains("remove them"));
+        assert!(said("'postgres://u@h/d'").contains("remove them"));
+    }
+
+    #[test]
+    fn listen_addresses_take_host_names_and_say_what_is_expected() {
+        assert_eq!(parse_listen("127.0.0.1:9000").unwrap().port(), 9000);
+        let local = parse_listen("localhost:9000").unwrap();
+        assert!(local.ip().is_loopback() && local.port() == 9000, "{local}");
+        for bad in ["9000", "localhost", "localhost:port", "localhost:70000"] {
+            let said = parse_listen(bad).unwrap_err();
+            assert!(said.contains("e.g. 127.0.0.1:8000"), "{bad}: {said}");
+        }
+    }
 
     #[test]
     fn origins_are_normalised_or_refused() {

@@ -86,7 +86,12 @@ pub async fn connect(
                 }
                 _ => None,
             };
-            Err(anyhow::anyhow!(describe(url, &error, direct.as_ref())))
+            Err(anyhow::anyhow!(describe(
+                url,
+                create,
+                &error,
+                direct.as_ref()
+            )))
         }
     }
 }
@@ -132,6 +137,9 @@ async fn open(
                 // (SQLSTATE 57014, reported as TIMEOUT) instead of holding
                 // its connection past the request's own deadline.
                 ("statement_timeout", statement_timeout_ms.as_str()),
+                // Warnings and errors only: the migrator's CREATE TABLE IF
+                // NOT EXISTS would print a notice on every command.
+                ("client_min_messages", "warning"),
             ])
         });
     let mut db = Database::connect(options).await?;
@@ -152,7 +160,12 @@ async fn open(
 /// Why connecting to `url` failed, in one line: where, and the cause a
 /// person can act on ("connection refused", "no database named x",
 /// "permission denied"), without the driver's repeated cause chain.
-fn describe(url: &str, error: &DbErr, direct: Option<&sea_orm::sqlx::Error>) -> String {
+fn describe(
+    url: &str,
+    create: Create,
+    error: &DbErr,
+    direct: Option<&sea_orm::sqlx::Error>,
+) -> String {
     use sea_orm::{RuntimeErr, sqlx::Error as Sqlx};
     let sqlx = direct.or(match error {
         DbErr::Conn(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => {
@@ -165,15 +178,8 @@ fn describe(url: &str, error: &DbErr, direct: Option<&sea_orm::sqlx::Error>) -> 
         .or_else(|| url.strip_prefix("sqlite:"))
     {
         let path = path.split('?').next().unwrap_or(path);
-        // SQLite says only "unable to open database file"; the OS says why.
-        let cause = match std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(path)
-        {
-            Err(io) => io_cause(&io),
-            Ok(_) => sqlx.map_or_else(|| error.to_string(), |e| e.to_string()),
-        };
+        let reported = || sqlx.map_or_else(|| error.to_string(), |e| e.to_string());
+        let cause = sqlite_cause(std::path::Path::new(path), create).unwrap_or_else(reported);
         return format!("cannot open SQLite file {path}: {cause}");
     }
     let place = url
@@ -195,6 +201,58 @@ fn describe(url: &str, error: &DbErr, direct: Option<&sea_orm::sqlx::Error>) -> 
         None => error.to_string(),
     };
     format!("cannot connect to PostgreSQL at {place}: {cause}")
+}
+
+/// Why SQLite cannot open `file`, as the OS says it (SQLite says only
+/// "unable to open database file"); `None` when the OS sees no reason.
+fn sqlite_cause(file: &std::path::Path, create: Create) -> Option<String> {
+    let dir = match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => std::path::Path::new("."),
+    };
+    match std::fs::metadata(file) {
+        Ok(_) => {
+            if let Err(io) = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(file)
+            {
+                return Some(io_cause(&io));
+            }
+            unwritable(dir)
+        }
+        Err(io) if io.kind() == std::io::ErrorKind::NotFound => {
+            if !dir.is_dir() {
+                Some(format!("the directory {} does not exist", dir.display()))
+            } else if create == Create::Never {
+                Some("no such file (this command does not create a database)".to_owned())
+            } else {
+                unwritable(dir)
+            }
+        }
+        Err(io) => Some(io_cause(&io)),
+    }
+}
+
+/// Why no file can be made in `dir` (where SQLite makes the database and
+/// its -wal and -shm files), found by making one and removing it.
+fn unwritable(dir: &std::path::Path) -> Option<String> {
+    let probe = dir.join(format!(".chat-gateway-probe-{}", std::process::id()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            None
+        }
+        Err(io) => Some(format!(
+            "cannot create files in {}: {}",
+            dir.display(),
+            io_cause(&io)
+        )),
+    }
 }
 
 /// An I/O error as a short lower-case cause, without "(os error N)".

@@ -2,7 +2,6 @@
 
 use std::io::IsTerminal;
 
-use clap::Parser;
 use mimalloc::MiMalloc;
 use tracing_subscriber::EnvFilter;
 
@@ -26,7 +25,7 @@ async fn main() -> std::process::ExitCode {
         // Colour codes only for a terminal, not in files and log collectors.
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    match chat_gateway::cli::Cli::parse().run().await {
+    match chat_gateway::cli::Cli::parse_checked().run().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             // One line: the context, then the cause, each once.

@@ -225,7 +225,7 @@ impl TestApp {
         let patience = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {
             let mut config = Config::for_database(self.database_url());
-            config.listen = self.addr;
+            config.listen = Some(self.addr);
             config.metrics_listen = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
             match Application::build(config).await {
                 Ok(app) => return Self::serve_replica(app),

@@ -212,12 +212,30 @@ impl Cli {
                     messages_per_chat_max,
                     random_seed,
                 };
-                let summary = seed::run(&db, options).await.map_err(|e| e.into_anyhow())?;
+                // Ctrl-C or SIGTERM: stop after the chunk being written.
+                let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let flag = stop.clone();
+                tokio::spawn(async move {
+                    crate::app::shutdown_signal().await;
+                    eprintln!("\nStopping after the chunk being written...");
+                    flag.store(true, std::sync::atomic::Ordering::Relaxed);
+                });
+                let summary = seed::run(&db, options, &stop)
+                    .await
+                    .map_err(|e| e.into_anyhow())?;
+                println!("{}", serde_json::to_string(&summary)?);
+                if summary.interrupted {
+                    eprintln!(
+                        "Interrupted: workspace {} holds the {} chats written so far.",
+                        summary.workspace_id, summary.chats
+                    );
+                    // As a shell reports a process ended by Ctrl-C.
+                    std::process::exit(130);
+                }
                 eprintln!(
                     "Seeded {} chats with {} messages in {:.1} s.",
                     summary.chats, summary.messages, summary.seconds
                 );
-                println!("{}", serde_json::to_string(&summary)?);
                 Ok(())
             }
             Some(Command::Workspace(WorkspaceCommand::Create { name })) => {

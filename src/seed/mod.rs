@@ -4,11 +4,19 @@
 //! ([`generate`]) into the database ([`batch`]): COPY on PostgreSQL,
 //! multi-row INSERTs in one transaction per chunk on SQLite. Memory holds
 //! one chunk at a time, whatever the number of chats.
+//!
+//! Progress goes to stderr: the workspace and its key first (so an
+//! interrupted run leaves nothing unknown behind), then a bar on a
+//! terminal or a line per tenth elsewhere. A stop request (Ctrl-C) is
+//! heeded between chunks: what was written stays whole and is reported.
 
 mod batch;
 mod generate;
 
-use std::time::Instant;
+use std::{
+    sync::atomic::{AtomicBool, Ordering},
+    time::Instant,
+};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
@@ -48,6 +56,8 @@ pub struct SeedSummary {
     pub owners: u64,
     pub tickets: u64,
     pub seconds: f64,
+    /// Stopped early (Ctrl-C): the counts are what was written.
+    pub interrupted: bool,
 }
 
 #[derive(Default)]
@@ -58,8 +68,13 @@ struct Counts {
     tickets: u64,
 }
 
-/// Seeds a workspace of `options.chats` chats, and a second, small one.
-pub async fn run(db: &DatabaseConnection, options: SeedOptions) -> AppResult<SeedSummary> {
+/// Seeds a workspace of `options.chats` chats, and a second, small one;
+/// stops between two chunks once `stop` is set.
+pub async fn run(
+    db: &DatabaseConnection,
+    options: SeedOptions,
+    stop: &AtomicBool,
+) -> AppResult<SeedSummary> {
     if options.messages_per_chat_max == 0 || options.messages_per_chat_max > MAX_MESSAGES_PER_CHAT {
         return Err(AppError::invalid(
             "messages-per-chat-max",
@@ -70,17 +85,36 @@ pub async fn run(db: &DatabaseConnection, options: SeedOptions) -> AppResult<See
     let progress = ProgressBar::new(options.chats + SECOND_WORKSPACE_CHATS);
     progress.set_style(
         ProgressStyle::with_template(
-            "{spinner} seeding [{bar:40}] {pos}/{len} chats ({per_sec}, eta {eta})",
+            "{spinner} seeding [{bar:40}] {pos}/{len} chats ({per_sec}, eta {eta}) {msg}",
         )
         .expect("a valid template")
         .progress_chars("=> "),
     );
     let (main, key) = workspace::create(db, "Seeded inbox", "seed").await?;
-    let counts = seed_workspace(db, main.id, options.chats, options, &progress).await?;
+    eprintln!(
+        "Seeding workspace {} with {} chats; its API key: {}",
+        main.id, options.chats, key.key
+    );
+    let report = Report::new(&progress, options.chats + SECOND_WORKSPACE_CHATS);
+    let counts = seed_workspace(db, main.id, options.chats, options, &report, stop).await?;
     let (second, _) = workspace::create(db, "Second seeded inbox", "seed").await?;
-    seed_workspace(db, second.id, SECOND_WORKSPACE_CHATS, options, &progress).await?;
+    if !stop.load(Ordering::Relaxed) {
+        seed_workspace(
+            db,
+            second.id,
+            SECOND_WORKSPACE_CHATS,
+            options,
+            &report,
+            stop,
+        )
+        .await?;
+    }
     progress.finish_and_clear();
-    refresh_statistics(db).await?;
+    let interrupted = stop.load(Ordering::Relaxed);
+    if !interrupted {
+        report.phase("refreshing the planner's statistics");
+        refresh_statistics(db).await?;
+    }
     Ok(SeedSummary {
         workspace_id: main.id,
         api_key: key.key,
@@ -90,7 +124,48 @@ pub async fn run(db: &DatabaseConnection, options: SeedOptions) -> AppResult<See
         owners: counts.owners,
         tickets: counts.tickets,
         seconds: started.elapsed().as_secs_f64(),
+        interrupted,
     })
+}
+
+/// Progress: the bar on a terminal, a line per tenth of the chats
+/// otherwise (a log or a pipe shows no bar).
+struct Report<'a> {
+    bar: &'a ProgressBar,
+    total: u64,
+    started: Instant,
+}
+
+impl<'a> Report<'a> {
+    fn new(bar: &'a ProgressBar, total: u64) -> Self {
+        Self {
+            bar,
+            total,
+            started: Instant::now(),
+        }
+    }
+
+    fn phase(&self, what: &str) {
+        if self.bar.is_hidden() {
+            eprintln!("seed: {what}");
+        } else {
+            self.bar.set_message(what.to_owned());
+        }
+    }
+
+    fn chats(&self, done: u64) {
+        let before = self.bar.position();
+        self.bar.inc(done);
+        let tenth = (self.total / 10).max(1);
+        if self.bar.is_hidden() && (before / tenth != self.bar.position() / tenth) {
+            eprintln!(
+                "seed: {}/{} chats, {:.0} s",
+                self.bar.position(),
+                self.total,
+                self.started.elapsed().as_secs_f64()
+            );
+        }
+    }
 }
 
 async fn seed_workspace(
@@ -98,7 +173,8 @@ async fn seed_workspace(
     workspace_id: Uuid,
     chats: u64,
     options: SeedOptions,
-    progress: &ProgressBar,
+    report: &Report<'_>,
+    stop: &AtomicBool,
 ) -> AppResult<Counts> {
     let shape = Shape {
         workspace_id,
@@ -107,15 +183,20 @@ async fn seed_workspace(
         seed: options.random_seed,
     };
     let mut counts = Counts::default();
+    report.phase("channels, responders and owners");
     write_all(db, &shape.directory(), &mut counts).await?;
     for start in (0..shape.owners()).step_by(OWNER_CHUNK as usize) {
         let end = (start + OWNER_CHUNK).min(shape.owners());
         write_all(db, &shape.owners_chunk(start..end), &mut counts).await?;
     }
+    report.phase("chats and messages");
     for start in (0..chats).step_by(CHAT_CHUNK as usize) {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
         let end = (start + CHAT_CHUNK).min(chats);
         write_all(db, &shape.chats_chunk(start..end), &mut counts).await?;
-        progress.inc(end - start);
+        report.chats(end - start);
     }
     Ok(counts)
 }

@@ -69,7 +69,7 @@ async fn hot_paths_use_indexes_on_a_large_inbox() {
         messages_per_chat_max: 20,
         random_seed: 3,
     };
-    let seeded = seed::run(&app.db, options)
+    let seeded = seed::run(&app.db, options, &Default::default())
         .await
         .map_err(|e| e.into_anyhow())
         .unwrap();

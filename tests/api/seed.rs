@@ -16,7 +16,7 @@ async fn seed_writes_the_promised_shape_and_the_key_reads_it() {
         messages_per_chat_max: 20,
         random_seed: 1,
     };
-    let summary = seed::run(&app.db, options)
+    let summary = seed::run(&app.db, options, &Default::default())
         .await
         .map_err(|e| e.into_anyhow())
         .unwrap();
@@ -93,5 +93,70 @@ async fn seed_writes_the_promised_shape_and_the_key_reads_it() {
             ChannelType::Api
         ]
         .len()
+    );
+}
+
+/// `chat-gateway seed` as a person runs it: the workspace and its key come
+/// first, progress follows (as lines, stderr being no terminal here), and
+/// Ctrl-C stops it cleanly: what was written is whole, reported, and its
+/// exit is 130.
+#[tokio::test]
+async fn seed_tells_its_workspace_first_and_stops_cleanly_on_ctrl_c() {
+    use std::io::{BufRead, BufReader};
+    let app = TestApp::spawn().await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chat-gateway"))
+        .args(["seed", "--chats", "40000"])
+        .env("DATABASE_URL", app.database_url())
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let pid = child.id().to_string();
+    let seen = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stderr).lines().map_while(Result::ok);
+        let first = lines.next().unwrap_or_default();
+        // Interrupt once some chats are in.
+        let progress = lines
+            .find(|line| line.contains(" chats, "))
+            .unwrap_or_default();
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap();
+        let rest: Vec<String> = lines.collect();
+        (first, progress, rest)
+    })
+    .await
+    .unwrap();
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let (first, progress, rest) = seen;
+    assert!(first.starts_with("Seeding workspace "), "{first}");
+    assert!(first.contains("cgw_"), "{first}");
+    assert!(progress.starts_with("seed: "), "{progress}");
+    assert_eq!(output.status.code(), Some(130), "{rest:?}");
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["interrupted"], true);
+    let workspace: uuid::Uuid = summary["workspaceId"].as_str().unwrap().parse().unwrap();
+    assert!(first.contains(&workspace.to_string()), "{first}");
+    let seeded = summary["chats"].as_u64().unwrap();
+    assert!(seeded > 0 && seeded < 40_000, "{seeded}");
+    // What was written is whole: every chat it reports, each with messages.
+    let chats = chat::Entity::find()
+        .filter(chat::Column::WorkspaceId.eq(workspace))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(chats, seeded);
+    let key = summary["apiKey"].as_str().unwrap();
+    let data = app.data(key, "{ chats { totalCount } }", json!({})).await;
+    assert!(data["chats"]["totalCount"].as_u64().unwrap() > 0);
+    assert!(
+        rest.iter().any(|line| line.contains("Interrupted")),
+        "{rest:?}"
     );
 }

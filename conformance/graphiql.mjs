@@ -42,15 +42,20 @@ const browser = await chromium.launch({
 });
 const findings = { external: [], result: null, storage: [], keyStored: null, error: null };
 try {
-  const context = await browser.newContext();
-  await context.route('**/*', (route) => {
-    const host = new URL(route.request().url()).hostname;
-    if (host === '127.0.0.1' || host === 'localhost' || host === '[::1]') {
-      return route.continue();
-    }
-    findings.external.push(route.request().url());
-    return route.abort();
-  });
+  // A browser context whose requests beyond loopback are blocked and noted.
+  const offline = async () => {
+    const context = await browser.newContext();
+    await context.route('**/*', (route) => {
+      const host = new URL(route.request().url()).hostname;
+      if (host === '127.0.0.1' || host === 'localhost' || host === '[::1]') {
+        return route.continue();
+      }
+      findings.external.push(route.request().url());
+      return route.abort();
+    });
+    return context;
+  };
+  const context = await offline();
   const page = await context.newPage();
   await page.addInitScript((key) => { window.testKey = key; }, apiKey);
   await page.goto(`${base}/graphql#apiKey=${apiKey}`);
@@ -114,16 +119,7 @@ try {
   findings.keyStored = findings.storage.some(([k, v]) => `${k}${v}`.includes(apiKey));
   // A subscription run from GraphiQL's editor with a key the gateway
   // refuses: the result pane shows why, and the page does not retry.
-  const fresh = await browser.newContext();
-  await fresh.route('**/*', (route) => {
-    const host = new URL(route.request().url()).hostname;
-    if (host === '127.0.0.1' || host === 'localhost' || host === '[::1]') {
-      return route.continue();
-    }
-    findings.external.push(route.request().url());
-    return route.abort();
-  });
-  const refused = await fresh.newPage();
+  const refused = await (await offline()).newPage();
   let sockets = 0;
   refused.on('websocket', () => { sockets += 1; });
   await refused.goto(`${base}/graphql#apiKey=cgw_refused`);

@@ -31,7 +31,10 @@ use crate::{
     error::AppError,
     events::EventBus,
     graphiql,
-    graphql::{self, admit::Admission, event_cursor::EventCursors, trusted::TrustedDocuments},
+    graphql::{
+        self, admit::Admission, context::Sessions, event_cursor::EventCursors,
+        trusted::TrustedDocuments,
+    },
     http,
     key_cache::KeyCache,
     listen, net,
@@ -218,6 +221,12 @@ impl Application {
             None => TrustedDocuments::default(),
         };
         let admission = Arc::new(Admission::new(limits.clone(), trusted).await);
+        let sessions = Sessions {
+            db: db.clone(),
+            events: events.clone(),
+            cursors: EventCursors::new(&cursor_key),
+            max_response_bytes: limits.max_response_bytes,
+        };
         Ok(Self {
             listener,
             local_addr,
@@ -230,8 +239,8 @@ impl Application {
                 keys,
                 limits,
                 admission,
+                sessions,
                 events,
-                cursors: EventCursors::new(&cursor_key),
                 sockets: Arc::new(Semaphore::new(config.max_ws_connections as usize)),
                 pending_sockets: Arc::new(Semaphore::new(
                     config.max_ws_pending_connections as usize,

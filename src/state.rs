@@ -11,7 +11,7 @@ use crate::{
     config::Limits,
     db::StatementCounter,
     events::EventBus,
-    graphql::{Schemas, admit::Admission, event_cursor::EventCursors},
+    graphql::{Schemas, admit::Admission, context::Sessions},
     key_cache::KeyCache,
     rate_limit::RateLimiter,
     sockets::Sockets,
@@ -36,8 +36,8 @@ pub struct AppState {
     pub keys: Arc<KeyCache>,
     /// The process's chat events.
     pub events: EventBus,
-    /// Seals and opens event cursors (with the database's shared key).
-    pub cursors: EventCursors,
+    /// What a request's or a subscription's session is made of.
+    pub sessions: Sessions,
     /// WebSocket connections this process may still accept.
     pub sockets: Arc<Semaphore>,
     /// WebSockets without a key this process may still accept.

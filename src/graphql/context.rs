@@ -88,26 +88,32 @@ impl Execution {
     }
 }
 
-impl Session {
-    /// A session of `workspace_id` whose responses may be `max_response_bytes`
-    /// long (0: no limit), with a fresh execution.
-    pub fn new(
-        db: DatabaseConnection,
-        events: EventBus,
-        cursors: EventCursors,
-        workspace_id: Uuid,
-        max_response_bytes: usize,
-    ) -> Self {
-        let execution = Executions::new(&db, workspace_id, max_response_bytes);
-        Self {
-            db,
-            events,
+/// What every session of the process is made of: each transport opens a
+/// session from this for the workspace it authenticated.
+#[derive(Clone)]
+pub struct Sessions {
+    pub db: DatabaseConnection,
+    pub events: EventBus,
+    pub cursors: EventCursors,
+    /// What a response may hold (0: no limit).
+    pub max_response_bytes: usize,
+}
+
+impl Sessions {
+    /// A session of `workspace_id`, with a fresh execution.
+    pub fn open(&self, workspace_id: Uuid) -> Session {
+        let execution = Executions::new(&self.db, workspace_id, self.max_response_bytes);
+        Session {
+            db: self.db.clone(),
+            events: self.events.clone(),
             workspace_id,
-            cursors,
+            cursors: self.cursors.clone(),
             execution,
         }
     }
+}
 
+impl Session {
     /// The current execution.
     pub fn execution(&self) -> Arc<Execution> {
         self.execution.current()

@@ -21,10 +21,7 @@ use crate::{
     config::cap,
     error::AppError,
     graphiql,
-    graphql::{
-        context::Session,
-        response::{self, Shaped},
-    },
+    graphql::response::{self, Shaped},
     net::Peer,
     state::AppState,
 };
@@ -107,23 +104,14 @@ async fn run(
     }
     let execution = async {
         let viewer = Viewer::from_headers(headers, state).await?;
-        let max_bytes = state.limits.max_response_bytes;
-        let session = Session::new(
-            state.db.clone(),
-            state.events.clone(),
-            state.cursors.clone(),
-            viewer.workspace_id,
-            max_bytes,
-        );
+        let session = state.sessions.open(viewer.workspace_id);
         let execution = session.execution();
         let schema = state.schemas.to_run(&admitted);
         let result = schema.execute(query.data(session)).await;
         admitted.ran(&result);
-        Ok::<_, AppError>(response::shape(
-            result,
-            max_bytes,
-            execution.budget.exhausted(),
-        ))
+        let max_bytes = state.limits.max_response_bytes;
+        let exhausted = execution.budget.exhausted();
+        Ok::<_, AppError>(response::shape(result, max_bytes, exhausted))
     };
     let finished = match state.limits.request_timeout() {
         Some(timeout) => tokio::time::timeout(timeout, execution).await,

@@ -22,10 +22,7 @@ use super::protocol::{self, ClientMessage, Close};
 use crate::{
     auth::{self, Viewer},
     error::AppError,
-    graphql::{
-        context::Session,
-        response::{self, Shaped},
-    },
+    graphql::response::{self, Shaped},
     http::request::{self, Incoming},
     net::Reads,
     sockets::Held,
@@ -247,13 +244,7 @@ impl Connection {
             .check(viewer.api_key_id)
             .map_err(refuse)?;
         let max_bytes = state.limits.max_response_bytes;
-        let session = Session::new(
-            state.db.clone(),
-            state.events.clone(),
-            state.cursors.clone(),
-            viewer.workspace_id,
-            max_bytes,
-        );
+        let session = state.sessions.open(viewer.workspace_id);
         let executions = session.executions();
         let schema = state.schemas.to_run(&admitted).clone();
         let request = request.data(session);

@@ -24,7 +24,7 @@ use tower_http::{
 
 pub use crate::state::AppState;
 use crate::{
-    auth::API_KEY_HEADER,
+    auth::{API_KEY_HEADER, Authenticator},
     config::Config,
     db::{self, StatementCounter},
     demo::{self, Demo},
@@ -221,6 +221,7 @@ impl Application {
             None => TrustedDocuments::default(),
         };
         let admission = Arc::new(Admission::new(limits.clone(), trusted).await);
+        let auth = Arc::new(Authenticator::new(db.clone(), keys.clone()));
         let sessions = Sessions {
             db: db.clone(),
             events: events.clone(),
@@ -236,7 +237,7 @@ impl Application {
                 schemas: graphql::Schemas::new(),
                 statements,
                 rate_limiter: RateLimiter::new(&limits),
-                keys,
+                auth,
                 limits,
                 admission,
                 sessions,

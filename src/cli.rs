@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     app::Application,
+    auth::Scopes,
     config::{Config, DatabaseConfig},
     db::{self, Create},
     graphql, seed,
@@ -75,6 +76,11 @@ enum ApiKeyCommand {
         /// A name to recognise the key by (e.g. the app that uses it).
         #[arg(long)]
         name: String,
+        /// What the key may do, comma-separated: chats:read, chats:write,
+        /// messages:read, messages:write, directory:read, events:subscribe.
+        /// Default: all of them.
+        #[arg(long, value_parser = parse_scopes)]
+        scopes: Option<Scopes>,
     },
     /// List API keys as JSON: prefix, name, workspace, created, last used,
     /// revoked. Never the secret (it is not stored).
@@ -159,7 +165,11 @@ impl Cli {
                 print!("{}", graphql::sdl());
                 Ok(())
             }
-            Some(Command::ApiKey(ApiKeyCommand::Create { workspace, name })) => {
+            Some(Command::ApiKey(ApiKeyCommand::Create {
+                workspace,
+                name,
+                scopes,
+            })) => {
                 let db = connect(database, Create::Never).await?;
                 if !workspace::exists(&db, workspace)
                     .await
@@ -167,7 +177,8 @@ impl Cli {
                 {
                     anyhow::bail!("no workspace has the id {workspace}");
                 }
-                let key = api_key::create(&db, workspace, &name)
+                let scopes = scopes.map(Scopes::to_claim);
+                let key = api_key::create(&db, workspace, &name, scopes.as_deref())
                     .await
                     .map_err(|e| e.into_anyhow())?;
                 eprintln!("API key created; it is shown only this once.");
@@ -178,6 +189,7 @@ impl Cli {
                         "workspaceId": workspace,
                         "name": key.model.name,
                         "prefix": key.model.prefix,
+                        "scopes": scopes_json(&key.model),
                         "apiKey": key.key,
                     })
                 );
@@ -265,7 +277,27 @@ fn key_json(key: &entity::api_key::Model) -> serde_json::Value {
         "createdAt": key.created_at.to_rfc3339(),
         "lastUsedAt": key.last_used_at.map(|at| at.to_rfc3339()),
         "revokedAt": key.revoked_at.map(|at| at.to_rfc3339()),
+        "scopes": scopes_json(key),
     })
+}
+
+/// A key's scopes as a JSON list (every scope for a key made before
+/// scopes were kept).
+fn scopes_json(key: &entity::api_key::Model) -> serde_json::Value {
+    let scopes = key
+        .scopes
+        .as_deref()
+        .map_or(Scopes::ALL, Scopes::from_claim);
+    scopes.iter().map(|scope| scope.as_str()).collect()
+}
+
+/// `--scopes`: at least one, each known.
+fn parse_scopes(text: &str) -> Result<Scopes, String> {
+    let scopes = Scopes::parse_list(text)?;
+    if scopes == Scopes::default() {
+        return Err("name at least one scope".to_owned());
+    }
+    Ok(scopes)
 }
 
 /// Connects and migrates. Commands that only read or change keys use

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::{
     error::AppResult,
+    service::actor::Actor,
     service::{
         self,
         chat::{ChatChanges, NewChat, Patch},
@@ -169,6 +170,7 @@ async fn populate(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let txn = db.begin().await?;
+    let actor = Actor::system();
     let mut channels = Vec::new();
     for (name, channel_type) in CHANNELS {
         channels.push(directory::create_channel(&txn, workspace_id, name, channel_type).await?);
@@ -205,7 +207,7 @@ async fn populate(
             title: (i % 9 != 4).then(|| TITLES[i % TITLES.len()].to_owned()),
             created_at: Some(started),
         };
-        let chat = service::chat::create(&txn, workspace_id, new, None).await?;
+        let chat = service::chat::create(&txn, workspace_id, new, None, &actor).await?;
         let script = SCRIPTS[i % SCRIPTS.len()];
         for (n, (role, text)) in script.iter().take(1 + i % script.len()).enumerate() {
             let at = started + Duration::minutes(2 * n as i64 + 1);
@@ -215,7 +217,7 @@ async fn populate(
                 content: (*text).to_owned(),
                 created_at: Some(at),
             };
-            message::post(&txn, workspace_id, new, None).await?;
+            message::post(&txn, workspace_id, new, None, &actor).await?;
         }
         if i % 4 == 1 {
             let status = [
@@ -229,10 +231,10 @@ async fn populate(
                 ticket_id: Patch::Set(ticket.id),
                 ..ChatChanges::default()
             };
-            service::chat::update(&txn, workspace_id, chat.id, link).await?;
+            service::chat::update(&txn, workspace_id, chat.id, link, &actor).await?;
         }
         if i == 17 {
-            service::chat::remove(&txn, workspace_id, chat.id).await?;
+            service::chat::remove(&txn, workspace_id, chat.id, &actor).await?;
         }
     }
     txn.commit().await?;

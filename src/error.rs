@@ -30,6 +30,12 @@ pub enum AppError {
     /// No API key, or one that is unknown or revoked.
     Unauthenticated(&'static str),
 
+    /// The principal lacks a scope the field needs.
+    Forbidden {
+        /// Every scope the field needs.
+        required: Vec<crate::auth::Scope>,
+    },
+
     /// A well-typed argument with a value the operation does not accept.
     Invalid {
         /// The argument or input field, as the client wrote it (e.g. `pageSize`).
@@ -146,6 +152,7 @@ impl AppError {
         match self {
             Self::NotFound { .. } => "NOT_FOUND",
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::Forbidden { .. } => "FORBIDDEN",
             Self::Invalid { .. } | Self::InvalidVariable { .. } | Self::MethodNotAllowed(_) => {
                 "BAD_USER_INPUT"
             }
@@ -170,6 +177,7 @@ impl AppError {
         match self {
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::Invalid { .. } | Self::InvalidVariable { .. } => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Malformed(_)
@@ -195,6 +203,14 @@ impl AppError {
             | Self::MethodNotAllowed(message)
             | Self::UnsupportedMediaType(message) => (*message).to_owned(),
             Self::Invalid { field, reason } => format!("Invalid {field}: {reason}"),
+            Self::Forbidden { required } => {
+                let names: Vec<&str> = required.iter().map(|scope| scope.as_str()).collect();
+                format!(
+                    "Forbidden: this needs the scope{} {}, which this credential does not hold",
+                    if names.len() > 1 { "s" } else { "" },
+                    names.join(" and ")
+                )
+            }
             Self::InvalidVariable { message, .. } => message.clone(),
             // The reason may quote the client's body, keys included.
             Self::Malformed(reason) => {
@@ -281,10 +297,17 @@ impl AppError {
         }
         let field = self.field().map(str::to_owned);
         let code = self.code();
+        let required: Option<Vec<&str>> = match self {
+            Self::Forbidden { required } => Some(required.iter().map(|s| s.as_str()).collect()),
+            _ => None,
+        };
         async_graphql::Error::new(self.message()).extend_with(|_, ext| {
             ext.set("code", code);
             if let Some(field) = field {
                 ext.set("field", field);
+            }
+            if let Some(required) = required {
+                ext.set("requiredScopes", required);
             }
         })
     }

@@ -59,7 +59,7 @@ impl KeyCache {
             .as_bytes()
             .ct_eq(entry.hash.as_bytes())
             .into();
-        (same && Instant::now() < entry.until).then_some(entry.found)
+        (same && Instant::now() < entry.until).then(|| entry.found.clone())
     }
 
     /// Remembers that `key` authenticated as `found`.

@@ -4,7 +4,7 @@
 
 /// HTTP server: router, state, binding and graceful shutdown.
 pub mod app;
-/// API key extraction from HTTP headers, authentication and rate limiting.
+/// Who is calling: credentials (API keys, tokens) into principals, scopes.
 pub mod auth;
 /// The command line: serve, migrate, schema, workspace and API key admin.
 pub mod cli;
@@ -30,7 +30,9 @@ pub mod key_cache;
 pub mod listen;
 /// Accepted connections: TCP_NODELAY, stalled writes, reads noticed.
 pub mod net;
-/// Per-API-key rate limiting.
+/// One request's way through the gateway, whatever carried it.
+pub mod pipeline;
+/// Per-principal rate limiting.
 pub mod rate_limit;
 /// The API key format, its hash, and redaction of keys from text.
 pub mod secret;

@@ -8,11 +8,11 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::{Semaphore, watch};
 
 use crate::{
+    auth::Authenticator,
     config::Limits,
     db::StatementCounter,
     events::EventBus,
     graphql::{Schemas, admit::Admission, context::Sessions},
-    key_cache::KeyCache,
     rate_limit::RateLimiter,
     sockets::Sockets,
 };
@@ -32,8 +32,9 @@ pub struct AppState {
     pub admission: Arc<Admission>,
     /// Requests left per API key.
     pub rate_limiter: RateLimiter,
-    /// Keys authenticated lately (PostgreSQL only).
-    pub keys: Arc<KeyCache>,
+    /// Turns credentials into principals (and keeps keys lately
+    /// authenticated).
+    pub auth: Arc<Authenticator>,
     /// The process's chat events.
     pub events: EventBus,
     /// What a request's or a subscription's session is made of.

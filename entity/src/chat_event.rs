@@ -5,7 +5,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::enums::{ChannelType, ChatEventKind, TicketStatus};
+use crate::enums::{ActorKind, ChannelType, ChatEventKind, TicketStatus};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "chat_events")]
@@ -32,6 +32,9 @@ pub struct Model {
     pub prev_ticket_status: Option<TicketStatus>,
     pub prev_last_message_at: Option<DateTimeUtc>,
     pub prev_removed: Option<bool>,
+    pub actor_kind: Option<ActorKind>,
+    pub actor_id: Option<String>,
+    pub actor_name: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -83,3 +83,13 @@ pub enum ChatEventKind {
     #[sea_orm(string_value = "message_posted")]
     MessagePosted,
 }
+
+/// Who made a change: an API key, or a person signed in with a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum ActorKind {
+    #[sea_orm(string_value = "api_key")]
+    ApiKey,
+    #[sea_orm(string_value = "user")]
+    User,
+}

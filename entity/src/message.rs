@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::enums::MessageRole;
+use crate::enums::{ActorKind, MessageRole};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "messages")]
@@ -13,6 +13,10 @@ pub struct Model {
     pub role: MessageRole,
     pub content: String,
     pub created_at: DateTimeUtc,
+    /// Who posted it; `None` for messages written before authors were kept.
+    pub author_kind: Option<ActorKind>,
+    pub author_id: Option<String>,
+    pub author_name: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -18,6 +18,8 @@ mod m20261129_000010_index_live_chats_by_responder_and_ticket;
 mod m20261129_000011_create_chat_bucket_counts;
 mod m20261206_000012_chat_event_facts;
 mod m20261206_000013_create_server_secrets;
+mod m20261206_000014_api_key_scopes;
+mod m20261206_000015_actors;
 
 /// The gateway's migrator, run at start-up and by `chat-gateway migrate`.
 pub struct Migrator;
@@ -39,6 +41,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000011_create_chat_bucket_counts::Migration),
             Box::new(m20261206_000012_chat_event_facts::Migration),
             Box::new(m20261206_000013_create_server_secrets::Migration),
+            Box::new(m20261206_000014_api_key_scopes::Migration),
+            Box::new(m20261206_000015_actors::Migration),
         ]
     }
 }

@@ -252,6 +252,7 @@ mod tests {
             message: None,
             after: None,
             before: None,
+            actor: None,
         })
     }
 

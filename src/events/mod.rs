@@ -33,6 +33,7 @@ use crate::{
     error::AppResult,
     service::{
         self,
+        actor::Actor,
         chat_filter::FilterFacts,
         chat_row::{self, ChatRow},
         events,
@@ -64,6 +65,8 @@ pub struct ChatEvent {
     pub after: Option<FilterFacts>,
     /// The same as the chat stood before the write; `None` for a creation.
     pub before: Option<FilterFacts>,
+    /// Who made the write; `None` for an event recorded before actors were.
+    pub actor: Option<Actor>,
 }
 
 impl ChatEvent {
@@ -248,6 +251,14 @@ pub async fn load(
         .into_iter()
         .map(|event| {
             let (after, before) = facts(&event);
+            let actor = event
+                .actor_kind
+                .zip(event.actor_id.clone())
+                .map(|(kind, id)| Actor {
+                    kind,
+                    id,
+                    name: event.actor_name.clone(),
+                });
             ChatEvent {
                 seq: event.seq,
                 workspace_id: event.workspace_id,
@@ -257,6 +268,7 @@ pub async fn load(
                 message: event.message_id.and_then(|id| messages.remove(&id)),
                 after,
                 before,
+                actor,
             }
         })
         .collect())

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::{event_cursor::EventCursors, loaders::Loaders, response::ResponseBudget};
 use crate::{
+    auth::Principal,
     error::{AppError, AppResult},
     events::EventBus,
 };
@@ -24,8 +25,11 @@ pub struct Session {
     /// The process's chat events: woken after a write, subscribed to by
     /// subscriptions.
     pub events: EventBus,
-    /// The workspace the API key belongs to; every read and write is scoped to it.
+    /// The workspace the principal belongs to; every read and write is
+    /// scoped to it.
     pub workspace_id: Uuid,
+    /// Who is calling: scopes, and the actor its writes record.
+    pub principal: Principal,
     /// Seals and opens event cursors.
     pub cursors: EventCursors,
     /// The current execution: the request's, or a subscription's current
@@ -100,13 +104,15 @@ pub struct Sessions {
 }
 
 impl Sessions {
-    /// A session of `workspace_id`, with a fresh execution.
-    pub fn open(&self, workspace_id: Uuid) -> Session {
+    /// A session of `principal`, with a fresh execution.
+    pub fn open(&self, principal: Principal) -> Session {
+        let workspace_id = principal.workspace_id;
         let execution = Executions::new(&self.db, workspace_id, self.max_response_bytes);
         Session {
             db: self.db.clone(),
             events: self.events.clone(),
             workspace_id,
+            principal,
             cursors: self.cursors.clone(),
             execution,
         }

@@ -13,6 +13,7 @@ pub mod mutation;
 pub mod operation;
 pub mod query;
 pub mod response;
+pub mod scopes;
 pub mod subscription;
 pub mod trusted;
 pub mod types;

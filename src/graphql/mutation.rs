@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::{
     context::ContextExt,
+    scopes::{CHATS_WRITE, MESSAGES_WRITE, all_of, require, requires_scopes},
     types::{
         chat::Chat,
         inputs::{
@@ -30,6 +31,9 @@ impl MutationRoot {
     /// workspace (NOT_FOUND otherwise); the owner must be a user or an
     /// external user and the responder an agent or a squad (BAD_USER_INPUT
     /// otherwise). The responder's latest version is pinned.
+    ///
+    /// Needs the scope `chats:write`.
+    #[graphql(directive = requires_scopes::apply(all_of(CHATS_WRITE)))]
     async fn create_chat(
         &self,
         ctx: &Context<'_>,
@@ -39,12 +43,14 @@ impl MutationRoot {
         )]
         idempotency_key: Option<String>,
     ) -> Result<Chat> {
+        require(ctx, CHATS_WRITE)?;
         let session = ctx.session()?;
         let chat = service::chat::create(
             &session.db,
             session.workspace_id,
             input.into(),
             idempotency_key,
+            &session.principal.actor,
         )
         .await?;
         session.events.wake();
@@ -54,15 +60,21 @@ impl MutationRoot {
     /// Updates a chat: fields left out of `input` are kept, fields set to null
     /// are cleared. Changing the responder pins its latest version. NOT_FOUND
     /// for a removed chat or one outside the workspace.
+    ///
+    /// Needs the scope `chats:write`.
+    #[graphql(directive = requires_scopes::apply(all_of(CHATS_WRITE)))]
     async fn update_chat(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The chat ID.")] id: Uuid,
         #[graphql(desc = "The changes; fields left out are kept.")] input: UpdateChatInput,
     ) -> Result<Chat> {
+        require(ctx, CHATS_WRITE)?;
         let session = ctx.session()?;
+        let actor = &session.principal.actor;
         let chat =
-            service::chat::update(&session.db, session.workspace_id, id, input.into()).await?;
+            service::chat::update(&session.db, session.workspace_id, id, input.into(), actor)
+                .await?;
         session.events.wake();
         Ok(Chat(chat))
     }
@@ -70,13 +82,18 @@ impl MutationRoot {
     /// Soft-removes a chat: it disappears from lists (unless asked for) but
     /// can still be read by ID. NOT_FOUND when already removed or outside the
     /// workspace.
+    ///
+    /// Needs the scope `chats:write`.
+    #[graphql(directive = requires_scopes::apply(all_of(CHATS_WRITE)))]
     async fn remove_chat(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The chat ID.")] id: Uuid,
     ) -> Result<RemoveChatPayload> {
+        require(ctx, CHATS_WRITE)?;
         let session = ctx.session()?;
-        service::chat::remove(&session.db, session.workspace_id, id).await?;
+        let actor = &session.principal.actor;
+        service::chat::remove(&session.db, session.workspace_id, id, actor).await?;
         session.events.wake();
         Ok(RemoveChatPayload {
             message: "The chat was removed.".to_owned(),
@@ -88,13 +105,18 @@ impl MutationRoot {
     /// nothing: an id that is not a live chat of the workspace fails the
     /// whole call with NOT_FOUND naming it (`extensions.field: "ids[3]"`).
     /// Returns the chats, in the order given.
+    ///
+    /// Needs the scope `chats:write`.
+    #[graphql(directive = requires_scopes::apply(all_of(CHATS_WRITE)))]
     async fn remove_chats(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The chat IDs: 1 to 100, none twice.")] ids: Vec<Uuid>,
     ) -> Result<Vec<Chat>> {
+        require(ctx, CHATS_WRITE)?;
         let session = ctx.session()?;
-        let chats = service::bulk::remove(&session.db, session.workspace_id, &ids).await?;
+        let actor = &session.principal.actor;
+        let chats = service::bulk::remove(&session.db, session.workspace_id, &ids, actor).await?;
         session.events.wake();
         Ok(chats.into_iter().map(Chat).collect())
     }
@@ -103,13 +125,18 @@ impl MutationRoot {
     /// soft removal), all or nothing: NOT_FOUND naming an id outside the
     /// workspace, BAD_USER_INPUT naming a chat that is not removed. Returns
     /// the chats, in the order given.
+    ///
+    /// Needs the scope `chats:write`.
+    #[graphql(directive = requires_scopes::apply(all_of(CHATS_WRITE)))]
     async fn restore_chats(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The chat IDs: 1 to 100, none twice.")] ids: Vec<Uuid>,
     ) -> Result<Vec<Chat>> {
+        require(ctx, CHATS_WRITE)?;
         let session = ctx.session()?;
-        let chats = service::bulk::restore(&session.db, session.workspace_id, &ids).await?;
+        let actor = &session.principal.actor;
+        let chats = service::bulk::restore(&session.db, session.workspace_id, &ids, actor).await?;
         session.events.wake();
         Ok(chats.into_iter().map(Chat).collect())
     }
@@ -118,6 +145,9 @@ impl MutationRoot {
     /// latest version pinned, as `updateChat` does), or unassigns them with
     /// null; all or nothing, NOT_FOUND naming an id that is not a live chat
     /// of the workspace. Returns the chats, in the order given.
+    ///
+    /// Needs the scope `chats:write`.
+    #[graphql(directive = requires_scopes::apply(all_of(CHATS_WRITE)))]
     async fn assign_chats(
         &self,
         ctx: &Context<'_>,
@@ -127,6 +157,7 @@ impl MutationRoot {
         )]
         responder_super_identity_id: MaybeUndefined<Uuid>,
     ) -> Result<Vec<Chat>> {
+        require(ctx, CHATS_WRITE)?;
         let session = ctx.session()?;
         let responder = match responder_super_identity_id {
             MaybeUndefined::Undefined => {
@@ -139,8 +170,10 @@ impl MutationRoot {
             MaybeUndefined::Null => None,
             MaybeUndefined::Value(id) => Some(id),
         };
+        let actor = &session.principal.actor;
         let chats =
-            service::bulk::assign(&session.db, session.workspace_id, &ids, responder).await?;
+            service::bulk::assign(&session.db, session.workspace_id, &ids, responder, actor)
+                .await?;
         session.events.wake();
         Ok(chats.into_iter().map(Chat).collect())
     }
@@ -148,6 +181,9 @@ impl MutationRoot {
     /// Posts a message to a live chat of the workspace (NOT_FOUND for a
     /// removed or foreign chat) and moves the chat's `lastMessageAt` and
     /// `updatedAt` with it. `content` is 1 to 32,768 characters, without NUL.
+    ///
+    /// Needs the scope `messages:write`.
+    #[graphql(directive = requires_scopes::apply(all_of(MESSAGES_WRITE)))]
     async fn post_message(
         &self,
         ctx: &Context<'_>,
@@ -157,12 +193,14 @@ impl MutationRoot {
         )]
         idempotency_key: Option<String>,
     ) -> Result<PostMessagePayload> {
+        require(ctx, MESSAGES_WRITE)?;
         let session = ctx.session()?;
         let (message, chat) = service::message::post(
             &session.db,
             session.workspace_id,
             input.into(),
             idempotency_key,
+            &session.principal.actor,
         )
         .await?;
         session.events.wake();

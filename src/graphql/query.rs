@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::{
     context::{ContextExt, or_null},
     directory::{self, Relay},
+    scopes::{CHATS_READ, DIRECTORY_READ, all_of, require, requires_scopes},
     types::{
         channel::Channel,
         chat::Chat,
@@ -35,6 +36,9 @@ pub struct QueryRoot;
 impl QueryRoot {
     /// Retrieves a chat of the workspace, removed or not. NOT_FOUND when no
     /// chat of the workspace has this ID.
+    ///
+    /// Needs the scope `chats:read`.
+    #[graphql(directive = requires_scopes::apply(all_of(CHATS_READ)))]
     async fn chat(
         &self,
         ctx: &Context<'_>,
@@ -42,11 +46,18 @@ impl QueryRoot {
     ) -> Option<Chat> {
         // Nullable, so a failure leaves the rest of the response standing;
         // a missing chat is an error (NOT_FOUND), never a silent null.
-        or_null(ctx, read_chat(ctx, id).await.map(Some))
+        let read = async {
+            require(ctx, CHATS_READ)?;
+            read_chat(ctx, id).await.map(Some)
+        };
+        or_null(ctx, read.await)
     }
 
     /// Retrieves the workspace's chats, one numbered page at a time. Removed
     /// chats are left out unless `filter.includeRemoved` is true.
+    ///
+    /// Needs the scope `chats:read`.
+    #[graphql(directive = requires_scopes::apply(all_of(CHATS_READ)))]
     async fn chats(
         &self,
         ctx: &Context<'_>,
@@ -70,6 +81,7 @@ impl QueryRoot {
         order_by: Option<ChatOrderBy>,
     ) -> Result<ChatPage> {
         // Nullable with defaults, so a client may forward an unset variable.
+        require(ctx, CHATS_READ)?;
         let session = ctx.session()?;
         let page_size = page_size.unwrap_or(DEFAULT_PAGE_SIZE as i64);
         let request = PageRequest::new(page.unwrap_or(1), page_size)?;
@@ -97,6 +109,9 @@ impl QueryRoot {
     // Each argument is one of the field's GraphQL arguments (Relay's four,
     // plus filter and order), so their number is the schema's, not a smell.
     #[allow(clippy::too_many_arguments)]
+    ///
+    /// Needs the scope `chats:read`.
+    #[graphql(directive = requires_scopes::apply(all_of(CHATS_READ)))]
     async fn chats_connection(
         &self,
         ctx: &Context<'_>,
@@ -120,6 +135,7 @@ impl QueryRoot {
             String,
         >,
     ) -> Result<ChatConnection> {
+        require(ctx, CHATS_READ)?;
         let session = ctx.session()?;
         let order: ChatOrder = order_by.unwrap_or_default().into();
         let tag = pagination::order_tag(order);
@@ -137,12 +153,17 @@ impl QueryRoot {
     /// Inbox badge counts: how many of the workspace's chats that match
     /// `filter` fall in each bucket. Each field selected costs one
     /// statement; the filter means what it means for `chats`.
+    ///
+    /// Needs the scope `chats:read`.
+    #[graphql(directive = requires_scopes::apply(all_of(CHATS_READ)))]
     async fn chat_counts(
         &self,
+        ctx: &Context<'_>,
         #[graphql(desc = "Which chats to count; all live chats when omitted.")] filter: Option<
             ChatFilterInput,
         >,
     ) -> Result<ChatCounts> {
+        require(ctx, CHATS_READ)?;
         let filter = ChatFilter::from(filter.unwrap_or_default());
         filter.validate()?;
         Ok(ChatCounts { filter })
@@ -150,24 +171,35 @@ impl QueryRoot {
 
     /// The workspace's channels, by name: the ids `createChat` and
     /// `filter.channelIds` take.
+    ///
+    /// Needs the scope `chats:read`.
+    #[graphql(directive = requires_scopes::apply(all_of(CHATS_READ)))]
     async fn channels(&self, ctx: &Context<'_>) -> Result<Vec<Channel>> {
+        require(ctx, CHATS_READ)?;
         directory::channels(ctx).await
     }
 
     /// The workspace's responders (AI agents and squads), by name, with
     /// their versions: the super identity ids `createChat`, `updateChat` and
     /// `filter.responderSuperIdentityIds` take.
+    ///
+    /// Needs the scope `chats:read`.
+    #[graphql(directive = requires_scopes::apply(all_of(CHATS_READ)))]
     async fn responders(
         &self,
         ctx: &Context<'_>,
         #[graphql(name = "type", desc = "Only agents or only squads; both when omitted.")]
         responder_type: Option<ResponderType>,
     ) -> Result<Vec<Responder>> {
+        require(ctx, CHATS_READ)?;
         directory::responders(ctx, responder_type).await
     }
 
     /// The workspace's tickets, by id (a Relay connection): the ids
     /// `updateChat` links a chat to.
+    ///
+    /// Needs the scope `chats:read`.
+    #[graphql(directive = requires_scopes::apply(all_of(CHATS_READ)))]
     async fn tickets(
         &self,
         ctx: &Context<'_>,
@@ -187,6 +219,7 @@ impl QueryRoot {
             String,
         >,
     ) -> Result<TicketConnection> {
+        require(ctx, CHATS_READ)?;
         let relay = Relay {
             first,
             after,
@@ -199,6 +232,9 @@ impl QueryRoot {
     /// The workspace's chat owners, platform users and external users, by
     /// super identity id (a Relay connection): the ids `createChat` and
     /// `filter.ownerSuperIdentityIds` take.
+    ///
+    /// Needs the scope `directory:read`.
+    #[graphql(directive = requires_scopes::apply(all_of(DIRECTORY_READ)))]
     async fn owners(
         &self,
         ctx: &Context<'_>,
@@ -218,6 +254,7 @@ impl QueryRoot {
             String,
         >,
     ) -> Result<OwnerConnection> {
+        require(ctx, DIRECTORY_READ)?;
         let relay = Relay {
             first,
             after,

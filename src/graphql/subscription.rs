@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::{
     context::{ContextExt, Session},
     event_cursor::Opened,
+    scopes::{CHAT_EVENTS, MESSAGE_EVENTS, all_of, require, requires_scopes},
     types::{
         chat_event::{ChatEventPayload, delivered_as},
         inputs::ChatFilterInput,
@@ -41,6 +42,9 @@ impl SubscriptionRoot {
     /// out of the filter arrives as LEFT_FILTER. Pass the `cursor` of the
     /// last event seen as `after` to resume without missing any (within the
     /// event retention).
+    ///
+    /// Needs the scopes `events:subscribe` and `chats:read`.
+    #[graphql(directive = requires_scopes::apply(all_of(CHAT_EVENTS)))]
     async fn chat_events(
         &self,
         ctx: &Context<'_>,
@@ -50,6 +54,7 @@ impl SubscriptionRoot {
         #[graphql(desc = "The cursor of the last event seen; events after it are replayed first.")]
         after: Option<String>,
     ) -> Result<impl Stream<Item = Result<ChatEventPayload>> + use<>> {
+        require(ctx, CHAT_EVENTS)?;
         let session = ctx.session()?;
         let filter = ChatFilter::from(filter.unwrap_or_default());
         filter.validate_for_events()?;
@@ -90,6 +95,9 @@ impl SubscriptionRoot {
     /// The messages posted to one chat of the workspace from now on (or
     /// after `after`: a message's `eventCursor`, or the cursor of a
     /// `chatEvents` event). NOT_FOUND for a chat that is not the workspace's.
+    ///
+    /// Needs the scopes `events:subscribe` and `messages:read`.
+    #[graphql(directive = requires_scopes::apply(all_of(MESSAGE_EVENTS)))]
     async fn message_added(
         &self,
         ctx: &Context<'_>,
@@ -99,6 +107,7 @@ impl SubscriptionRoot {
         )]
         after: Option<String>,
     ) -> Result<impl Stream<Item = Result<Message>> + use<>> {
+        require(ctx, MESSAGE_EVENTS)?;
         let session = ctx.session()?;
         service::chat::get(&session.db, session.workspace_id, chat_id)
             .await

@@ -1,10 +1,10 @@
 //! GraphQL over HTTP (POST and GET `/graphql`), per the GraphQL-over-HTTP
-//! spec. A request goes through, in order: content negotiation, reading the
-//! body, the document limits, the API key and its rate limit, then
+//! spec. A request goes through content negotiation and reading the body,
+//! then the pipeline every transport shares ([`crate::pipeline`]):
+//! credential, identity, the document's admission, the rate limit, and
 //! execution under the request timeout. What fails before execution never
 //! reaches the database, except the key lookup.
 
-use async_graphql::{Response as GraphQLResult, parser::types::OperationType};
 use axum::{
     body::Body,
     extract::{ConnectInfo, FromRequestParts, Request, State, ws::WebSocketUpgrade},
@@ -17,12 +17,13 @@ use super::{
     request, ws,
 };
 use crate::{
-    auth::Viewer,
+    auth::credentials,
     config::cap,
     error::AppError,
     graphiql,
-    graphql::response::{self, Shaped},
+    graphql::response::Shaped,
     net::Peer,
+    pipeline::{self, Allowed, Refusal},
     state::AppState,
 };
 
@@ -70,10 +71,11 @@ pub async fn graphql_get(State(state): State<AppState>, request: Request<Body>) 
         .unwrap_or_else(|error: AppError| error.into_response())
 }
 
-/// Checks the document, authenticates, executes; every failure from here
-/// on is written in the negotiated format. The request timeout covers
-/// execution and serialising the response; writing it is bounded by the
-/// connection's stalled-write timeout ([`crate::net`]).
+/// Runs the request through the pipeline ([`crate::pipeline`]); every
+/// failure from here on is written in the negotiated format. The request
+/// timeout covers identity, execution and serialising the response;
+/// writing it is bounded by the connection's stalled-write timeout
+/// ([`crate::net`]).
 async fn run(
     state: &AppState,
     headers: &HeaderMap,
@@ -81,45 +83,23 @@ async fn run(
     incoming: request::Incoming,
     method: Method,
 ) -> Response {
-    let request::Incoming {
-        request: mut query,
-        document_id,
-    } = incoming;
-    let trusted = match state.admission.trusted(document_id.as_deref()) {
-        Ok(trusted) => trusted,
-        Err(error) => return refuse(format, error),
+    let allowed = if method == Method::GET {
+        Allowed::QueriesOnly
+    } else {
+        Allowed::Any
     };
-    // Checked before the key is looked up, and which operation runs is
-    // decided here: a GET must not run a mutation, however it is named.
-    let admitted = match state.admission.admit(&mut query, trusted) {
-        Ok(admitted) => admitted,
-        Err(error) => {
-            let result = GraphQLResult::from_errors(vec![error]);
-            return respond(format, response::shape(result, 0, false));
-        }
-    };
-    if method == Method::GET && admitted.ty != OperationType::Query {
-        let refusal = AppError::MethodNotAllowed("Only queries may be sent with GET; use POST");
-        return refuse(format, refusal);
-    }
     let execution = async {
-        let viewer = Viewer::from_headers(headers, state).await?;
-        let session = state.sessions.open(viewer.workspace_id);
-        let execution = session.execution();
-        let schema = state.schemas.to_run(&admitted);
-        let result = schema.execute(query.data(session)).await;
-        admitted.ran(&result);
-        let max_bytes = state.limits.max_response_bytes;
-        let exhausted = execution.budget.exhausted();
-        Ok::<_, AppError>(response::shape(result, max_bytes, exhausted))
+        let credential = credentials::from_headers(headers);
+        let ready = pipeline::prepare(state, credential, incoming, allowed).await?;
+        Ok::<_, Refusal>(pipeline::run(state, ready).await)
     };
     let finished = match state.limits.request_timeout() {
         Some(timeout) => tokio::time::timeout(timeout, execution).await,
         None => Ok(execution.await),
     };
     match finished {
-        Ok(Ok(shaped)) => respond(format, shaped),
-        Ok(Err(error)) => refuse(format, error),
+        Ok(Ok(shaped)) | Ok(Err(Refusal::Request(shaped))) => respond(format, shaped),
+        Ok(Err(Refusal::Whole(error))) => refuse(format, error),
         Err(_elapsed) => refuse(format, AppError::Timeout),
     }
 }

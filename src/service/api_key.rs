@@ -39,11 +39,13 @@ fn random_hex(bytes: usize) -> AppResult<String> {
     Ok(hex::encode(buf))
 }
 
-/// Creates a key named `name` for `workspace_id`.
+/// Creates a key named `name` for `workspace_id`, holding `scopes`
+/// (space-separated; `None`: every scope).
 pub async fn create(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
     name: &str,
+    scopes: Option<&str>,
 ) -> AppResult<NewApiKey> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
@@ -60,6 +62,7 @@ pub async fn create(
         created_at: Set(super::now()),
         last_used_at: Set(None),
         revoked_at: Set(None),
+        scopes: Set(scopes.map(str::to_owned)),
     };
     let model = api_key::Entity::insert(model)
         .exec_with_returning(db)
@@ -72,12 +75,16 @@ pub async fn create(
 pub const REVOKED_CHANNEL: &str = "api_key_revoked";
 
 /// A key that authenticated.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Authenticated {
-    /// The key's own id (what rate limits count by).
+    /// The key's own id.
     pub api_key_id: Uuid,
     /// The workspace the key belongs to.
     pub workspace_id: Uuid,
+    /// Its name, as writes record their actor.
+    pub name: String,
+    /// Its scopes, space-separated; `None`: every scope.
+    pub scopes: Option<String>,
 }
 
 /// Whom `key` authenticates, or UNAUTHENTICATED when the key is malformed,
@@ -111,6 +118,8 @@ pub async fn authenticate(db: &impl ConnectionTrait, key: &str) -> AppResult<Aut
     Ok(Authenticated {
         api_key_id: row.id,
         workspace_id: row.workspace_id,
+        name: row.name,
+        scopes: row.scopes,
     })
 }
 

@@ -14,6 +14,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
+    actor::Actor,
     chat::pin_responder,
     events::{self, NewEvent, Prior},
 };
@@ -131,7 +132,12 @@ async fn set_removed(
 }
 
 /// Soft-removes the live chats `ids` of the workspace; returns them.
-pub async fn remove<C>(db: &C, workspace_id: Uuid, ids: &[Uuid]) -> AppResult<Vec<chat::Model>>
+pub async fn remove<C>(
+    db: &C,
+    workspace_id: Uuid,
+    ids: &[Uuid],
+    actor: &Actor,
+) -> AppResult<Vec<chat::Model>>
 where
     C: ConnectionTrait + TransactionTrait,
 {
@@ -139,13 +145,19 @@ where
     let mut chats = read(&txn, workspace_id, ids, Needs::Live).await?;
     let priors = priors(&chats);
     set_removed(&txn, workspace_id, &mut chats, true).await?;
-    record(&txn, workspace_id, &chats, &priors, ChatEventKind::Removed).await?;
+    let kind = ChatEventKind::Removed;
+    record(&txn, workspace_id, actor, &chats, &priors, kind).await?;
     txn.commit().await?;
     Ok(chats)
 }
 
 /// Restores the removed chats `ids` of the workspace; returns them.
-pub async fn restore<C>(db: &C, workspace_id: Uuid, ids: &[Uuid]) -> AppResult<Vec<chat::Model>>
+pub async fn restore<C>(
+    db: &C,
+    workspace_id: Uuid,
+    ids: &[Uuid],
+    actor: &Actor,
+) -> AppResult<Vec<chat::Model>>
 where
     C: ConnectionTrait + TransactionTrait,
 {
@@ -153,7 +165,8 @@ where
     let mut chats = read(&txn, workspace_id, ids, Needs::Removed).await?;
     let priors = priors(&chats);
     set_removed(&txn, workspace_id, &mut chats, false).await?;
-    record(&txn, workspace_id, &chats, &priors, ChatEventKind::Updated).await?;
+    let kind = ChatEventKind::Updated;
+    record(&txn, workspace_id, actor, &chats, &priors, kind).await?;
     txn.commit().await?;
     Ok(chats)
 }
@@ -166,6 +179,7 @@ pub async fn assign<C>(
     workspace_id: Uuid,
     ids: &[Uuid],
     responder: Option<Uuid>,
+    actor: &Actor,
 ) -> AppResult<Vec<chat::Model>>
 where
     C: ConnectionTrait + TransactionTrait,
@@ -198,7 +212,8 @@ where
         chat.responder_version_id = version;
         chat.updated_at = now;
     }
-    record(&txn, workspace_id, &chats, &priors, ChatEventKind::Updated).await?;
+    let kind = ChatEventKind::Updated;
+    record(&txn, workspace_id, actor, &chats, &priors, kind).await?;
     txn.commit().await?;
     Ok(chats)
 }
@@ -212,6 +227,7 @@ fn priors(chats: &[chat::Model]) -> Vec<Prior> {
 async fn record(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
+    actor: &Actor,
     chats: &[chat::Model],
     priors: &[Prior],
     kind: ChatEventKind,
@@ -221,5 +237,5 @@ async fn record(
         .zip(priors)
         .map(|(chat, prior)| NewEvent::changed(kind, chat.id, *prior))
         .collect();
-    events::record(db, workspace_id, &events).await
+    events::record(db, workspace_id, actor, &events).await
 }

@@ -17,6 +17,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
+    actor::Actor,
     chat_filter::ChatFilter,
     counts,
     events::{self, NewEvent, Prior},
@@ -99,6 +100,7 @@ pub async fn create<C>(
     workspace_id: Uuid,
     new: NewChat,
     key: Option<String>,
+    actor: &Actor,
 ) -> AppResult<chat::Model>
 where
     C: ConnectionTrait + TransactionTrait,
@@ -117,7 +119,7 @@ where
     }
     let chat = insert(&txn, workspace_id, id, new).await?;
     let event = NewEvent::created(chat.id);
-    events::record(&txn, workspace_id, &[event]).await?;
+    events::record(&txn, workspace_id, actor, &[event]).await?;
     txn.commit().await?;
     Ok(chat)
 }
@@ -177,6 +179,7 @@ pub async fn update<C>(
     workspace_id: Uuid,
     id: Uuid,
     changes: ChatChanges,
+    actor: &Actor,
 ) -> AppResult<chat::Model>
 where
     C: ConnectionTrait + TransactionTrait,
@@ -184,7 +187,7 @@ where
     let txn = super::begin_write(db).await?;
     let (chat, prior) = apply(&txn, workspace_id, id, changes).await?;
     let event = NewEvent::changed(ChatEventKind::Updated, chat.id, prior);
-    events::record(&txn, workspace_id, &[event]).await?;
+    events::record(&txn, workspace_id, actor, &[event]).await?;
     txn.commit().await?;
     Ok(chat)
 }
@@ -255,7 +258,7 @@ async fn apply(
 
 /// Soft-removes a live chat of the workspace. One transaction, with its
 /// REMOVED event.
-pub async fn remove<C>(db: &C, workspace_id: Uuid, id: Uuid) -> AppResult<()>
+pub async fn remove<C>(db: &C, workspace_id: Uuid, id: Uuid, actor: &Actor) -> AppResult<()>
 where
     C: ConnectionTrait + TransactionTrait,
 {
@@ -277,7 +280,7 @@ where
         ..Prior::of(chat)
     };
     let event = NewEvent::changed(ChatEventKind::Removed, id, prior);
-    events::record(&txn, workspace_id, &[event]).await?;
+    events::record(&txn, workspace_id, actor, &[event]).await?;
     txn.commit().await?;
     Ok(())
 }

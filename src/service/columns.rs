@@ -55,7 +55,7 @@ columns! {
     responder::Model { id, workspace_id, super_identity_id, kind, name, picture }
     responder_version::Model { id, responder_id, version_number }
     ticket::Model { id, workspace_id, status }
-    message::Model { id, chat_id, role, content, created_at }
+    message::Model { id, chat_id, role, content, created_at, author_kind, author_id, author_name }
 }
 
 #[cfg(test)]

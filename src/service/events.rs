@@ -19,6 +19,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::actor::Actor;
 use crate::error::AppResult;
 
 /// The PostgreSQL channel the gateway's processes listen on.
@@ -81,13 +82,15 @@ impl NewEvent {
     }
 }
 
-/// Records `events` of `workspace_id` in the transaction `txn` (call it
-/// last, just before commit: on PostgreSQL it holds the ordering lock),
-/// each with what filters read of its chat: as the write left it (read
-/// here, in the same statement) and as it was before ([`Prior`]).
+/// Records `events` of `workspace_id`, made by `actor`, in the
+/// transaction `txn` (call it last, just before commit: on PostgreSQL it
+/// holds the ordering lock), each with what filters read of its chat: as
+/// the write left it (read here, in the same statement) and as it was
+/// before ([`Prior`]).
 pub async fn record(
     txn: &impl ConnectionTrait,
     workspace_id: Uuid,
+    actor: &Actor,
     events: &[NewEvent],
 ) -> AppResult<()> {
     if events.is_empty() {
@@ -102,7 +105,7 @@ pub async fn record(
         ))
         .await?;
     }
-    txn.execute_raw(insert(backend, workspace_id, super::now(), events))
+    txn.execute_raw(insert(backend, workspace_id, actor, super::now(), events))
         .await?;
     super::notify(txn, CHANNEL, "").await?;
     Ok(())
@@ -115,6 +118,7 @@ pub async fn record(
 fn insert(
     backend: DbBackend,
     workspace_id: Uuid,
+    actor: &Actor,
     now: DateTime<Utc>,
     events: &[NewEvent],
 ) -> Statement {
@@ -131,13 +135,17 @@ fn insert(
          channel_id, channel_type, owner_super_identity_id, owner_is_blocked, chat_created_at, \
          responder_super_identity_id, ticket_id, ticket_status, last_message_at, removed, \
          prev_responder_super_identity_id, prev_ticket_id, prev_ticket_status, \
-         prev_last_message_at, prev_removed) \
+         prev_last_message_at, prev_removed, actor_kind, actor_id, actor_name) \
          SELECT c.workspace_id, c.id, v.column3, v.column4, {now}, \
          c.channel_id, ch.type, c.owner_super_identity_id, COALESCE(eu.is_blocked, FALSE), \
          c.created_at, c.responder_super_identity_id, c.ticket_id, t.status, \
          c.last_message_at, c.removed_at IS NOT NULL, \
-         v.column5, v.column6, pt.status, v.column7, v.column8 FROM (VALUES ",
+         v.column5, v.column6, pt.status, v.column7, v.column8, \
+         {kind}, {id}, {name} FROM (VALUES ",
         now = bind(now.into()),
+        kind = bind(sea_orm::ActiveEnum::to_value(&actor.kind).into()),
+        id = bind(actor.id.clone().into()),
+        name = bind(actor.name.clone().into()),
     );
     let rows: Vec<String> = events
         .iter()

@@ -21,6 +21,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
+    actor::Actor,
     events::{self, NewEvent, Prior},
     idempotency::{Claim, IdempotencyKey},
     keyset::{KeyOrder, KeysetRequest, Position},
@@ -54,6 +55,7 @@ pub async fn post<C>(
     workspace_id: Uuid,
     new: NewMessage,
     key: Option<String>,
+    actor: &Actor,
 ) -> AppResult<(message::Model, chat::Model)>
 where
     C: ConnectionTrait + TransactionTrait,
@@ -86,6 +88,9 @@ where
         role: Set(new.role),
         content: Set(new.content),
         created_at: Set(created_at),
+        author_kind: Set(Some(actor.kind)),
+        author_id: Set(Some(actor.id.clone())),
+        author_name: Set(actor.name.clone()),
     })
     .exec_with_returning(&txn)
     .await?;
@@ -105,7 +110,7 @@ where
         message_id: Some(message.id),
         ..NewEvent::changed(ChatEventKind::MessagePosted, chat.id, prior)
     };
-    events::record(&txn, workspace_id, &[event]).await?;
+    events::record(&txn, workspace_id, actor, &[event]).await?;
     txn.commit().await?;
     Ok((message, chat))
 }
@@ -229,6 +234,7 @@ pub async fn pages(
         let mut query = message::Entity::find()
             .select_only()
             .columns([M::Id, M::ChatId, M::Role, M::CreatedAt])
+            .columns([M::AuthorKind, M::AuthorId, M::AuthorName])
             .column_as(content.clone(), "content")
             .filter(M::ChatId.eq(*chat_id));
         if let Some(from) = request.from {

@@ -3,6 +3,7 @@
 //! transaction), returning [`AppError`](crate::error::AppError); nothing here
 //! knows about GraphQL or HTTP.
 
+pub mod actor;
 pub mod api_key;
 pub mod browse;
 pub mod bulk;

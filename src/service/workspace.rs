@@ -31,7 +31,7 @@ where
     })
     .exec_with_returning(&txn)
     .await?;
-    let key = api_key::create(&txn, workspace.id, key_name).await?;
+    let key = api_key::create(&txn, workspace.id, key_name, None).await?;
     txn.commit().await?;
     Ok((workspace, key))
 }

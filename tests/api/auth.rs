@@ -141,7 +141,7 @@ async fn a_revoked_key_is_refused_by_every_replica_once_notified() {
 async fn keys_are_stored_only_as_hashes() {
     let app = TestApp::spawn().await;
     let world = app.world("Acme").await;
-    let key = api_key::create(&app.db, world.workspace_id, "second")
+    let key = api_key::create(&app.db, world.workspace_id, "second", None)
         .await
         .map_err(|e| e.into_anyhow())
         .unwrap();

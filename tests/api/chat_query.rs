@@ -23,10 +23,16 @@ async fn chat_returns_every_field_of_the_rich_row() {
         ticket_id: Patch::Set(w.open_ticket.id),
         ..Default::default()
     };
-    let chat = service::chat::update(&app.db, w.workspace_id, chat.id, link)
-        .await
-        .map_err(|e| e.into_anyhow())
-        .unwrap();
+    let chat = service::chat::update(
+        &app.db,
+        w.workspace_id,
+        chat.id,
+        link,
+        &chat_gateway::service::actor::Actor::system(),
+    )
+    .await
+    .map_err(|e| e.into_anyhow())
+    .unwrap();
     app.post_message(chat.id, MessageRole::User, "Hello, my order is late", at(1))
         .await;
     app.post_message(
@@ -155,10 +161,15 @@ async fn removed_chat_is_still_readable_by_id() {
     let app = TestApp::spawn().await;
     let w = app.world("Acme").await;
     let chat = app.insert_chat(&w, w.new_chat()).await;
-    service::chat::remove(&app.db, w.workspace_id, chat.id)
-        .await
-        .map_err(|e| e.into_anyhow())
-        .unwrap();
+    service::chat::remove(
+        &app.db,
+        w.workspace_id,
+        chat.id,
+        &chat_gateway::service::actor::Actor::system(),
+    )
+    .await
+    .map_err(|e| e.into_anyhow())
+    .unwrap();
     let data = app
         .data(
             &w.key,

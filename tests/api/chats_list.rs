@@ -57,10 +57,16 @@ async fn inbox(app: &TestApp, w: &World) -> Inbox {
         )
         .await
         .id;
-    service::chat::update(&app.db, w.workspace_id, widget, link(w.open_ticket.id))
-        .await
-        .map_err(|e| e.into_anyhow())
-        .unwrap();
+    service::chat::update(
+        &app.db,
+        w.workspace_id,
+        widget,
+        link(w.open_ticket.id),
+        &chat_gateway::service::actor::Actor::system(),
+    )
+    .await
+    .map_err(|e| e.into_anyhow())
+    .unwrap();
     let whatsapp = NewChat {
         channel_id: w.channels[2].id,
         owner_super_identity_id: w.user.super_identity_id,
@@ -69,10 +75,16 @@ async fn inbox(app: &TestApp, w: &World) -> Inbox {
         ..w.new_chat()
     };
     let whatsapp = app.insert_chat(w, whatsapp).await.id;
-    service::chat::update(&app.db, w.workspace_id, whatsapp, link(w.closed_ticket.id))
-        .await
-        .map_err(|e| e.into_anyhow())
-        .unwrap();
+    service::chat::update(
+        &app.db,
+        w.workspace_id,
+        whatsapp,
+        link(w.closed_ticket.id),
+        &chat_gateway::service::actor::Actor::system(),
+    )
+    .await
+    .map_err(|e| e.into_anyhow())
+    .unwrap();
     let instagram = NewChat {
         channel_id: w.channels[3].id,
         owner_super_identity_id: w.blocked_customer.super_identity_id,
@@ -91,10 +103,15 @@ async fn inbox(app: &TestApp, w: &World) -> Inbox {
         )
         .await
         .id;
-    service::chat::remove(&app.db, w.workspace_id, removed)
-        .await
-        .map_err(|e| e.into_anyhow())
-        .unwrap();
+    service::chat::remove(
+        &app.db,
+        w.workspace_id,
+        removed,
+        &chat_gateway::service::actor::Actor::system(),
+    )
+    .await
+    .map_err(|e| e.into_anyhow())
+    .unwrap();
     Inbox {
         widget,
         whatsapp,

@@ -529,3 +529,85 @@ async fn postgres_commands_print_no_notices() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.trim().is_empty(), "{stderr}");
 }
+
+#[tokio::test]
+async fn api_keys_are_made_with_scopes_and_list_shows_them() {
+    let app = TestApp::spawn().await;
+    let w = app.world("Acme").await;
+    let url = app.database_url();
+    let workspace = w.workspace_id.to_string();
+    let (made, listed, refused) = tokio::task::spawn_blocking(move || {
+        let made = run_json(
+            &url,
+            &[
+                "api-key",
+                "create",
+                "--workspace",
+                &workspace,
+                "--name",
+                "reader",
+                "--scopes",
+                "chats:read,messages:read",
+            ],
+        );
+        let listed = run_json(&url, &["api-key", "list", "--workspace", &workspace]);
+        let refused = Command::new(BIN)
+            .args([
+                "api-key",
+                "create",
+                "--workspace",
+                &workspace,
+                "--name",
+                "x",
+                "--scopes",
+                "chats:read,chats:delete",
+            ])
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap();
+        (made, listed, refused)
+    })
+    .await
+    .unwrap();
+    assert_eq!(made["scopes"], json!(["chats:read", "messages:read"]));
+    let all = json!([
+        "chats:read",
+        "chats:write",
+        "messages:read",
+        "messages:write",
+        "directory:read",
+        "events:subscribe"
+    ]);
+    let by_name = |name: &str| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|key| key["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(by_name("reader")["scopes"], made["scopes"]);
+    // Keys made without --scopes (and before scopes existed) hold them all.
+    assert_eq!(by_name("test")["scopes"], all);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("unknown scope \"chats:delete\""),
+        "{stderr}"
+    );
+    // The reader reads, and is refused a write.
+    let key = made["apiKey"].as_str().unwrap();
+    app.data(key, "{ chats { totalCount } }", json!({})).await;
+    let body = app
+        .gql(
+            key,
+            "mutation($id: UUID!) { removeChat(id: $id) { chatId } }",
+            json!({ "id": uuid::Uuid::new_v4() }),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{body}"
+    );
+}

@@ -45,16 +45,27 @@ async fn inbox(app: &TestApp, w: &World) {
                 ticket_id: Patch::Set(ticket),
                 ..Default::default()
             };
-            chat::update(&app.db, w.workspace_id, chat.id, changes)
-                .await
-                .map_err(anyhow)
-                .unwrap();
+            chat::update(
+                &app.db,
+                w.workspace_id,
+                chat.id,
+                changes,
+                &chat_gateway::service::actor::Actor::system(),
+            )
+            .await
+            .map_err(anyhow)
+            .unwrap();
         }
         if i == 0 {
-            chat::remove(&app.db, w.workspace_id, chat.id)
-                .await
-                .map_err(anyhow)
-                .unwrap();
+            chat::remove(
+                &app.db,
+                w.workspace_id,
+                chat.id,
+                &chat_gateway::service::actor::Actor::system(),
+            )
+            .await
+            .map_err(anyhow)
+            .unwrap();
         }
     }
 }

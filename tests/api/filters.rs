@@ -39,10 +39,16 @@ async fn inbox(app: &TestApp, w: &World) -> Vec<Uuid> {
                 ticket_id: Patch::Set(w.open_ticket.id),
                 ..Default::default()
             };
-            chat::update(&app.db, w.workspace_id, chat.id, changes)
-                .await
-                .map_err(|e| e.into_anyhow())
-                .unwrap();
+            chat::update(
+                &app.db,
+                w.workspace_id,
+                chat.id,
+                changes,
+                &chat_gateway::service::actor::Actor::system(),
+            )
+            .await
+            .map_err(|e| e.into_anyhow())
+            .unwrap();
         }
         ids.push(chat.id);
     }

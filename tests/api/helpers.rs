@@ -348,10 +348,16 @@ impl TestApp {
 
     /// Inserts a chat directly (not through the API under test).
     pub async fn insert_chat(&self, world: &World, new: NewChat) -> chat::Model {
-        service::chat::create(&self.db, world.workspace_id, new, None)
-            .await
-            .map_err(|e| e.into_anyhow())
-            .expect("fixture chat")
+        service::chat::create(
+            &self.db,
+            world.workspace_id,
+            new,
+            None,
+            &chat_gateway::service::actor::Actor::system(),
+        )
+        .await
+        .map_err(|e| e.into_anyhow())
+        .expect("fixture chat")
     }
 
     /// Appends a message written at `at` to a chat (of any workspace).
@@ -373,10 +379,16 @@ impl TestApp {
             content: text.to_owned(),
             created_at: Some(at),
         };
-        message::post(&self.db, chat.workspace_id, new, None)
-            .await
-            .map_err(|e| e.into_anyhow())
-            .expect("fixture message");
+        message::post(
+            &self.db,
+            chat.workspace_id,
+            new,
+            None,
+            &chat_gateway::service::actor::Actor::system(),
+        )
+        .await
+        .map_err(|e| e.into_anyhow())
+        .expect("fixture message");
     }
 
     /// Row counts of every table a chat operation could touch, plus every chat row.

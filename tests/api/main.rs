@@ -1,6 +1,7 @@
 //! Integration tests: the real gateway over HTTP on a real database (SQLite
 //! by default, PostgreSQL with `TEST_DATABASE_URL`), one database per test.
 
+mod actors;
 mod amplification;
 mod auth;
 mod bad_input;
@@ -30,6 +31,7 @@ mod nesting;
 mod over_http;
 mod plans;
 mod schema;
+mod scopes;
 mod search;
 mod secrets;
 mod seed;

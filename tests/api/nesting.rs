@@ -1,7 +1,8 @@
-//! Deeply nested input, sent without a key: the parser recurses once per
-//! level of `[`, `{` and `(`, so a few kilobytes nested a thousand deep
-//! would overflow a worker's stack and abort the whole process. Every
-//! transport refuses them before parsing, and the process keeps serving.
+//! Deeply nested input: the parser recurses once per level of `[`, `{` and
+//! `(`, so a few kilobytes nested a thousand deep would overflow a
+//! worker's stack and abort the whole process. Without a credential
+//! nothing is parsed at all; with one, every transport refuses them
+//! before parsing, and the process keeps serving.
 
 use serde_json::{Value, json};
 
@@ -56,15 +57,22 @@ async fn still_serves(app: &TestApp, key: &str) {
 }
 
 #[tokio::test]
-async fn nesting_bombs_are_refused_over_post_and_get_before_the_key() {
+async fn nesting_bombs_are_refused_over_post_and_get() {
     let app = TestApp::spawn().await;
     let w = app.world("Acme").await;
     for (_, query) in document_bombs() {
-        let (_, body) = app.post(None, json!({ "query": query })).await;
+        // Without a key: refused for that, never parsed.
+        let (status, body) = app.post(None, json!({ "query": query })).await;
+        assert_eq!(
+            (status.as_u16(), error_code(&body)),
+            (401, "UNAUTHENTICATED")
+        );
+        let (_, body) = app.post(Some(&w.key), json!({ "query": query })).await;
         assert_nesting_refused(&body);
         let response = app
             .client
             .get(app.url("/graphql"))
+            .bearer_auth(&w.key)
             .query(&[("query", &query)])
             .send()
             .await
@@ -85,6 +93,7 @@ async fn nesting_bombs_are_refused_over_post_and_get_before_the_key() {
         let response = app
             .client
             .post(app.url("/graphql"))
+            .bearer_auth(&w.key)
             .header("content-type", "application/json")
             .body(body)
             .send()
@@ -96,6 +105,7 @@ async fn nesting_bombs_are_refused_over_post_and_get_before_the_key() {
         let response = app
             .client
             .get(app.url("/graphql"))
+            .bearer_auth(&w.key)
             .query(&[("query", "query($v: [Int]) { __typename }")])
             .query(&[("variables", variables)])
             .send()

@@ -40,7 +40,7 @@ fn refused_status(outcome: Result<Socket, tokio_tungstenite::tungstenite::Error>
 async fn revoking_a_key_closes_its_open_sockets_on_every_replica_and_spares_the_others() {
     let app = TestApp::spawn().await;
     let w = app.world("Acme").await;
-    let other_key = api_key::create(&app.db, w.workspace_id, "other")
+    let other_key = api_key::create(&app.db, w.workspace_id, "other", None)
         .await
         .map_err(|e| e.into_anyhow())
         .unwrap()

@@ -236,11 +236,11 @@ async fn only_trusted_documents_refuses_every_text_before_it_runs() {
             "{refused}"
         );
     }
-    // Also without a key, and as application/json: refused first.
+    // Without a key, the credential is refused first, and nothing is parsed.
     let (status, refused) = app.post(None, create_text).await;
     assert_eq!(
         (status, error_code(&refused)),
-        (StatusCode::BAD_REQUEST, "TRUSTED_DOCUMENT_REQUIRED")
+        (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED")
     );
     let (status, body) = get(&app, &w, &[("query", "{ chats { totalCount } }")]).await;
     assert_eq!(

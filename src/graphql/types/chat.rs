@@ -20,6 +20,7 @@ use crate::{
     graphql::{
         context::{ContextExt, or_null},
         loaders::{MessagesKey, load},
+        scopes::{DIRECTORY_READ, MESSAGES_READ, all_of, require, requires_scopes},
     },
     service::message::{MessageOrder, MessageText},
 };
@@ -96,7 +97,11 @@ impl Chat {
     }
 
     /// The chat owner: a platform user or an external user.
+    ///
+    /// Needs the scope `directory:read`.
+    #[graphql(directive = requires_scopes::apply(all_of(DIRECTORY_READ)))]
     async fn owner(&self, ctx: &Context<'_>) -> Result<Owner> {
+        require(ctx, DIRECTORY_READ)?;
         let id = self.0.owner_super_identity_id;
         let owner = load(&ctx.execution()?.loaders.owner, id).await?;
         Ok(owner.ok_or_else(|| dangling("owner", id))?.into())
@@ -153,8 +158,14 @@ impl Chat {
     }
 
     /// The latest message in the chat, if it has any.
+    ///
+    /// Needs the scope `messages:read`.
+    #[graphql(directive = requires_scopes::apply(all_of(MESSAGES_READ)))]
     async fn latest_message(&self, ctx: &Context<'_>) -> Option<Message> {
-        let recent = async { load(&ctx.execution()?.loaders.recent_messages, self.0.id).await };
+        let recent = async {
+            require(ctx, MESSAGES_READ)?;
+            load(&ctx.execution()?.loaders.recent_messages, self.0.id).await
+        };
         or_null(ctx, recent.await)
             .and_then(|r| r.latest)
             .map(Message::of)
@@ -165,6 +176,9 @@ impl Chat {
     /// `before`. Cursors are keyset positions, so a page deep in a long
     /// chat costs what the first one does; the same field on every chat of
     /// a list costs one statement for all of them.
+    ///
+    /// Needs the scope `messages:read`.
+    #[graphql(directive = requires_scopes::apply(all_of(MESSAGES_READ)))]
     async fn messages(
         &self,
         ctx: &Context<'_>,
@@ -183,6 +197,7 @@ impl Chat {
         )]
         order_by: Option<MessageOrderBy>,
     ) -> Result<MessageConnection> {
+        require(ctx, MESSAGES_READ)?;
         let order: MessageOrder = order_by.unwrap_or_default().into();
         let tag = message::order_tag(order);
         let request = connection::request(tag, first, after.as_deref(), last, before.as_deref())?;
@@ -202,8 +217,14 @@ impl Chat {
     }
 
     /// The message immediately before the latest one, if there is one.
+    ///
+    /// Needs the scope `messages:read`.
+    #[graphql(directive = requires_scopes::apply(all_of(MESSAGES_READ)))]
     async fn previous_message(&self, ctx: &Context<'_>) -> Option<Message> {
-        let recent = async { load(&ctx.execution()?.loaders.recent_messages, self.0.id).await };
+        let recent = async {
+            require(ctx, MESSAGES_READ)?;
+            load(&ctx.execution()?.loaders.recent_messages, self.0.id).await
+        };
         or_null(ctx, recent.await)
             .and_then(|r| r.previous)
             .map(Message::of)

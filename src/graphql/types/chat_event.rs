@@ -6,10 +6,13 @@ use std::sync::Arc;
 use async_graphql::{Context, Object};
 use entity::enums;
 
-use super::{chat::Chat, enums::ChatEventKind, message::Message};
+use super::{actor::Actor, chat::Chat, enums::ChatEventKind, message::Message};
 use crate::{
     events::ChatEvent,
-    graphql::context::{ContextExt, or_null},
+    graphql::{
+        context::{ContextExt, or_null},
+        scopes::{MESSAGES_READ, all_of, require, requires_scopes},
+    },
     service::chat_filter::{ChatFilter, FilterFacts},
 };
 
@@ -91,9 +94,19 @@ impl ChatEventPayload {
         or_null(ctx, found.await)
     }
 
+    /// Who made the change: an API key or a person. Null for
+    /// RESYNC_REQUIRED, and for changes made before actors were kept.
+    async fn actor(&self) -> Option<Actor> {
+        self.event.as_ref()?.actor.as_ref().map(Actor::from)
+    }
+
     /// The message posted, for MESSAGE_POSTED; null otherwise.
-    async fn message(&self) -> Option<Message> {
+    ///
+    /// Needs the scope `messages:read`.
+    #[graphql(directive = requires_scopes::apply(all_of(MESSAGES_READ)))]
+    async fn message(&self, ctx: &Context<'_>) -> Option<Message> {
         let message = self.event.as_ref()?.message.clone()?;
-        Some(Message::of(message))
+        let allowed = require(ctx, MESSAGES_READ).map(|()| Some(Message::of(message)));
+        or_null(ctx, allowed)
     }
 }

@@ -7,6 +7,7 @@ use entity::message;
 use uuid::Uuid;
 
 use super::{
+    actor::Actor,
     connection::{Edge, Page, PageInfo},
     enums::MessageRole,
 };
@@ -105,6 +106,17 @@ impl Message {
     /// When the message was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.model.created_at
+    }
+
+    /// Who posted it: an API key or a person. Null for messages the
+    /// platform wrote before authors were kept.
+    async fn author(&self) -> Option<Actor> {
+        let m = &self.model;
+        Actor::stored(
+            m.author_kind,
+            m.author_id.as_deref(),
+            m.author_name.as_deref(),
+        )
     }
 
     /// In `messageAdded`, the cursor of the event that posted this message:

@@ -1,6 +1,7 @@
 //! GraphQL object, input and enum types: one file per type, each a thin
 //! wrapper over an entity or a service value.
 
+pub mod actor;
 pub mod channel;
 pub mod chat;
 pub mod chat_event;

@@ -20,11 +20,12 @@ use tokio_stream::StreamMap;
 
 use super::protocol::{self, ClientMessage, Close};
 use crate::{
-    auth::{self, Viewer},
+    auth::{Credential, MISSING, credentials},
     error::AppError,
     graphql::response::{self, Shaped},
-    http::request::{self, Incoming},
+    http::request,
     net::Reads,
+    pipeline::{self, Allowed, Refusal},
     sockets::Held,
     state::AppState,
 };
@@ -38,31 +39,33 @@ type Sink = SplitSink<WebSocket, Message>;
 /// A socket and what it holds.
 pub struct Connection {
     state: AppState,
-    header_key: Option<String>,
+    /// The credential of the upgrade request's headers, if any.
+    header_credential: Option<Credential>,
     reads: Option<Arc<Reads>>,
     _permit: OwnedSemaphorePermit,
     /// Its place among sockets without a key, until `connection_init`.
     pending: Option<OwnedSemaphorePermit>,
 }
 
-/// An initialised socket: its key (checked again on every `subscribe`),
-/// and its place under it.
+/// An initialised socket: its credential (checked again on every
+/// `subscribe`), its place under its holder, and when it expires.
 struct Ready {
-    key: String,
+    credential: Credential,
     held: Held,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Connection {
     pub fn new(
         state: AppState,
-        header_key: Option<String>,
+        header_credential: Option<Credential>,
         reads: Option<Arc<Reads>>,
         permit: OwnedSemaphorePermit,
         pending: OwnedSemaphorePermit,
     ) -> Self {
         Self {
             state,
-            header_key,
+            header_credential,
             reads,
             _permit: permit,
             pending: Some(pending),
@@ -96,6 +99,7 @@ impl Connection {
         let mut seen = reads.as_ref().map_or(0, |reads| reads.bytes());
         let mut incomplete: Option<Pin<Box<Sleep>>> = None;
         loop {
+            let expires_at = ready.as_ref().and_then(|ready| ready.expires_at);
             tokio::select! {
                 () = &mut init_deadline, if ready.is_none() => {
                     let reason = format!("Connection initialisation timeout: send connection_init within {init_secs} s");
@@ -107,6 +111,7 @@ impl Connection {
                     }
                 }
                 () = revoked(&mut ready) => return Err(Close::REVOKED),
+                () = expiry(expires_at) => return Err(Close::EXPIRED),
                 // Bytes arrived: unless they completed a message (the read
                 // of the frame below resets this), the rest must follow soon.
                 () = arrived(reads.as_deref()) => {
@@ -176,123 +181,94 @@ impl Connection {
         }
     }
 
-    /// The key in `payload` (or the upgrade's headers), authenticated and
-    /// given a place under its key; the socket leaves the budget of
-    /// sockets without a key.
+    /// The credential in `payload` (or the upgrade's headers),
+    /// authenticated and given a place under its holder; the socket
+    /// leaves the budget of sockets without a key.
     async fn initialise(&mut self, payload: Option<&Value>) -> Result<Ready, Close> {
-        let key = payload
-            .and_then(key_in_payload)
-            .map(|key| key.map(str::to_owned))
-            .unwrap_or_else(|| self.header_key.clone().ok_or(auth::MISSING))
+        let credential = payload
+            .and_then(credentials::from_payload)
+            .unwrap_or_else(|| self.header_credential.clone().ok_or(MISSING))
             .map_err(|_| Close::NO_KEY)?;
-        let viewer = identify(&key, &self.state).await?;
+        let principal = match self.state.auth.identify(&credential).await {
+            Ok(principal) => principal,
+            Err(error) => return Err(refused(&error)),
+        };
         let held = self
             .state
             .open_sockets
-            .hold(&viewer.credential)
+            .hold(&principal.holder)
             .ok_or(Close::TOO_MANY_FOR_KEY)?;
         self.pending = None;
-        Ok(Ready { key, held })
+        Ok(Ready {
+            credential,
+            held,
+            expires_at: principal.expires_at,
+        })
     }
 
-    /// Starts one operation as an HTTP request runs: the key checked
-    /// again, the document admitted, the rate limit, then execution. Its
-    /// results, or why it was refused (the socket stays open), or a close
-    /// when the key no longer authenticates.
+    /// Starts one operation through the pipeline an HTTP request takes
+    /// ([`pipeline`]): the credential checked again, the document
+    /// admitted, the rate limit, then execution. Its results, or why it
+    /// was refused (the socket stays open), or a close when the
+    /// credential no longer authenticates.
     async fn start(
         &self,
         ready: &Ready,
         payload: request::Params,
         running: usize,
     ) -> Result<Result<Results, Shaped>, Close> {
-        let viewer = identify(&ready.key, &self.state).await?;
-        Ok(self.admit_and_run(viewer, payload, running))
-    }
-
-    fn admit_and_run(
-        &self,
-        viewer: Viewer,
-        payload: request::Params,
-        running: usize,
-    ) -> Result<Results, Shaped> {
         let state = &self.state;
-        let refuse = |error: AppError| response::refusal(&error);
         if running as u64 >= state.max_subscriptions_per_connection {
-            return Err(refuse(AppError::LimitExceeded {
+            return Ok(Err(response::refusal(&AppError::LimitExceeded {
                 limit: "max-subscriptions-per-connection",
                 actual: None,
                 max: state.max_subscriptions_per_connection as usize,
-            }));
+            })));
         }
         // What `subscribe` carries: a GraphQL-over-HTTP request's parameters.
-        let Incoming {
-            mut request,
-            document_id,
-        } = payload.into_request().map_err(refuse)?;
-        let trusted = state
-            .admission
-            .trusted(document_id.as_deref())
-            .map_err(refuse)?;
-        let admitted = state
-            .admission
-            .admit(&mut request, trusted)
-            .map_err(|error| {
-                response::shape(async_graphql::Response::from_errors(vec![error]), 0, false)
-            })?;
-        state
-            .rate_limiter
-            .check(viewer.api_key_id)
-            .map_err(refuse)?;
-        let max_bytes = state.limits.max_response_bytes;
-        let session = state.sessions.open(viewer.workspace_id);
-        let executions = session.executions();
-        let schema = state.schemas.to_run(&admitted).clone();
-        let request = request.data(session);
-        if admitted.ty == OperationType::Subscription {
-            // A stream's results are not looked at, so it never notes its
-            // document as validated; one validated over HTTP runs lighter here too.
-            let results = schema.execute_stream(request).map(move |result| {
-                let exhausted = executions.current().budget.exhausted();
-                Some(response::shape(result, max_bytes, exhausted))
-            });
-            // A `None` after the last result says "complete".
-            return Ok(Box::pin(
-                results.chain(futures_util::stream::once(async { None })),
-            ));
+        let incoming = match payload.into_request() {
+            Ok(incoming) => incoming,
+            Err(error) => return Ok(Err(response::refusal(&error))),
+        };
+        let credential = Ok(ready.credential.clone());
+        let prepared = match pipeline::prepare(state, credential, incoming, Allowed::Any).await {
+            Ok(prepared) => prepared,
+            Err(Refusal::Whole(error @ AppError::Unauthenticated(_))) => {
+                return Err(refused(&error));
+            }
+            Err(Refusal::Whole(error)) => return Ok(Err(response::refusal(&error))),
+            Err(Refusal::Request(shaped)) => return Ok(Err(shaped)),
+        };
+        // A `None` after the last result says "complete".
+        let complete = || futures_util::stream::once(async { None });
+        if prepared.operation() == OperationType::Subscription {
+            let results = pipeline::stream(state, prepared).map(Some);
+            return Ok(Ok(Box::pin(results.chain(complete()))));
         }
         // A query or mutation: one result, under the request timeout, as
         // over HTTP.
-        let timeout = state.limits.request_timeout();
+        let (state, timeout) = (state.clone(), state.limits.request_timeout());
         let result = async move {
-            let run = async {
-                let result = schema.execute(request).await;
-                admitted.ran(&result);
-                let exhausted = executions.current().budget.exhausted();
-                response::shape(result, max_bytes, exhausted)
-            };
-            let shaped = match timeout {
+            let run = pipeline::run(&state, prepared);
+            Some(match timeout {
                 Some(timeout) => tokio::time::timeout(timeout, run)
                     .await
                     .unwrap_or_else(|_| response::refusal(&AppError::Timeout)),
                 None => run.await,
-            };
-            Some(shaped)
+            })
         };
         let results = futures_util::stream::once(result);
-        Ok(Box::pin(
-            results.chain(futures_util::stream::once(async { None })),
-        ))
+        Ok(Ok(Box::pin(results.chain(complete()))))
     }
 }
 
-/// `key` authenticated, or the close that says why not.
-async fn identify(key: &str, state: &AppState) -> Result<Viewer, Close> {
-    match Viewer::identify(key, state).await {
-        Ok(viewer) => Ok(viewer),
-        Err(AppError::Unauthenticated(_)) => Err(Close::BAD_KEY),
-        Err(error) => {
-            tracing::warn!(code = error.code(), "WebSocket authentication failed");
-            Err(Close::INTERNAL)
+/// The close for a credential that does not authenticate.
+fn refused(error: &AppError) -> Close {
+    match error {
+        AppError::Unauthenticated(_) => Close::BAD_KEY,
+        other => {
+            tracing::warn!(code = other.code(), "WebSocket authentication failed");
+            Close::INTERNAL
         }
     }
 }
@@ -301,6 +277,16 @@ async fn identify(key: &str, state: &AppState) -> Result<Viewer, Close> {
 async fn revoked(ready: &mut Option<Ready>) {
     match ready {
         Some(ready) => ready.held.revoked().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves when the socket's token expires; never for a key, or before
+/// it is initialised.
+async fn expiry(at: Option<chrono::DateTime<chrono::Utc>>) {
+    match at.and_then(|at| (at - chrono::Utc::now()).to_std().ok()) {
+        Some(left) => tokio::time::sleep(left).await,
+        None if at.is_some() => {}
         None => std::future::pending().await,
     }
 }
@@ -322,30 +308,6 @@ async fn expired(deadline: &mut Option<Pin<Box<Sleep>>>) {
     }
 }
 
-/// The key a `connection_init` payload carries, if it names one: at its
-/// top level or inside `headers` (header names in any case).
-fn key_in_payload(payload: &Value) -> Option<Result<&str, AppError>> {
-    let object = payload.as_object()?;
-    let headers = field(object, "headers").and_then(Value::as_object);
-    for object in std::iter::once(object).chain(headers) {
-        if let Some(value) = field(object, "authorization").and_then(Value::as_str) {
-            return Some(auth::bearer(value));
-        }
-        if let Some(key) = field(object, auth::API_KEY_HEADER).and_then(Value::as_str) {
-            return Some(Ok(key.trim()));
-        }
-    }
-    None
-}
-
-/// The field of `object` named `name` in any case, as header names are.
-fn field<'a>(object: &'a serde_json::Map<String, Value>, name: &str) -> Option<&'a Value> {
-    object
-        .iter()
-        .find(|(key, _)| key.eq_ignore_ascii_case(name))
-        .map(|(_, value)| value)
-}
-
 async fn send(sink: &mut Sink, message: String) -> Result<(), Close> {
     sink.send(Message::Text(message.into()))
         .await
@@ -363,31 +325,4 @@ async fn close(sink: &mut Sink, Close(code, reason): Close) {
         let _ = sink.close().await;
     };
     let _ = tokio::time::timeout(CLOSE_TIMEOUT, closing).await;
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    #[test]
-    fn the_key_comes_from_the_payload_or_its_headers() {
-        let key =
-            |payload: Value| key_in_payload(&payload).map(|found| found.ok().map(str::to_owned));
-        let found = |key: &str| Some(Some(key.to_owned()));
-        assert_eq!(key(json!({ "Authorization": "Bearer k1" })), found("k1"));
-        assert_eq!(key(json!({ "x-api-key": " k2 " })), found("k2"));
-        assert_eq!(
-            key(json!({ "headers": { "authorization": "Bearer k3" } })),
-            found("k3")
-        );
-        assert_eq!(
-            key(json!({ "Headers": { "X-API-Key": "k4" } })),
-            found("k4")
-        );
-        assert_eq!(key(json!({ "Authorization": "Basic k5" })), Some(None));
-        assert_eq!(key(json!({ "other": 1 })), None);
-        assert_eq!(key(json!("Bearer k6")), None);
-    }
 }

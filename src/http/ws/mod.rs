@@ -29,7 +29,7 @@ use axum::{
 };
 
 use self::connection::Connection;
-use crate::{auth, config::cap, net::Reads, state::AppState};
+use crate::{auth::credentials, config::cap, net::Reads, state::AppState};
 
 /// The subprotocol spoken.
 pub const PROTOCOL: &str = "graphql-transport-ws";
@@ -65,7 +65,7 @@ pub async fn upgrade(
         );
         return refusal.into_response();
     };
-    let header_key = auth::presented_key(&headers).ok().map(str::to_owned);
+    let header_credential = credentials::from_headers(&headers).ok();
     let max_message = cap(state.limits.max_body_bytes);
     // Small socket buffers: tungstenite's defaults (128 KiB each way) cost
     // more than a subscriber's whole state, thousands of times over. A
@@ -88,7 +88,7 @@ pub async fn upgrade(
         return refusal.into_response();
     }
     ws.on_upgrade(move |socket| async move {
-        let connection = Connection::new(state, header_key, reads, permit, pending);
+        let connection = Connection::new(state, header_credential, reads, permit, pending);
         connection.run(socket).await;
     })
 }

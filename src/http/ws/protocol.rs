@@ -54,6 +54,10 @@ impl Close {
         Cow::Borrowed("Forbidden: the API key is unknown, malformed or revoked"),
     );
     pub const REVOKED: Self = Self(4403, Cow::Borrowed("Forbidden: the API key was revoked"));
+    pub const EXPIRED: Self = Self(
+        4403,
+        Cow::Borrowed("Forbidden: the token has expired; connect again with a fresh one"),
+    );
     pub const INVALID: Self = Self(4400, Cow::Borrowed("Invalid message received"));
     pub const UNAUTHORIZED: Self = Self(
         4401,
@@ -115,6 +119,7 @@ mod tests {
             Close::NO_KEY,
             Close::BAD_KEY,
             Close::REVOKED,
+            Close::EXPIRED,
             Close::INVALID,
             Close::UNAUTHORIZED,
             Close::SHUTDOWN,

@@ -1,0 +1,56 @@
+//! Scopes in the schema. Each field that needs one carries
+//! `@requiresScopes(scopes: [[…]])` (the directive Apollo's router reads,
+//! so SDL readers and code generators see it: one inner list, every scope
+//! of it needed), and its resolver checks the same constant first, so the
+//! two cannot disagree. A missing scope is FORBIDDEN with the scopes it
+//! needs: a nullable field is null in place, a non-null one nulls its
+//! nearest nullable parent, as any failing field does.
+
+use async_graphql::{Context, TypeDirective};
+
+use super::context::ContextExt;
+use crate::{
+    auth::Scope,
+    error::{AppError, AppResult},
+};
+
+/// Reading chats, their channels, responders, tickets and counts.
+pub const CHATS_READ: &[Scope] = &[Scope::ChatsRead];
+/// Changing chats.
+pub const CHATS_WRITE: &[Scope] = &[Scope::ChatsWrite];
+/// Reading messages.
+pub const MESSAGES_READ: &[Scope] = &[Scope::MessagesRead];
+/// Posting messages.
+pub const MESSAGES_WRITE: &[Scope] = &[Scope::MessagesWrite];
+/// Reading owners (personal data).
+pub const DIRECTORY_READ: &[Scope] = &[Scope::DirectoryRead];
+/// Following chats live.
+pub const CHAT_EVENTS: &[Scope] = &[Scope::EventsSubscribe, Scope::ChatsRead];
+/// Following a chat's messages live.
+pub const MESSAGE_EVENTS: &[Scope] = &[Scope::EventsSubscribe, Scope::MessagesRead];
+
+/// The field needs every scope of one of the inner lists.
+#[TypeDirective(name = "requiresScopes", location = "FieldDefinition")]
+pub fn requires_scopes(scopes: Vec<Vec<String>>) {}
+
+/// The directive's argument for a field that needs all of `scopes`.
+pub fn all_of(scopes: &[Scope]) -> Vec<Vec<String>> {
+    vec![
+        scopes
+            .iter()
+            .map(|scope| scope.as_str().to_owned())
+            .collect(),
+    ]
+}
+
+/// Checks that the principal holds every scope of `scopes`.
+pub fn require(ctx: &Context<'_>, scopes: &[Scope]) -> AppResult<()> {
+    let held = ctx.session()?.principal.scopes;
+    if held.lacking(scopes).is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden {
+            required: scopes.to_vec(),
+        })
+    }
+}

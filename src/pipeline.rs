@@ -1,0 +1,128 @@
+//! One request's way through the gateway, whatever carried it, in one
+//! order: credentials → identity → trusted document and admission (the
+//! document's limits, parse, operation, variables, cost) → rate limit
+//! (per principal) → execution (scopes checked per field) → a shaped
+//! result. HTTP runs it per request; the WebSocket per `subscribe`, with
+//! the socket's credential.
+
+use async_graphql::{Request, parser::types::OperationType};
+use futures_util::{Stream, StreamExt};
+
+use crate::{
+    auth::{Credential, Principal},
+    error::AppError,
+    graphql::{
+        admit::Admitted,
+        response::{self, Shaped},
+    },
+    http::request::Incoming,
+    state::AppState,
+};
+
+/// A request that passed every check before execution.
+pub struct Ready {
+    pub principal: Principal,
+    request: Request,
+    admitted: Admitted,
+}
+
+/// Why a request does not run.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The whole request is refused (no or a bad credential, an unknown
+    /// trusted document, a wrong method, the rate limit): HTTP answers
+    /// with the error's status.
+    Whole(AppError),
+    /// The document or its variables do not fit (request errors, shaped).
+    Request(Shaped),
+}
+
+impl From<AppError> for Refusal {
+    fn from(error: AppError) -> Self {
+        Self::Whole(error)
+    }
+}
+
+/// Which operations a transport may run: GET runs queries only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allowed {
+    Any,
+    QueriesOnly,
+}
+
+impl Ready {
+    /// The operation's type.
+    pub fn operation(&self) -> OperationType {
+        self.admitted.ty
+    }
+}
+
+/// Every step before execution, in order.
+pub async fn prepare(
+    state: &AppState,
+    credential: Result<Credential, AppError>,
+    incoming: Incoming,
+    allowed: Allowed,
+) -> Result<Ready, Refusal> {
+    let principal = state.auth.identify(&credential?).await?;
+    let Incoming {
+        mut request,
+        document_id,
+    } = incoming;
+    let trusted = state.admission.trusted(document_id.as_deref())?;
+    let admitted = state
+        .admission
+        .admit(&mut request, trusted)
+        .map_err(|error| {
+            let result = async_graphql::Response::from_errors(vec![error]);
+            Refusal::Request(response::shape(result, 0, false))
+        })?;
+    // Decided here: a GET must not run a mutation, however it is named.
+    if allowed == Allowed::QueriesOnly && admitted.ty != OperationType::Query {
+        let refusal = AppError::MethodNotAllowed("Only queries may be sent with GET; use POST");
+        return Err(refusal.into());
+    }
+    state.rate_limiter.check(principal.limit_key())?;
+    Ok(Ready {
+        principal,
+        request,
+        admitted,
+    })
+}
+
+/// Runs a query or mutation: its one result, shaped.
+pub async fn run(state: &AppState, ready: Ready) -> Shaped {
+    let Ready {
+        principal,
+        request,
+        admitted,
+    } = ready;
+    let session = state.sessions.open(principal);
+    let execution = session.execution();
+    let schema = state.schemas.to_run(&admitted);
+    let result = schema.execute(request.data(session)).await;
+    admitted.ran(&result);
+    let exhausted = execution.budget.exhausted();
+    response::shape(result, state.limits.max_response_bytes, exhausted)
+}
+
+/// Runs a subscription: each of its results, shaped.
+pub fn stream(state: &AppState, ready: Ready) -> impl Stream<Item = Shaped> + Send + 'static {
+    let Ready {
+        principal,
+        request,
+        admitted,
+    } = ready;
+    let session = state.sessions.open(principal);
+    let executions = session.executions();
+    let max_bytes = state.limits.max_response_bytes;
+    // A stream's results are not looked at, so it never notes its
+    // document as validated; one validated over HTTP runs lighter here too.
+    let schema = state.schemas.to_run(&admitted).clone();
+    schema
+        .execute_stream(request.data(session))
+        .map(move |result| {
+            let exhausted = executions.current().budget.exhausted();
+            response::shape(result, max_bytes, exhausted)
+        })
+}

@@ -24,7 +24,7 @@ use tower_http::{
 
 pub use crate::state::AppState;
 use crate::{
-    auth::{API_KEY_HEADER, Authenticator},
+    auth::{API_KEY_HEADER, Authenticator, Tokens},
     config::Config,
     db::{self, StatementCounter},
     demo::{self, Demo},
@@ -221,7 +221,10 @@ impl Application {
             None => TrustedDocuments::default(),
         };
         let admission = Arc::new(Admission::new(limits.clone(), trusted).await);
-        let auth = Arc::new(Authenticator::new(db.clone(), keys.clone()));
+        let tokens = Tokens::load(&config.jwt, db.clone())
+            .await
+            .context("cannot set up tokens")?;
+        let auth = Arc::new(Authenticator::new(db.clone(), keys.clone(), tokens));
         let sessions = Sessions {
             db: db.clone(),
             events: events.clone(),

@@ -155,7 +155,65 @@ pub struct Config {
     pub only_trusted_documents: bool,
 
     #[command(flatten)]
+    pub jwt: JwtConfig,
+
+    #[command(flatten)]
     pub limits: Limits,
+}
+
+/// Bearer JWTs from the customer's identity provider (OIDC): with a JWKS
+/// or a shared secret, a token works wherever an API key does.
+#[derive(Debug, Clone, Args)]
+pub struct JwtConfig {
+    /// The identity provider's signing keys, a JSON Web Key Set: a URL
+    /// (e.g. `https://idp.example.com/.well-known/jwks.json`) or a file.
+    /// Tokens signed with RS256, ES256 or EdDSA are verified with them.
+    /// Fetched at start (a failure stops the start), then refreshed.
+    #[arg(long, env = "JWT_JWKS", value_name = "URL|FILE")]
+    pub jwt_jwks: Option<String>,
+
+    /// A file holding a shared secret (at least 32 bytes) that verifies
+    /// HS256 tokens: for development; production uses `--jwt-jwks`.
+    #[arg(long, env = "JWT_SECRET_FILE", value_name = "FILE")]
+    pub jwt_secret_file: Option<std::path::PathBuf>,
+
+    /// The issuer (`iss`) a token must name; unset: any.
+    #[arg(long, env = "JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+
+    /// The audience (`aud`) a token must name; unset: not checked.
+    #[arg(long, env = "JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+
+    /// The claim that names the token's workspace (its id).
+    #[arg(long, env = "JWT_WORKSPACE_CLAIM", default_value = "workspace_id")]
+    pub jwt_workspace_claim: String,
+
+    /// The claim that holds the token's scopes (space-separated, as in
+    /// OAuth 2.0, or a list).
+    #[arg(long, env = "JWT_SCOPE_CLAIM", default_value = "scope")]
+    pub jwt_scope_claim: String,
+
+    /// Seconds a token's `exp` and `nbf` may be off, for clocks that
+    /// disagree (0 to 3,600).
+    #[arg(long, env = "JWT_LEEWAY_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(0..=3_600))]
+    pub jwt_leeway_secs: u64,
+}
+
+impl Default for JwtConfig {
+    /// No tokens: keys only.
+    fn default() -> Self {
+        Self {
+            jwt_jwks: None,
+            jwt_secret_file: None,
+            jwt_issuer: None,
+            jwt_audience: None,
+            jwt_workspace_claim: "workspace_id".to_owned(),
+            jwt_scope_claim: "scope".to_owned(),
+            jwt_leeway_secs: 30,
+        }
+    }
 }
 
 /// What one request may ask for, how long it may run, and how often a key
@@ -383,6 +441,7 @@ impl Config {
             max_ws_connections: 10_000,
             trusted_documents: None,
             only_trusted_documents: false,
+            jwt: JwtConfig::default(),
             limits: Limits::default(),
         }
     }

@@ -30,6 +30,10 @@ pub enum AppError {
     /// No API key, or one that is unknown or revoked.
     Unauthenticated(&'static str),
 
+    /// A token that does not verify; says which check failed (RFC 6750's
+    /// `invalid_token`).
+    InvalidToken(std::borrow::Cow<'static, str>),
+
     /// The principal lacks a scope the field needs.
     Forbidden {
         /// Every scope the field needs.
@@ -151,7 +155,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::NotFound { .. } => "NOT_FOUND",
-            Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::Unauthenticated(_) | Self::InvalidToken(_) => "UNAUTHENTICATED",
             Self::Forbidden { .. } => "FORBIDDEN",
             Self::Invalid { .. } | Self::InvalidVariable { .. } | Self::MethodNotAllowed(_) => {
                 "BAD_USER_INPUT"
@@ -176,7 +180,7 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
-            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Self::Unauthenticated(_) | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::Invalid { .. } | Self::InvalidVariable { .. } => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -203,6 +207,7 @@ impl AppError {
             | Self::MethodNotAllowed(message)
             | Self::UnsupportedMediaType(message) => (*message).to_owned(),
             Self::Invalid { field, reason } => format!("Invalid {field}: {reason}"),
+            Self::InvalidToken(why) => format!("Invalid token: {why}"),
             Self::Forbidden { required } => {
                 let names: Vec<&str> = required.iter().map(|scope| scope.as_str()).collect();
                 format!(
@@ -403,6 +408,15 @@ impl axum::response::IntoResponse for AppError {
             // RFC 9110: a 401 names the scheme that would authenticate.
             Self::Unauthenticated(_) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            // RFC 6750: and for a token that does not verify, why.
+            Self::InvalidToken(why) => {
+                let why: String = why.chars().filter(|c| *c != '"' && *c != '\\').collect();
+                let challenge =
+                    format!("Bearer error=\"invalid_token\", error_description=\"{why}\"");
+                if let Ok(value) = HeaderValue::from_str(&challenge) {
+                    headers.insert(header::WWW_AUTHENTICATE, value);
+                }
             }
             // The database is down or saturated: worth retrying soon.
             Self::Unavailable => {

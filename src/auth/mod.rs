@@ -4,8 +4,10 @@
 //! refused; a present but bad one is never treated as anonymous.
 
 pub mod credentials;
+pub mod jwks;
 pub mod principal;
 pub mod scopes;
+pub mod tokens;
 
 use std::sync::Arc;
 
@@ -15,6 +17,7 @@ pub use self::{
     credentials::{API_KEY_HEADER, Credential, MISSING},
     principal::Principal,
     scopes::{Scope, Scopes},
+    tokens::Tokens,
 };
 use crate::{
     error::AppError,
@@ -31,21 +34,29 @@ pub struct Authenticator {
     db: DatabaseConnection,
     /// Keys authenticated lately (PostgreSQL only).
     pub keys: Arc<KeyCache>,
+    /// Tokens, when the gateway takes them.
+    tokens: Option<Tokens>,
 }
 
 impl Authenticator {
-    /// Authenticates against `db`, keeping keys in `keys`.
-    pub fn new(db: DatabaseConnection, keys: Arc<KeyCache>) -> Self {
-        Self { db, keys }
+    /// Authenticates against `db`, keeping keys in `keys`, and tokens with
+    /// `tokens`.
+    pub fn new(db: DatabaseConnection, keys: Arc<KeyCache>, tokens: Option<Tokens>) -> Self {
+        Self { db, keys, tokens }
     }
 
     /// The principal `credential` authenticates.
     pub async fn identify(&self, credential: &Credential) -> Result<Principal, AppError> {
         match credential {
             Credential::ApiKey(key) => self.key(key).await,
-            Credential::Token(_) => Err(AppError::Unauthenticated(
-                "This gateway accepts no tokens: it was started without --jwt-jwks or --jwt-secret-file",
-            )),
+            Credential::Token(token) => match &self.tokens {
+                Some(tokens) => tokens.verify(token).await,
+                None => Err(AppError::InvalidToken(
+                    "this gateway takes no tokens (it was started without --jwt-jwks or \
+                     --jwt-secret-file)"
+                        .into(),
+                )),
+            },
         }
     }
 

@@ -57,7 +57,7 @@ async fn key_without(app: &TestApp, w: &World, without: &[&str]) -> String {
 }
 
 /// Each scoped field, a request that reaches it, and where its error is.
-fn cases(w: &World, chat: &str) -> Vec<(&'static str, String, Value, Value)> {
+pub fn cases(w: &World, chat: &str) -> Vec<(&'static str, String, Value, Value)> {
     let create = json!({ "input": { "channelId": w.channels[0].id, "ownerSuperIdentityId": w.customer.super_identity_id } });
     vec![
         ("Query.chat", "query($id: UUID!) { chat(id: $id) { id } }".into(), json!({ "id": chat }), json!(["chat"])),

@@ -233,7 +233,9 @@ impl Connection {
         let credential = Ok(ready.credential.clone());
         let prepared = match pipeline::prepare(state, credential, incoming, Allowed::Any).await {
             Ok(prepared) => prepared,
-            Err(Refusal::Whole(error @ AppError::Unauthenticated(_))) => {
+            Err(Refusal::Whole(
+                error @ (AppError::Unauthenticated(_) | AppError::InvalidToken(_)),
+            )) => {
                 return Err(refused(&error));
             }
             Err(Refusal::Whole(error)) => return Ok(Err(response::refusal(&error))),
@@ -266,6 +268,7 @@ impl Connection {
 fn refused(error: &AppError) -> Close {
     match error {
         AppError::Unauthenticated(_) => Close::BAD_KEY,
+        AppError::InvalidToken(_) => Close::forbidden(&error.message()),
         other => {
             tracing::warn!(code = other.code(), "WebSocket authentication failed");
             Close::INTERNAL

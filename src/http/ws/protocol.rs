@@ -46,7 +46,7 @@ impl Close {
     pub const NO_KEY: Self = Self(
         4403,
         Cow::Borrowed(
-            "Forbidden: send {\"Authorization\": \"Bearer <API key>\"} in connection_init's payload",
+            "Forbidden: send {\"Authorization\": \"Bearer <API key or token>\"} in connection_init's payload",
         ),
     );
     pub const BAD_KEY: Self = Self(
@@ -71,6 +71,20 @@ impl Close {
     pub const INCOMPLETE: Self = Self(1008, Cow::Borrowed("A message was not completed in time"));
     pub const UNWRITABLE: Self = Self(1011, Cow::Borrowed("Cannot write to the socket"));
     pub const INTERNAL: Self = Self(4500, Cow::Borrowed("Internal server error"));
+
+    /// 4403 with `why`, cut to fit the frame.
+    pub fn forbidden(why: &str) -> Self {
+        let mut reason = format!("Forbidden: {why}");
+        if reason.len() > 123 {
+            let mut end = 120;
+            while !reason.is_char_boundary(end) {
+                end -= 1;
+            }
+            reason.truncate(end);
+            reason.push_str("...");
+        }
+        Self(4403, Cow::Owned(reason))
+    }
 }
 
 /// `connection_ack`.
@@ -127,6 +141,7 @@ mod tests {
             Close::INCOMPLETE,
             Close::UNWRITABLE,
             Close::INTERNAL,
+            Close::forbidden(&"é".repeat(200)),
         ] {
             assert!(close.1.len() <= 123, "{close:?}");
         }

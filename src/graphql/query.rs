@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::{
     context::{ContextExt, or_null},
     directory::{self, Relay},
-    scopes::{CHATS_READ, DIRECTORY_READ, all_of, require, requires_scopes},
+    scopes::{CHATS_READ, DIRECTORY_READ, all_of, require, require_for_filter, requires_scopes},
     types::{
         channel::Channel,
         chat::Chat,
@@ -87,6 +87,7 @@ impl QueryRoot {
         let request = PageRequest::new(page.unwrap_or(1), page_size)?;
         let order_by = order_by.unwrap_or_default();
         let filter = ChatFilter::from(filter.unwrap_or_default());
+        require_for_filter(ctx, &filter)?;
         let messages = messages_for(&[ctx.look_ahead().field("items")]);
         let page = chat_row::list(
             &session.db,
@@ -141,6 +142,7 @@ impl QueryRoot {
         let tag = pagination::order_tag(order);
         let request = connection::request(tag, first, after.as_deref(), last, before.as_deref())?;
         let filter = ChatFilter::from(filter.unwrap_or_default());
+        require_for_filter(ctx, &filter)?;
         let ws = session.workspace_id;
         let chats = ctx.look_ahead();
         let messages = messages_for(&[chats.field("edges").field("node"), chats.field("nodes")]);
@@ -165,6 +167,7 @@ impl QueryRoot {
     ) -> Result<ChatCounts> {
         require(ctx, CHATS_READ)?;
         let filter = ChatFilter::from(filter.unwrap_or_default());
+        require_for_filter(ctx, &filter)?;
         filter.validate()?;
         Ok(ChatCounts { filter })
     }

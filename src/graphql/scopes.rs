@@ -12,6 +12,7 @@ use super::context::ContextExt;
 use crate::{
     auth::Scope,
     error::{AppError, AppResult},
+    service::chat_filter::ChatFilter,
 };
 
 /// Reading chats, their channels, responders, tickets and counts.
@@ -53,4 +54,18 @@ pub fn require(ctx: &Context<'_>, scopes: &[Scope]) -> AppResult<()> {
             required: scopes.to_vec(),
         })
     }
+}
+
+/// Parts of a chat filter look into what other scopes guard, and need
+/// those scopes too: a search matches message text, and whether an owner
+/// is blocked is directory data. Without them a caller could learn by
+/// probing what it may not read.
+pub fn require_for_filter(ctx: &Context<'_>, filter: &ChatFilter) -> AppResult<()> {
+    if filter.search.is_some() {
+        require(ctx, MESSAGES_READ)?;
+    }
+    if filter.owner_is_blocked.is_some() {
+        require(ctx, DIRECTORY_READ)?;
+    }
+    Ok(())
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{
     context::{ContextExt, Session},
     event_cursor::Opened,
-    scopes::{CHAT_EVENTS, MESSAGE_EVENTS, all_of, require, requires_scopes},
+    scopes::{CHAT_EVENTS, MESSAGE_EVENTS, all_of, require, require_for_filter, requires_scopes},
     types::{
         chat_event::{ChatEventPayload, delivered_as},
         inputs::ChatFilterInput,
@@ -57,6 +57,7 @@ impl SubscriptionRoot {
         require(ctx, CHAT_EVENTS)?;
         let session = ctx.session()?;
         let filter = ChatFilter::from(filter.unwrap_or_default());
+        require_for_filter(ctx, &filter)?;
         filter.validate_for_events()?;
         let start = start(session, after.as_deref())?;
         // A filter on ids follows those chats only: their events alone

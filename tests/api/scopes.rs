@@ -184,3 +184,51 @@ async fn a_subscriber_without_messages_read_gets_events_without_their_messages()
         json!(["messages:read"])
     );
 }
+
+#[tokio::test]
+async fn filters_that_look_into_guarded_data_need_its_scope() {
+    let app = TestApp::spawn().await;
+    let w = app.world("Acme").await;
+    let no_messages = key_without(&app, &w, &["messages:read"]).await;
+    let no_directory = key_without(&app, &w, &["directory:read"]).await;
+    let search = json!({ "filter": { "search": "refund" } });
+    let blocked = json!({ "filter": { "ownerIsBlocked": true } });
+    for field in ["chats", "chatsConnection", "chatCounts"] {
+        let selection = if field == "chatCounts" {
+            "total"
+        } else {
+            "totalCount"
+        };
+        let query =
+            format!("query($filter: ChatFilter) {{ {field}(filter: $filter) {{ {selection} }} }}");
+        for (key, variables, scope) in [
+            (&no_messages, &search, "messages:read"),
+            (&no_directory, &blocked, "directory:read"),
+        ] {
+            let body = app.gql(key, &query, variables.clone()).await;
+            let error = forbidden(&body, &json!([field]));
+            assert_eq!(
+                error["extensions"]["requiredScopes"],
+                json!([scope]),
+                "{field}"
+            );
+            // With the scope, the same filter runs.
+            app.data(&w.key, &query, variables.clone()).await;
+        }
+    }
+    // The same for a subscription's filter, over the socket.
+    let mut socket = Socket::ready(&app, &no_directory).await;
+    socket
+        .subscribe(
+            "1",
+            "subscription($filter: ChatFilter) { chatEvents(filter: $filter) { kind } }",
+            blocked,
+        )
+        .await;
+    let payload = socket.next("1").await;
+    let error = forbidden(&payload, &json!(["chatEvents"]));
+    assert_eq!(
+        error["extensions"]["requiredScopes"],
+        json!(["directory:read"])
+    );
+}

@@ -47,13 +47,13 @@ pub struct ChatFilterInput {
     has_ticket: Option<bool>,
     /// Only chats whose owner is (true) or is not (false) a blocked
     /// external user (platform users are never blocked); null or omitted:
-    /// either.
+    /// either. Needs the scope `directory:read`.
     owner_is_blocked: Option<bool>,
     /// Only chats whose title, or one of whose messages, holds every word
     /// of this (words are runs of letters and digits, each matched as the
     /// start of a word, in any case: "refund ord" finds "Refunded order").
     /// At most 200 characters and 10 words; blank or null: no search. Not
-    /// available on `chatEvents`.
+    /// available on `chatEvents`. Needs the scope `messages:read`.
     search: Option<String>,
     /// Include soft-removed chats too.
     #[graphql(default = false)]

@@ -2,15 +2,16 @@
 // system's, Debian's `chromium`): opens the link the demo prints (key in
 // the URL fragment), runs the prepared query, reads the result pane, runs
 // a subscription through the page's graphql-ws client, then reloads and
-// looks through localStorage. Any request that would leave
-// loopback is blocked and reported. Prints one JSON line of findings.
+// looks through localStorage; then does the same with a token in the link
+// (#token=). Any request that would leave loopback is blocked and
+// reported. Prints one JSON line of findings.
 //
-//   node graphiql.mjs http://127.0.0.1:8000 cgw_... CHANNEL_ID OWNER_ID METRICS_URL
+//   node graphiql.mjs http://127.0.0.1:8000 cgw_... CHANNEL_ID OWNER_ID METRICS_URL TOKEN
 import { chromium } from 'playwright-core';
 
-const [base, apiKey, channelId, ownerId, metrics] = process.argv.slice(2);
-if (!base || !apiKey || !channelId || !ownerId || !metrics) {
-  console.error('usage: node graphiql.mjs BASE_URL API_KEY CHANNEL_ID OWNER_ID METRICS_URL');
+const [base, apiKey, channelId, ownerId, metrics, token] = process.argv.slice(2);
+if (!base || !apiKey || !channelId || !ownerId || !metrics || !token) {
+  console.error('usage: node graphiql.mjs BASE_URL API_KEY CHANNEL_ID OWNER_ID METRICS_URL TOKEN');
   process.exit(2);
 }
 // Until the gateway has `n` subscriptions attached: only a write after
@@ -137,6 +138,22 @@ try {
   );
   findings.refusedResult = await refused.$eval('.result-window', (el) => el.textContent);
   findings.refusedSockets = sockets;
+  // A token in the link works as the key does, and is not kept either.
+  const withToken = await (await offline()).newPage();
+  await withToken.goto(`${base}/graphql#token=${token}`);
+  await withToken.waitForSelector('.graphiql-execute-button', { timeout: 30000 });
+  findings.tokenAddressBar = withToken.url();
+  await withToken.click('.graphiql-execute-button');
+  await withToken.waitForFunction(
+    () => document.querySelector('.result-window')?.textContent.includes('totalCount'),
+    null,
+    { timeout: 30000 },
+  );
+  findings.tokenResult = await withToken.$eval('.result-window', (el) => el.textContent);
+  await withToken.reload();
+  await withToken.waitForSelector('.graphiql-execute-button', { timeout: 30000 });
+  const tokenStorage = await withToken.evaluate(() => Object.keys(localStorage).map((k) => [k, localStorage.getItem(k)]));
+  findings.tokenStored = tokenStorage.some(([k, v]) => `${k}${v}`.includes(token));
 } catch (error) {
   findings.error = String(error);
 } finally {

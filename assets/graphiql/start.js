@@ -1,6 +1,6 @@
-// Starts GraphiQL against this gateway. An API key may be handed over in the
-// URL fragment (#apiKey=...): browsers never send the fragment to a server,
-// so the key stays out of access logs; it is removed from the address bar
+// Starts GraphiQL against this gateway. An API key or a token may be handed
+// over in the URL fragment (#apiKey=... or #token=...): browsers never send
+// the fragment to a server, so it stays out of access logs; it is removed from the address bar
 // at once and never stored: GraphiQL keeps the request headers of its tabs
 // and of every query in its history, so the storage it is given drops them
 // before anything reaches localStorage.
@@ -54,18 +54,18 @@
     },
   };
   var params = new URLSearchParams(window.location.hash.slice(1));
-  var key = params.get("apiKey");
+  var key = params.get("apiKey") || params.get("token");
   if (key) {
     history.replaceState(null, "", window.location.pathname + window.location.search);
   }
   var headers = JSON.stringify(
-    { Authorization: "Bearer " + (key || "PASTE-YOUR-API-KEY-HERE") },
+    { Authorization: "Bearer " + (key || "PASTE-YOUR-API-KEY-OR-TOKEN-HERE") },
     null,
     2
   );
   var query = [
     "# Every field of a chat, newest chats first. Press the play button (Ctrl-Enter).",
-    "# The Headers tab below holds your API key.",
+    "# The Headers tab below holds your API key or token.",
     "query Inbox {",
     "  chats(page: 1, pageSize: 10) {",
     "    totalCount",

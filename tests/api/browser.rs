@@ -4,23 +4,39 @@
 //! prepared query with the key from the link, shows the result, receives a
 //! subscription's event through its vendored graphql-ws client, keeps
 //! the key out of localStorage across a reload, and shows why a refused key
-//! was refused instead of retrying.
+//! was refused instead of retrying; a token in the link (`#token=`) works
+//! the same way.
 
+use jsonwebtoken::Algorithm;
 use serde_json::Value;
 
-use crate::{conformance::run_node, helpers::TestApp};
+use crate::{
+    conformance::run_node,
+    helpers::TestApp,
+    idp::{ALL_SCOPES, AUDIENCE, ISSUER, Idp, SigningKey, claims},
+};
 
 #[tokio::test]
 async fn graphiql_runs_the_prepared_query_offline_and_never_stores_the_key() {
-    let app = TestApp::spawn().await;
+    let key = SigningKey::generate(Algorithm::ES256, "browser");
+    let idp = Idp::start(&[&key]).await;
+    let jwks = idp.jwks_url();
+    let app = TestApp::spawn_with(|config| {
+        config.jwt.jwt_jwks = Some(jwks);
+        config.jwt.jwt_issuer = Some(ISSUER.to_owned());
+        config.jwt.jwt_audience = Some(AUDIENCE.to_owned());
+    })
+    .await;
     let w = app.world("Acme").await;
     app.insert_chat(&w, w.new_chat()).await;
+    let token = key.sign(&claims(w.workspace_id, "browser-user", ALL_SCOPES, 600));
     let args = vec![
         app.url(""),
         w.key.clone(),
         w.channels[0].id.to_string(),
         w.customer.super_identity_id.to_string(),
         app.metrics_url(),
+        token.clone(),
     ];
     let (findings, stderr, _) = run_node("graphiql.mjs", args).await;
     assert_eq!(findings["error"], Value::Null, "{findings}\n{stderr}");
@@ -59,4 +75,11 @@ async fn graphiql_runs_the_prepared_query_offline_and_never_stores_the_key() {
         "{refused}"
     );
     assert_eq!(findings["refusedSockets"], 1, "{findings}");
+    // The token: used, wiped from the address bar, never stored.
+    let address = findings["tokenAddressBar"].as_str().unwrap();
+    assert!(!address.contains(&token), "{address}");
+    // The fixture's chat and the two the page made.
+    let result = findings["tokenResult"].as_str().unwrap();
+    assert!(result.contains("\"totalCount\": 3"), "{result}");
+    assert_eq!(findings["tokenStored"], false, "{findings}");
 }

@@ -2,7 +2,8 @@
 //! `conformance/`) running the README's subscription snippet as written
 //! (`conformance/resume.mjs` takes it from README.md), across what happens
 //! to real clients: the gateway restarts (a deploy) while writes go on,
-//! and the client reconnects by itself. Nothing may be lost or repeated.
+//! and the client reconnects by itself; its token expires, and it
+//! reconnects with a fresh one. Nothing may be lost or repeated.
 
 use std::{process::Stdio, time::Duration};
 
@@ -100,4 +101,99 @@ async fn the_readme_pattern_loses_nothing_across_a_gateway_restart() {
     // Nothing more: no repeat, no error.
     let more = tokio::time::timeout(Duration::from_millis(500), lines.next_line()).await;
     assert!(more.is_err(), "more arrived: {more:?}");
+}
+
+/// The next line the web-app snippet prints that is not an event of the
+/// chat's creation (see [`message`]).
+async fn web_app_line(lines: &mut Lines<BufReader<ChildStdout>>) -> Value {
+    loop {
+        let next = line(lines).await;
+        if next["chatEvents"]["kind"] != "CREATED" {
+            return next;
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_readme_web_app_snippet_keeps_a_subscription_across_token_expiry() {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    };
+
+    use jsonwebtoken::Algorithm;
+
+    use crate::idp::{ALL_SCOPES, AUDIENCE, ISSUER, Idp, SigningKey, claims};
+
+    let key = Arc::new(SigningKey::generate(Algorithm::ES256, "web"));
+    let idp = Idp::start(&[&key]).await;
+    let jwks = idp.jwks_url();
+    let app = TestApp::spawn_with(|config| {
+        config.jwt.jwt_jwks = Some(jwks);
+        config.jwt.jwt_issuer = Some(ISSUER.to_owned());
+        config.jwt.jwt_audience = Some(AUDIENCE.to_owned());
+        config.jwt.jwt_leeway_secs = 0;
+    })
+    .await;
+    let w = app.world("Acme").await;
+    let chat = app.insert_chat(&w, w.new_chat()).await.id;
+
+    // The web app's token endpoint: a fresh token, valid 3 s, each call.
+    let issued = Arc::new(AtomicUsize::new(0));
+    let (signer, count, workspace) = (key.clone(), issued.clone(), w.workspace_id);
+    let endpoint = axum::Router::new().route(
+        "/token",
+        axum::routing::get(move || async move {
+            count.fetch_add(1, Ordering::SeqCst);
+            signer.sign(&claims(workspace, "browser-user", ALL_SCOPES, 3))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let token_url = format!("http://{}/token", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move { axum::serve(listener, endpoint).await.unwrap() });
+
+    let (_client, mut lines) = node("tokens.mjs", &[app.url("/graphql"), token_url]).await;
+    // Apollo Client's query, with its token.
+    let first = web_app_line(&mut lines).await;
+    assert_eq!(first["chats"]["totalCount"], 1, "{first}");
+    assert_eq!(web_app_line(&mut lines).await, json!({ "connected": true }));
+    attached(&app.metrics_url(), 1).await;
+
+    let post = |text: &'static str| {
+        let (app, key) = (&app, w.key.clone());
+        async move {
+            app.data(&key, POST, json!({ "chat": chat, "text": text }))
+                .await;
+        }
+    };
+    // m1 now; m2 once the token has expired and the gateway closed the
+    // socket, while the client is away; m3 once it is back with a fresh
+    // token. Later expiries and reconnects may come in between.
+    post("m1").await;
+    let (mut received, mut closes, mut connects) = (Vec::new(), 0, 0);
+    while received.len() < 3 {
+        let next = web_app_line(&mut lines).await;
+        if next.get("chatEvents").is_some() {
+            received.push(next["chatEvents"]["message"]["content"].clone());
+        } else if next.get("closed").is_some() {
+            assert_eq!(next["closed"], 4403, "{next}");
+            let reason = next["reason"].as_str().unwrap();
+            assert!(reason.contains("the token has expired"), "{next}");
+            closes += 1;
+            if closes == 1 {
+                post("m2").await;
+            }
+        } else {
+            assert_eq!(next, json!({ "connected": true }), "never an error");
+            connects += 1;
+            if connects == 1 {
+                post("m3").await;
+            }
+        }
+    }
+    assert_eq!(received, vec![json!("m1"), json!("m2"), json!("m3")]);
+    assert!(closes >= 1 && connects >= 1);
+    // One token for Apollo's request, one per connect.
+    assert!(issued.load(Ordering::SeqCst) >= 3);
+    server.abort();
 }

@@ -32,7 +32,7 @@ use crate::{
     events::EventBus,
     graphiql,
     graphql::{
-        self, admit::Admission, context::Sessions, event_cursor::EventCursors,
+        self, admit::Admission, checker::Checker, context::Sessions, event_cursor::EventCursors,
         trusted::TrustedDocuments,
     },
     http,
@@ -211,16 +211,17 @@ impl Application {
         sweep_revocations(reader_db.clone(), keys.clone(), open_sockets.clone());
         let (stop, stopping) = watch::channel(false);
         let limits = Arc::new(config.limits);
+        let checker = Checker::new().await;
         let trusted = match &config.trusted_documents {
             Some(path) => {
                 let only = config.only_trusted_documents;
-                let trusted = TrustedDocuments::load(path, only, &limits).await?;
+                let trusted = TrustedDocuments::load(path, only, &limits, &checker).await?;
                 tracing::info!(documents = trusted.len(), only, "trusted documents loaded");
                 trusted
             }
             None => TrustedDocuments::default(),
         };
-        let admission = Arc::new(Admission::new(limits.clone(), trusted).await);
+        let admission = Arc::new(Admission::new(limits.clone(), trusted, checker));
         let tokens = Tokens::load(&config.jwt, db.clone())
             .await
             .context("cannot set up tokens")?;
@@ -237,7 +238,7 @@ impl Application {
             metrics,
             state: AppState {
                 db,
-                schemas: graphql::Schemas::new(),
+                schema: graphql::serving(),
                 statements,
                 rate_limiter: RateLimiter::new(&limits),
                 auth,

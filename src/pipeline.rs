@@ -1,9 +1,10 @@
 //! One request's way through the gateway, whatever carried it, in one
 //! order: credentials → identity → trusted document and admission (the
 //! document's limits, parse, operation, variables, cost) → rate limit
-//! (per principal) → execution (scopes checked per field) → a shaped
-//! result. HTTP runs it per request; the WebSocket per `subscribe`, with
-//! the socket's credential.
+//! (per principal) → the full validation of a document not seen before
+//! (the costliest check, so after the rate limit) → execution (scopes
+//! checked per field) → a shaped result. HTTP runs it per request; the
+//! WebSocket per `subscribe`, with the socket's credential.
 
 use async_graphql::{Request, parser::types::OperationType};
 use futures_util::{Stream, StreamExt};
@@ -70,19 +71,25 @@ pub async fn prepare(
         document_id,
     } = incoming;
     let trusted = state.admission.trusted(document_id.as_deref())?;
+    let refused = |errors: Vec<async_graphql::ServerError>| {
+        let result = async_graphql::Response::from_errors(errors);
+        Refusal::Request(response::shape(result, 0, false))
+    };
     let admitted = state
         .admission
         .admit(&mut request, trusted)
-        .map_err(|error| {
-            let result = async_graphql::Response::from_errors(vec![error]);
-            Refusal::Request(response::shape(result, 0, false))
-        })?;
+        .map_err(|error| refused(vec![error]))?;
     // Decided here: a GET must not run a mutation, however it is named.
     if allowed == Allowed::QueriesOnly && admitted.ty != OperationType::Query {
         let refusal = AppError::MethodNotAllowed("Only queries may be sent with GET; use POST");
         return Err(refusal.into());
     }
     state.rate_limiter.check(principal.limit_key())?;
+    state
+        .admission
+        .validate(&mut request, &admitted)
+        .await
+        .map_err(refused)?;
     Ok(Ready {
         principal,
         request,
@@ -93,15 +100,11 @@ pub async fn prepare(
 /// Runs a query or mutation: its one result, shaped.
 pub async fn run(state: &AppState, ready: Ready) -> Shaped {
     let Ready {
-        principal,
-        request,
-        admitted,
+        principal, request, ..
     } = ready;
     let session = state.sessions.open(principal);
     let execution = session.execution();
-    let schema = state.schemas.to_run(&admitted);
-    let result = schema.execute(request.data(session)).await;
-    admitted.ran(&result);
+    let result = state.schema.execute(request.data(session)).await;
     let exhausted = execution.budget.exhausted();
     response::shape(result, state.limits.max_response_bytes, exhausted)
 }
@@ -109,17 +112,13 @@ pub async fn run(state: &AppState, ready: Ready) -> Shaped {
 /// Runs a subscription: each of its results, shaped.
 pub fn stream(state: &AppState, ready: Ready) -> impl Stream<Item = Shaped> + Send + 'static {
     let Ready {
-        principal,
-        request,
-        admitted,
+        principal, request, ..
     } = ready;
     let session = state.sessions.open(principal);
     let executions = session.executions();
     let max_bytes = state.limits.max_response_bytes;
-    // A stream's results are not looked at, so it never notes its
-    // document as validated; one validated over HTTP runs lighter here too.
-    let schema = state.schemas.to_run(&admitted).clone();
-    schema
+    state
+        .schema
         .execute_stream(request.data(session))
         .map(move |result| {
             let exhausted = executions.current().budget.exhausted();

@@ -12,7 +12,7 @@ use crate::{
     config::Limits,
     db::StatementCounter,
     events::EventBus,
-    graphql::{Schemas, admit::Admission, context::Sessions},
+    graphql::{AppSchema, admit::Admission, context::Sessions},
     rate_limit::RateLimiter,
     sockets::Sockets,
 };
@@ -22,15 +22,16 @@ use crate::{
 pub struct AppState {
     /// The connection pool.
     pub db: DatabaseConnection,
-    /// The GraphQL schema (built once).
-    pub schemas: Schemas,
+    /// The GraphQL schema that runs requests (documents are validated in
+    /// full by [`Admission`] first).
+    pub schema: AppSchema,
     /// Counts the SQL statements run, for `/metrics`.
     pub statements: StatementCounter,
     /// What one request may ask for.
     pub limits: Arc<Limits>,
-    /// The checks a request passes before the key is looked up.
+    /// The checks a request's document passes before it runs.
     pub admission: Arc<Admission>,
-    /// Requests left per API key.
+    /// Requests left per principal (key, or token user).
     pub rate_limiter: RateLimiter,
     /// Turns credentials into principals (and keeps keys lately
     /// authenticated).

@@ -16,12 +16,12 @@ use std::{
 };
 
 use async_graphql::{
-    Request, Response, SchemaEnv, ServerError, ServerResult,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest},
+    Request, ServerError,
     parser::types::{ExecutableDocument, OperationType},
 };
 
 use super::{
+    checker::Checker,
     coerce, limits, operation,
     trusted::{Trusted, TrustedDocuments},
     walk,
@@ -34,8 +34,8 @@ use crate::{
 /// Everything a request is checked against before it runs.
 pub struct Admission {
     limits: Arc<Limits>,
-    /// The schema's types (async-graphql keeps them in its environment).
-    env: SchemaEnv,
+    /// The full validation, and the schema's types.
+    checker: Checker,
     /// Documents already parsed and within the document limits, by text:
     /// clients send the same few documents over and over, and parsing
     /// was a tenth of a one-chat request's CPU.
@@ -67,24 +67,13 @@ impl Admitted {
     /// Whether the document has passed async-graphql's full validation
     /// before. Its rules look at the document, not at the request: what
     /// they check of variable values, [`coerce`] and [`walk`] have checked
-    /// already, on every request. Such a document may run on the schema
-    /// that validates only what execution needs (see
-    /// [`Schemas`](super::Schemas)): the full validation was an eighth of a
-    /// one-chat request's CPU.
-    pub fn validated(&self) -> bool {
+    /// already, on every request. So a document is validated in full once
+    /// ([`Admission::validate`]), not per request: that was an eighth of
+    /// a one-chat request's CPU.
+    fn validated(&self) -> bool {
         self.validated
             .as_ref()
             .is_some_and(|flag| flag.load(Ordering::Relaxed))
-    }
-
-    /// Notes that the document passed the full validation when `result`
-    /// shows it ran.
-    pub fn ran(&self, result: &Response) {
-        if let Some(flag) = &self.validated
-            && !super::response::is_request_error(result)
-        {
-            flag.store(true, Ordering::Relaxed);
-        }
     }
 }
 
@@ -97,10 +86,10 @@ const PARSED_DOCUMENT_BYTES: usize = 16 * 1024;
 impl Admission {
     /// The checks of `limits` against the gateway's schema, with the
     /// `trusted` documents.
-    pub async fn new(limits: Arc<Limits>, trusted: TrustedDocuments) -> Self {
+    pub fn new(limits: Arc<Limits>, trusted: TrustedDocuments, checker: Checker) -> Self {
         Self {
             limits,
-            env: schema_env().await,
+            checker,
             parsed: Mutex::new(HashMap::new()),
             trusted,
             validated_at_start: Arc::new(AtomicBool::new(true)),
@@ -134,7 +123,7 @@ impl Admission {
         };
         let operation =
             operation::select(&document, request.operation_name.as_deref()).map_err(as_error)?;
-        let registry = &self.env.registry;
+        let registry = &self.checker.env().registry;
         let variables = coerce::variables(registry, &operation.node, &request.variables)?;
         let root = match operation.node.ty {
             OperationType::Query => Some(registry.query_type.as_str()),
@@ -156,6 +145,30 @@ impl Admission {
         let ty = operation.node.ty;
         request.set_parsed_query(document);
         Ok(Admitted { ty, validated })
+    }
+
+    /// Validates `request`'s document in full unless it passed before,
+    /// and notes that it did: only then may it run on the serving schema,
+    /// which validates no more than execution needs.
+    pub async fn validate(
+        &self,
+        request: &mut Request,
+        admitted: &Admitted,
+    ) -> Result<(), Vec<ServerError>> {
+        if admitted.validated() {
+            return Ok(());
+        }
+        let document = request.parsed_query().map_err(|error| vec![error])?.clone();
+        let mut check = Request::new(String::new()).variables(request.variables.clone());
+        if let Some(name) = &request.operation_name {
+            check = check.operation_name(name.as_str());
+        }
+        check.set_parsed_query(document);
+        self.checker.validate(check).await?;
+        if let Some(flag) = &admitted.validated {
+            flag.store(true, Ordering::Relaxed);
+        }
+        Ok(())
     }
 }
 
@@ -193,39 +206,6 @@ impl Admission {
 
     fn documents(&self) -> std::sync::MutexGuard<'_, HashMap<String, Parsed>> {
         self.parsed.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// The schema's environment (its registry of types), taken from a
-/// throwaway instance of the schema through a one-off extension: the
-/// serving schema then carries no extension at all.
-async fn schema_env() -> SchemaEnv {
-    let slot = Arc::new(Mutex::new(None));
-    let schema = super::builder().extension(Capture(slot.clone())).finish();
-    schema.execute("{ __typename }").await;
-    let env = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
-    env.expect("the capture extension ran")
-}
-
-#[derive(Clone)]
-struct Capture(Arc<Mutex<Option<SchemaEnv>>>);
-
-impl ExtensionFactory for Capture {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(self.clone())
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for Capture {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(ctx.schema_env.clone());
-        next.run(ctx, request).await
     }
 }
 

@@ -3,6 +3,7 @@
 //! brings its own [`context::Session`].
 
 pub mod admit;
+pub mod checker;
 pub mod coerce;
 pub mod context;
 pub mod directory;
@@ -32,45 +33,12 @@ Inputs accept any RFC 3339 offset and are converted to UTC.";
 /// The gateway's schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// Builds the schema. It carries no extension, so fields resolve on
-/// async-graphql's fast path: what a request is checked against runs
-/// before, in [`admit::Admission`].
-pub fn schema() -> AppSchema {
-    builder().finish()
-}
-
-/// The schema twice over: one validates documents in full; the other
-/// runs only the checks execution needs, for documents that passed the
-/// full validation before (see [`admit::Admitted::validated`]).
-#[derive(Clone)]
-pub struct Schemas {
-    full: AppSchema,
-    known: AppSchema,
-}
-
-impl Schemas {
-    /// Builds both.
-    pub fn new() -> Self {
-        Self {
-            full: schema(),
-            known: builder().validation_mode(ValidationMode::Fast).finish(),
-        }
-    }
-
-    /// The schema `admitted`'s document runs on.
-    pub fn to_run(&self, admitted: &admit::Admitted) -> &AppSchema {
-        if admitted.validated() {
-            &self.known
-        } else {
-            &self.full
-        }
-    }
-}
-
-impl Default for Schemas {
-    fn default() -> Self {
-        Self::new()
-    }
+/// The schema as it serves requests: no extension, so fields resolve on
+/// async-graphql's fast path, and only the validation execution needs,
+/// since every document was validated in full before it gets here
+/// ([`checker::Checker`], through [`admit::Admission::validate`]).
+pub fn serving() -> AppSchema {
+    builder().validation_mode(ValidationMode::Fast).finish()
 }
 
 /// The schema's builder, with its descriptions.
@@ -82,5 +50,5 @@ pub fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
 
 /// The schema as SDL: what `chat-gateway schema` prints and `schema.graphql` holds.
 pub fn sdl() -> String {
-    schema().sdl()
+    builder().finish().sdl()
 }

@@ -10,16 +10,15 @@
 //! limits and validated against the schema once, at start-up, so a
 //! request by id skips all three.
 
-use std::{collections::HashMap, path::Path, sync::Arc};
+use std::{collections::HashMap, path::Path};
 
 use anyhow::{Context as _, bail};
 use async_graphql::{
-    Request, Response,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute},
+    Request,
     parser::types::{DocumentOperations, ExecutableDocument},
 };
 
-use super::admit::parse_within_limits;
+use super::{admit::parse_within_limits, checker::Checker};
 use crate::{config::Limits, error::AppError};
 
 /// The prefix the trusted documents convention puts before a SHA-256 id.
@@ -41,7 +40,12 @@ pub struct Trusted {
 
 impl TrustedDocuments {
     /// Reads, parses and validates the manifest at `path`.
-    pub async fn load(path: &Path, only: bool, limits: &Limits) -> anyhow::Result<Self> {
+    pub async fn load(
+        path: &Path,
+        only: bool,
+        limits: &Limits,
+        checker: &Checker,
+    ) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the trusted documents {}", path.display()))?;
         let manifest: HashMap<String, String> = serde_json::from_str(&text).with_context(|| {
@@ -50,10 +54,9 @@ impl TrustedDocuments {
                 path.display()
             )
         })?;
-        let validator = validator();
         let mut by_id = HashMap::with_capacity(manifest.len());
         for (id, text) in manifest {
-            let document = check(&validator, &text, limits).await.with_context(|| {
+            let document = check(checker, &text, limits).await.with_context(|| {
                 format!(
                     "trusted document {id} in {} does not run here",
                     path.display()
@@ -97,7 +100,7 @@ fn bare(id: &str) -> &str {
 /// Parses `text`, holds it to the document limits and validates it in
 /// full, without running it.
 async fn check(
-    validator: &super::AppSchema,
+    checker: &Checker,
     text: &str,
     limits: &Limits,
 ) -> anyhow::Result<ExecutableDocument> {
@@ -113,35 +116,8 @@ async fn check(
     if let Some(name) = name {
         request = request.operation_name(name.as_str());
     }
-    let response = validator.execute(request).await;
-    if let Some(error) = response.errors.first() {
-        bail!("{}", error.message);
+    if let Err(errors) = checker.validate(request).await {
+        bail!("{}", errors[0].message);
     }
     Ok(document)
-}
-
-/// The schema with an extension that stops every request after
-/// validation: nothing is resolved.
-fn validator() -> super::AppSchema {
-    super::builder().extension(Validate).finish()
-}
-
-struct Validate;
-
-impl ExtensionFactory for Validate {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Validate)
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for Validate {
-    async fn execute(
-        &self,
-        _ctx: &ExtensionContext<'_>,
-        _operation_name: Option<&str>,
-        _next: NextExecute<'_>,
-    ) -> Response {
-        Response::new(async_graphql::Value::Null)
-    }
 }

@@ -499,7 +499,7 @@ async fn codegen_documents_with_fragments_are_checked_through_them() {
 }
 
 /// Documents that passed the full validation once run lighter afterwards
-/// (`graphql::Schemas`); what depends on the request is still checked on
+/// (`graphql::checker`); what depends on the request is still checked on
 /// every request, and a document that failed is never let through.
 #[tokio::test]
 async fn a_document_that_ran_once_is_still_checked_on_every_request() {

@@ -1,9 +1,6 @@
 //! `chat(id)`: one chat with every field of the REST rich row.
 
-use chat_gateway::service::{
-    self,
-    chat::{ChatChanges, NewChat, Patch},
-};
+use chat_gateway::service::chat::NewChat;
 use entity::enums::MessageRole;
 use serde_json::json;
 use uuid::Uuid;
@@ -19,20 +16,7 @@ async fn chat_returns_every_field_of_the_rich_row() {
     let app = TestApp::spawn().await;
     let w = app.world("Acme").await;
     let chat = app.insert_chat(&w, w.new_chat()).await;
-    let link = ChatChanges {
-        ticket_id: Patch::Set(w.open_ticket.id),
-        ..Default::default()
-    };
-    let chat = service::chat::update(
-        &app.db,
-        w.workspace_id,
-        chat.id,
-        link,
-        &chat_gateway::service::actor::Actor::system(),
-    )
-    .await
-    .map_err(|e| e.into_anyhow())
-    .unwrap();
+    let chat = app.link_ticket(&w, chat.id, w.open_ticket.id).await;
     app.post_message(chat.id, MessageRole::User, "Hello, my order is late", at(1))
         .await;
     app.post_message(
@@ -161,15 +145,7 @@ async fn removed_chat_is_still_readable_by_id() {
     let app = TestApp::spawn().await;
     let w = app.world("Acme").await;
     let chat = app.insert_chat(&w, w.new_chat()).await;
-    service::chat::remove(
-        &app.db,
-        w.workspace_id,
-        chat.id,
-        &chat_gateway::service::actor::Actor::system(),
-    )
-    .await
-    .map_err(|e| e.into_anyhow())
-    .unwrap();
+    app.remove_chat(&w, chat.id).await;
     let data = app
         .data(
             &w.key,

@@ -3,10 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use chat_gateway::service::{
-    self,
-    chat::{ChatChanges, NewChat, Patch},
-};
+use chat_gateway::service::chat::NewChat;
 use entity::enums::MessageRole;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -43,10 +40,6 @@ struct Inbox {
 }
 
 async fn inbox(app: &TestApp, w: &World) -> Inbox {
-    let link = |ticket_id| ChatChanges {
-        ticket_id: Patch::Set(ticket_id),
-        ..Default::default()
-    };
     let widget = app
         .insert_chat(
             w,
@@ -57,16 +50,7 @@ async fn inbox(app: &TestApp, w: &World) -> Inbox {
         )
         .await
         .id;
-    service::chat::update(
-        &app.db,
-        w.workspace_id,
-        widget,
-        link(w.open_ticket.id),
-        &chat_gateway::service::actor::Actor::system(),
-    )
-    .await
-    .map_err(|e| e.into_anyhow())
-    .unwrap();
+    app.link_ticket(w, widget, w.open_ticket.id).await;
     let whatsapp = NewChat {
         channel_id: w.channels[2].id,
         owner_super_identity_id: w.user.super_identity_id,
@@ -75,16 +59,7 @@ async fn inbox(app: &TestApp, w: &World) -> Inbox {
         ..w.new_chat()
     };
     let whatsapp = app.insert_chat(w, whatsapp).await.id;
-    service::chat::update(
-        &app.db,
-        w.workspace_id,
-        whatsapp,
-        link(w.closed_ticket.id),
-        &chat_gateway::service::actor::Actor::system(),
-    )
-    .await
-    .map_err(|e| e.into_anyhow())
-    .unwrap();
+    app.link_ticket(w, whatsapp, w.closed_ticket.id).await;
     let instagram = NewChat {
         channel_id: w.channels[3].id,
         owner_super_identity_id: w.blocked_customer.super_identity_id,
@@ -103,15 +78,7 @@ async fn inbox(app: &TestApp, w: &World) -> Inbox {
         )
         .await
         .id;
-    service::chat::remove(
-        &app.db,
-        w.workspace_id,
-        removed,
-        &chat_gateway::service::actor::Actor::system(),
-    )
-    .await
-    .map_err(|e| e.into_anyhow())
-    .unwrap();
+    app.remove_chat(w, removed).await;
     Inbox {
         widget,
         whatsapp,

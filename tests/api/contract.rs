@@ -19,20 +19,7 @@ const UPDATE_BY_VARIABLES: &str = "mutation Update($id: UUID!, $title: String, $
 /// A chat with a title, a responder and a ticket.
 async fn full_chat(app: &TestApp, w: &World) -> Uuid {
     let chat = app.insert_chat(w, w.new_chat()).await;
-    let link = chat_gateway::service::chat::ChatChanges {
-        ticket_id: chat_gateway::service::chat::Patch::Set(w.open_ticket.id),
-        ..Default::default()
-    };
-    chat_gateway::service::chat::update(
-        &app.db,
-        w.workspace_id,
-        chat.id,
-        link,
-        &chat_gateway::service::actor::Actor::system(),
-    )
-    .await
-    .map_err(|e| e.into_anyhow())
-    .unwrap();
+    app.link_ticket(w, chat.id, w.open_ticket.id).await;
     chat.id
 }
 

@@ -1,7 +1,7 @@
 //! `chatCounts`: the inbox's badge counts agree with the chats themselves,
 //! follow the filter as the lists do, and count one workspace only.
 
-use chat_gateway::service::chat::{self, ChatChanges, NewChat, Patch};
+use chat_gateway::service::chat::NewChat;
 use entity::{enums::TicketStatus, ticket};
 use sea_orm::{EntityTrait, QueryFilter, prelude::*, sea_query::Expr};
 use serde_json::{Value, json};
@@ -17,7 +17,6 @@ const COUNTS: &str = "query($filter: ChatFilter) { chatCounts(filter: $filter) {
 
 /// Twelve chats over channels, responders and tickets; chat 0 removed.
 async fn inbox(app: &TestApp, w: &World) {
-    let anyhow = |e: chat_gateway::error::AppError| e.into_anyhow();
     let responders = [
         Some(w.agent.super_identity_id),
         Some(w.squad.super_identity_id),
@@ -41,31 +40,10 @@ async fn inbox(app: &TestApp, w: &World) {
             _ => None,
         };
         if let Some(ticket) = ticket {
-            let changes = ChatChanges {
-                ticket_id: Patch::Set(ticket),
-                ..Default::default()
-            };
-            chat::update(
-                &app.db,
-                w.workspace_id,
-                chat.id,
-                changes,
-                &chat_gateway::service::actor::Actor::system(),
-            )
-            .await
-            .map_err(anyhow)
-            .unwrap();
+            app.link_ticket(w, chat.id, ticket).await;
         }
         if i == 0 {
-            chat::remove(
-                &app.db,
-                w.workspace_id,
-                chat.id,
-                &chat_gateway::service::actor::Actor::system(),
-            )
-            .await
-            .map_err(anyhow)
-            .unwrap();
+            app.remove_chat(w, chat.id).await;
         }
     }
 }

@@ -2,7 +2,7 @@
 //! The lists, the connection and the counts agree on every one, and a
 //! range that cannot hold anything is refused.
 
-use chat_gateway::service::chat::{self, ChatChanges, NewChat, Patch};
+use chat_gateway::service::chat::NewChat;
 use entity::enums::MessageRole;
 use serde_json::json;
 use uuid::Uuid;
@@ -35,20 +35,7 @@ async fn inbox(app: &TestApp, w: &World) -> Vec<Uuid> {
                 .await;
         }
         if i < 2 {
-            let changes = ChatChanges {
-                ticket_id: Patch::Set(w.open_ticket.id),
-                ..Default::default()
-            };
-            chat::update(
-                &app.db,
-                w.workspace_id,
-                chat.id,
-                changes,
-                &chat_gateway::service::actor::Actor::system(),
-            )
-            .await
-            .map_err(|e| e.into_anyhow())
-            .unwrap();
+            app.link_ticket(w, chat.id, w.open_ticket.id).await;
         }
         ids.push(chat.id);
     }

@@ -360,6 +360,29 @@ impl TestApp {
         .expect("fixture chat")
     }
 
+    /// Links `ticket` to a chat directly (not through the API under test),
+    /// and returns the chat as it now is.
+    pub async fn link_ticket(&self, world: &World, chat_id: Uuid, ticket: Uuid) -> chat::Model {
+        let changes = service::chat::ChatChanges {
+            ticket_id: service::chat::Patch::Set(ticket),
+            ..Default::default()
+        };
+        let system = chat_gateway::service::actor::Actor::system();
+        service::chat::update(&self.db, world.workspace_id, chat_id, changes, &system)
+            .await
+            .map_err(|e| e.into_anyhow())
+            .expect("fixture ticket link")
+    }
+
+    /// Removes a chat directly (not through the API under test).
+    pub async fn remove_chat(&self, world: &World, chat_id: Uuid) {
+        let system = chat_gateway::service::actor::Actor::system();
+        service::chat::remove(&self.db, world.workspace_id, chat_id, &system)
+            .await
+            .map_err(|e| e.into_anyhow())
+            .expect("fixture removal");
+    }
+
     /// Appends a message written at `at` to a chat (of any workspace).
     pub async fn post_message(
         &self,

@@ -172,15 +172,7 @@ async fn post_message_moves_the_chat_and_refuses_bad_input_changing_nothing() {
 
     app.insert_chat(&w, w.new_chat()).await;
     let removed = app.insert_chat(&w, w.new_chat()).await;
-    chat_gateway::service::chat::remove(
-        &app.db,
-        w.workspace_id,
-        removed.id,
-        &chat_gateway::service::actor::Actor::system(),
-    )
-    .await
-    .map_err(|e| e.into_anyhow())
-    .unwrap();
+    app.remove_chat(&w, removed.id).await;
     let before = app.snapshot().await;
     for (chat_id, content, code, field) in [
         (chat.id, "".to_owned(), "BAD_USER_INPUT", "input.content"),

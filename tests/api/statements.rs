@@ -42,20 +42,7 @@ async fn a_full_page_costs_the_same_statements_at_any_page_size() {
             )
             .await;
         if i % 2 == 0 {
-            let changes = chat_gateway::service::chat::ChatChanges {
-                ticket_id: chat_gateway::service::chat::Patch::Set(w.open_ticket.id),
-                ..Default::default()
-            };
-            chat_gateway::service::chat::update(
-                &app.db,
-                w.workspace_id,
-                chat.id,
-                changes,
-                &chat_gateway::service::actor::Actor::system(),
-            )
-            .await
-            .map_err(|e| e.into_anyhow())
-            .unwrap();
+            app.link_ticket(&w, chat.id, w.open_ticket.id).await;
         }
         for m in 0..(i % 4) as i64 {
             app.post_message(chat.id, MessageRole::User, "hello", at(i as i64 + m))

@@ -1,11 +1,22 @@
--- POSTs the GraphQL body in $BODY_FILE with the key in $API_KEY, and counts a
+-- POSTs the GraphQL body (or bodies) in $BODY_FILE with the key in $API_KEY, and counts a
 -- response as an error when it is not 200 or carries GraphQL errors.
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("API_KEY")
-local file = assert(io.open(os.getenv("BODY_FILE"), "r"))
-wrk.body = file:read("*a")
-file:close()
+-- One body per line: with several, each request takes one at random (a
+-- write spread over many chats, as an inbox's are).
+local bodies = {}
+for line in io.lines(os.getenv("BODY_FILE")) do
+  if line ~= "" then
+    table.insert(bodies, line)
+  end
+end
+wrk.body = bodies[1]
+if #bodies > 1 then
+  request = function()
+    return wrk.format(nil, nil, nil, bodies[math.random(#bodies)])
+  end
+end
 
 local threads = {}
 
@@ -15,6 +26,8 @@ end
 
 function init(args)
   errors = 0
+  -- Threads would otherwise draw the same sequence.
+  math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)"), 16) % 100000)
 end
 
 function response(status, headers, body)

@@ -1,5 +1,5 @@
-//! One event of the chat outbox: a committed write to a chat, in `seq`
-//! order, with what chat filters read of the chat right after the write
+//! One event of the chat outbox: a committed write to a chat, in `(tx,
+//! seq)` order (its transaction's id, then its place in the table), with what chat filters read of the chat right after the write
 //! and, when it changed an existing chat, right before it (all null on
 //! events written before these were kept).
 
@@ -12,6 +12,9 @@ use crate::enums::{ActorKind, ChannelType, ChatEventKind, TicketStatus};
 pub struct Model {
     #[sea_orm(primary_key)]
     pub seq: i64,
+    /// The id of the transaction that wrote it (PostgreSQL; 0 on SQLite
+    /// and on events written before it was kept).
+    pub tx: i64,
     pub workspace_id: Uuid,
     pub chat_id: Uuid,
     pub kind: ChatEventKind,

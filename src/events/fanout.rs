@@ -1,6 +1,6 @@
 //! Who gets which event: subscribers register what they follow (a
 //! workspace, or some of its chats), and the reader hands each event only
-//! to those, in seq order, through a bounded queue each. An event costs
+//! to those, in order, through a bounded queue each. An event costs
 //! its followers, not every socket of the process.
 //!
 //! A queue is bounded twice: in events, and in the bytes those events
@@ -23,6 +23,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::ChatEvent;
+use crate::service::events::Position;
 
 /// What a subscriber follows.
 #[derive(Debug, Clone)]
@@ -48,8 +49,8 @@ struct Registry {
     next_id: u64,
     /// Subscribers registered now.
     count: usize,
-    /// The seq of the last event dispatched.
-    dispatched: i64,
+    /// The position dispatched up to.
+    dispatched: Position,
     by_workspace: HashMap<Uuid, HashMap<u64, Handle>>,
     by_chat: HashMap<(Uuid, Uuid), HashMap<u64, Handle>>,
 }
@@ -65,9 +66,9 @@ impl Fanout {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Starts counting events as dispatched from `seq` on.
-    pub fn start_at(&self, seq: i64) {
-        self.registry().dispatched = seq;
+    /// Starts counting events as dispatched from `position` on.
+    pub fn start_at(&self, position: Position) {
+        self.registry().dispatched = position;
     }
 
     /// Registers a subscriber with a queue of `capacity` events holding at
@@ -145,7 +146,7 @@ impl Fanout {
                 }
             }
         }
-        registry.dispatched = event.seq;
+        registry.dispatched = event.position;
     }
 
     /// How many subscribers are registered: each gets every event it
@@ -180,8 +181,9 @@ impl Fanout {
         }
     }
 
-    /// Clears `lagged` and returns the seq up to which the resync covers.
-    fn resync(&self, lagged: &AtomicBool) -> i64 {
+    /// Clears `lagged` and returns the position up to which the resync
+    /// covers.
+    fn resync(&self, lagged: &AtomicBool) -> Position {
         let registry = self.registry();
         lagged.store(false, Ordering::Release);
         registry.dispatched
@@ -195,16 +197,16 @@ pub struct Subscription {
     receiver: mpsc::Receiver<Arc<ChatEvent>>,
     lagged: Arc<AtomicBool>,
     queued: Arc<AtomicUsize>,
-    /// Events after this seq are queued for it.
-    pub start: i64,
+    /// Events after this position are queued for it.
+    pub start: Position,
     fanout: Fanout,
 }
 
 /// What a subscription receives next.
 pub enum Received {
     Event(Arc<ChatEvent>),
-    /// Its queue overflowed: everything up to this seq was skipped.
-    Lagged(i64),
+    /// Its queue overflowed: everything up to this position was skipped.
+    Lagged(Position),
 }
 
 impl Subscription {
@@ -244,7 +246,7 @@ mod tests {
 
     fn event(seq: i64, workspace_id: Uuid, chat_id: Uuid) -> Arc<ChatEvent> {
         Arc::new(ChatEvent {
-            seq,
+            position: Position { tx: 0, seq },
             workspace_id,
             chat_id,
             kind: ChatEventKind::Updated,
@@ -258,8 +260,8 @@ mod tests {
 
     async fn seq(subscription: &mut Subscription) -> Result<i64, i64> {
         match subscription.next().await {
-            Some(Received::Event(event)) => Ok(event.seq),
-            Some(Received::Lagged(seq)) => Err(seq),
+            Some(Received::Event(event)) => Ok(event.position.seq),
+            Some(Received::Lagged(position)) => Err(position.seq),
             None => panic!("the bus is gone"),
         }
     }

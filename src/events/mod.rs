@@ -3,28 +3,36 @@
 //! local subscribers (the chat rows, the posted messages and the chats'
 //! newest two messages, each one statement per batch) and hands each event
 //! to the subscribers that follow its workspace or chat ([`fanout`]), each
-//! through a bounded queue. It is woken by PostgreSQL's
-//! NOTIFY (one LISTEN connection per process, [`crate::listen`]) or, on SQLite,
-//! by the writer itself after commit; a one-second poll is the safety net.
-//! The read is by `seq`, which the writers keep in commit order (see
-//! [`crate::service::events`]), so a late-committing write is never
-//! skipped, and after a lost LISTEN connection the next read simply picks
-//! up everything committed meanwhile.
+//! through a bounded queue.
+//!
+//! A write of this process wakes the reader after its commit
+//! ([`EventBus::committed`]) and, on PostgreSQL, has one `NOTIFY` sent for
+//! it outside its transaction, coalesced with any others pending, which
+//! wakes the readers of the other processes (one LISTEN connection each,
+//! [`crate::listen`]). Sent inside the transaction, a NOTIFY took a lock
+//! that every committing writer of the database queued for. The table is
+//! the source of truth, so a lost notification delays an event but never
+//! loses it: a one-second poll is the safety net.
+//!
+//! The read is by position, as far as no running transaction can precede
+//! it (see [`crate::service::events`]), so a late-committing write is never
+//! skipped; when newer events wait behind a running transaction, the
+//! reader looks again shortly. After a lost LISTEN connection the next read
+//! simply picks up everything committed meanwhile.
 
 pub mod fanout;
 pub mod stream;
 
 use std::{
     collections::HashMap,
-    sync::{
-        Arc,
-        atomic::{AtomicI64, Ordering},
-    },
+    sync::{Arc, Mutex},
     time::Duration,
 };
 
 use entity::{chat_event, enums::ChatEventKind, message};
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, prelude::*};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, prelude::*,
+};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -36,7 +44,7 @@ use crate::{
         actor::Actor,
         chat_filter::FilterFacts,
         chat_row::{self, ChatRow},
-        events,
+        events::{self, Position},
     },
 };
 
@@ -44,13 +52,16 @@ use crate::{
 const BATCH: u64 = 500;
 /// How often the reader looks even without a wake-up.
 const POLL: Duration = Duration::from_secs(1);
+/// How soon it looks again when events wait behind a running
+/// transaction (doubling while they still wait, up to [`POLL`]).
+const HELD_BACK: Duration = Duration::from_millis(5);
 
 /// One committed event with what subscribers show of it, read once per
 /// process and shared.
 #[derive(Debug)]
 pub struct ChatEvent {
     /// Its place in the outbox (the cursor).
-    pub seq: i64,
+    pub position: Position,
     pub workspace_id: Uuid,
     pub chat_id: Uuid,
     pub kind: ChatEventKind,
@@ -128,8 +139,11 @@ struct Inner {
     /// Bytes the events of a subscriber's queue may hold.
     max_bytes: usize,
     wake: Notify,
-    /// The newest seq read and dispatched (or the newest in the table at start).
-    last_seq: AtomicI64,
+    /// Set when a local write committed and the other processes are yet
+    /// to be told (PostgreSQL).
+    announce: Notify,
+    /// The position read and dispatched up to.
+    last: Mutex<Position>,
 }
 
 impl EventBus {
@@ -141,7 +155,8 @@ impl EventBus {
             capacity,
             max_bytes,
             wake: Notify::new(),
-            last_seq: AtomicI64::new(0),
+            announce: Notify::new(),
+            last: Mutex::new(Position::MIN),
         }))
     }
 
@@ -157,34 +172,71 @@ impl EventBus {
         self.0.fanout.count()
     }
 
-    /// The newest seq the reader has read.
-    pub fn last_seq(&self) -> i64 {
-        self.0.last_seq.load(Ordering::SeqCst)
+    /// The position the reader has read up to.
+    pub fn last(&self) -> Position {
+        *self.0.last.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Tells the reader that something was committed (SQLite, or a write
-    /// of this process on PostgreSQL before its NOTIFY arrives).
+    /// Tells the reader that something was committed (SQLite, or a
+    /// NOTIFY from another process).
     pub fn wake(&self) {
         self.0.wake.notify_one();
     }
 
-    /// Starts the reader from the newest event in the table, pruning
-    /// events older than `retention` as it goes.
+    /// Call after a write of this process committed events: wakes the
+    /// reader, and has the other processes told (one NOTIFY for however
+    /// many writes commit before it is sent).
+    pub fn committed(&self) {
+        self.0.wake.notify_one();
+        self.0.announce.notify_one();
+    }
+
+    /// Starts the reader where nothing can precede what it reads next,
+    /// pruning events older than `retention` as it goes; on PostgreSQL,
+    /// also the task that tells other processes of local writes.
     pub async fn start(&self, db: DatabaseConnection, retention: Duration) -> AppResult<()> {
-        let start = events::latest_seq(&db).await?;
-        self.0.last_seq.store(start, Ordering::SeqCst);
+        let start = events::start_position(&db).await?;
+        *self.0.last.lock().unwrap_or_else(|p| p.into_inner()) = start;
         self.0.fanout.start_at(start);
+        if db.get_database_backend() == DbBackend::Postgres {
+            let bus = self.clone();
+            let db = db.clone();
+            tokio::spawn(async move { bus.announce_forever(db).await });
+        }
         let bus = self.clone();
         tokio::spawn(async move { bus.read_forever(db, retention).await });
         Ok(())
     }
 
+    /// Sends a NOTIFY whenever local writes committed since the last one,
+    /// in its own statement, outside every write's transaction.
+    async fn announce_forever(self, db: DatabaseConnection) {
+        loop {
+            self.0.announce.notified().await;
+            if let Err(error) = service::notify(&db, events::CHANNEL, "").await {
+                // The other processes find the events on their next poll.
+                tracing::warn!(?error, "cannot notify other processes of chat events");
+            }
+        }
+    }
+
     async fn read_forever(self, db: DatabaseConnection, retention: Duration) {
         let mut failures = 0u32;
         let mut next_prune = tokio::time::Instant::now();
+        let mut held_back = HELD_BACK;
         loop {
-            match self.read_new(&db).await {
-                Ok(()) => failures = 0,
+            let wait = match self.read_new(&db).await {
+                Ok(false) => {
+                    failures = 0;
+                    held_back = HELD_BACK;
+                    POLL
+                }
+                Ok(true) => {
+                    failures = 0;
+                    let wait = held_back;
+                    held_back = (held_back * 2).min(POLL);
+                    wait
+                }
                 Err(error) => {
                     failures = failures.saturating_add(1);
                     let backoff = Duration::from_millis(100 * 2u64.pow(failures.min(5)));
@@ -192,7 +244,7 @@ impl EventBus {
                     tokio::time::sleep(backoff).await;
                     continue;
                 }
-            }
+            };
             if tokio::time::Instant::now() >= next_prune {
                 next_prune += Duration::from_secs(60);
                 let before =
@@ -201,22 +253,22 @@ impl EventBus {
                     tracing::warn!(?error, "cannot prune chat events");
                 }
             }
-            let _ = tokio::time::timeout(POLL, self.0.wake.notified()).await;
+            let _ = tokio::time::timeout(wait, self.0.wake.notified()).await;
         }
     }
 
-    /// Reads and dispatches every event after the last one read.
-    async fn read_new(&self, db: &DatabaseConnection) -> AppResult<()> {
+    /// Reads and dispatches every event after the last one read; returns
+    /// whether newer ones wait behind a running transaction.
+    async fn read_new(&self, db: &DatabaseConnection) -> AppResult<bool> {
         loop {
-            let after = self.last_seq();
-            let batch = events::since(db, None, after, BATCH).await?;
-            let Some(last) = batch.last().map(|event| event.seq) else {
-                return Ok(());
+            let batch = events::since(db, None, self.last(), BATCH).await?;
+            let Some(last) = batch.events.last().map(Position::of) else {
+                return Ok(batch.held_back);
             };
-            for event in load(db, batch).await? {
+            for event in load(db, batch.events).await? {
                 self.0.fanout.dispatch(Arc::new(event));
             }
-            self.0.last_seq.store(last, Ordering::SeqCst);
+            *self.0.last.lock().unwrap_or_else(|p| p.into_inner()) = last;
         }
     }
 }
@@ -260,7 +312,7 @@ pub async fn load(
                     name: event.actor_name.clone(),
                 });
             ChatEvent {
-                seq: event.seq,
+                position: Position::of(&event),
                 workspace_id: event.workspace_id,
                 chat_id: event.chat_id,
                 kind: event.kind,

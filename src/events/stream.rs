@@ -15,17 +15,20 @@ use super::{
     fanout::{Interest, Received},
     load,
 };
-use crate::{error::AppError, service::events};
+use crate::{
+    error::AppError,
+    service::events::{self, Position},
+};
 
 /// What a subscriber receives.
 #[derive(Debug, Clone)]
 pub enum Delivery {
     /// An event of its workspace.
     Event(Arc<ChatEvent>),
-    /// Events were lost to it; resume from `seq` after refetching.
+    /// Events were lost to it; resume from `position` after refetching.
     Resync {
-        /// The newest seq the bus knew when it happened.
-        seq: i64,
+        /// The position the bus had read up to when it happened.
+        position: Position,
     },
 }
 
@@ -34,8 +37,8 @@ pub enum Delivery {
 pub enum Start {
     /// With the next event.
     Now,
-    /// After the event at this seq, replaying what followed it.
-    After(i64),
+    /// After the event at this position, replaying what followed it.
+    After(Position),
     /// With a resync: the client cannot say where it stood.
     Resync,
 }
@@ -57,24 +60,26 @@ pub fn followed_events(
         let after = match start {
             Start::Now => None,
             Start::After(after) => Some(after),
-            Start::Resync => Some(i64::MIN),
+            Start::Resync => Some(Position::MIN),
         };
         if let Some(after) = after {
-            let oldest = events::oldest_seq(&db).await?;
-            let newest = events::latest_seq(&db).await?.max(last);
+            // Replayable when nothing after it can have been pruned: its
+            // own event is still kept, or it is no older than the oldest
+            // kept; and when it is not beyond what exists.
+            let newest = events::newest(&db).await?.map_or(last, |newest| newest.max(last));
             let replayable = after <= newest
-                && match oldest {
-                    Some(oldest) => after >= oldest - 1,
+                && match events::oldest(&db).await? {
+                    Some(oldest) => after >= oldest || events::kept(&db, after).await?,
                     None => after >= last,
                 };
             if replayable {
                 last = after;
                 loop {
                     let batch = events::since(&db, Some(workspace_id), last, BATCH).await?;
-                    let Some(newest) = batch.last().map(|event| event.seq) else {
+                    let Some(newest) = batch.events.last().map(Position::of) else {
                         break;
                     };
-                    for event in load(&db, batch).await? {
+                    for event in load(&db, batch.events).await? {
                         let followed = chats.as_ref().is_none_or(|chats| chats.contains(&event.chat_id));
                         if followed {
                             yield Delivery::Event(Arc::new(event));
@@ -85,19 +90,19 @@ pub fn followed_events(
                 // Live events up to here were replayed already.
                 last = last.max(after);
             } else {
-                yield Delivery::Resync { seq: last };
+                yield Delivery::Resync { position: last };
             }
         }
         while let Some(received) = live.next().await {
             match received {
-                Received::Event(event) if event.seq > last => {
-                    last = event.seq;
+                Received::Event(event) if event.position > last => {
+                    last = event.position;
                     yield Delivery::Event(event);
                 }
                 Received::Event(_) => {}
-                Received::Lagged(seq) => {
-                    last = seq;
-                    yield Delivery::Resync { seq };
+                Received::Lagged(position) => {
+                    last = position;
+                    yield Delivery::Resync { position };
                 }
             }
         }

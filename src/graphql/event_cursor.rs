@@ -1,7 +1,8 @@
 //! Event cursors: an event's position in the outbox, sealed. Positions
-//! are one sequence for every workspace, so two plain cursors of one
-//! workspace would tell how many writes every other workspace made in
-//! between; sealed, a cursor tells nothing, and cannot be made up.
+//! are shared by every workspace (transaction ids and one sequence), so
+//! two plain cursors of one workspace would tell how many writes every
+//! other workspace made in between; sealed, a cursor tells nothing, and
+//! cannot be made up.
 //!
 //! A cursor is XChaCha20-Poly1305 (a random 192-bit nonce per cursor, so
 //! nonces never repeat in practice) of the position, with the workspace
@@ -15,7 +16,7 @@ use chacha20poly1305::{
 };
 use uuid::Uuid;
 
-use crate::error::AppError;
+use crate::{error::AppError, service::events::Position};
 
 const NONCE_BYTES: usize = 24;
 /// Marks what the sealed text means, should another kind ever be sealed.
@@ -31,7 +32,7 @@ pub struct EventCursors {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Opened {
     /// The position of an event of the workspace.
-    Position(i64),
+    Position(Position),
     /// A cursor of the format before sealing (`e1|N`): it cannot be
     /// trusted to say where the client stood, so the client resyncs.
     Outdated,
@@ -45,8 +46,10 @@ impl EventCursors {
         }
     }
 
-    /// The cursor of position `seq` for `workspace_id`.
-    pub fn seal(&self, workspace_id: Uuid, seq: i64) -> String {
+    /// The cursor of `position` for `workspace_id`.
+    pub fn seal(&self, workspace_id: Uuid, position: Position) -> String {
+        let mut plain = position.tx.to_be_bytes().to_vec();
+        plain.extend(position.seq.to_be_bytes());
         let mut nonce = [0u8; NONCE_BYTES];
         // The OS's random source does not fail on the systems served; a
         // zero nonce would still seal, only less privately.
@@ -56,7 +59,7 @@ impl EventCursors {
             .encrypt(
                 &XNonce::from(nonce),
                 Payload {
-                    msg: &seq.to_be_bytes(),
+                    msg: &plain,
                     aad: &associated(workspace_id),
                 },
             )
@@ -91,8 +94,22 @@ impl EventCursors {
                 },
             )
             .map_err(|_| invalid())?;
-        let seq: [u8; 8] = opened.try_into().map_err(|_| invalid())?;
-        Ok(Opened::Position(i64::from_be_bytes(seq)))
+        let number = |bytes: &[u8]| -> Result<i64, AppError> {
+            Ok(i64::from_be_bytes(bytes.try_into().map_err(|_| invalid())?))
+        };
+        match opened.len() {
+            16 => Ok(Opened::Position(Position {
+                tx: number(&opened[..8])?,
+                seq: number(&opened[8..])?,
+            })),
+            // Sealed before events carried their transaction: those events
+            // all stand at transaction 0.
+            8 => Ok(Opened::Position(Position {
+                tx: 0,
+                seq: number(&opened)?,
+            })),
+            _ => Err(invalid()),
+        }
     }
 }
 
@@ -110,17 +127,18 @@ mod tests {
     fn a_cursor_opens_only_for_its_workspace_and_hides_its_position() {
         let cursors = EventCursors::new(&[7; 32]);
         let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
-        let sealed = cursors.seal(a, 42);
+        let at = Position { tx: 7_000, seq: 42 };
+        let sealed = cursors.seal(a, at);
         assert_eq!(
             cursors.open(a, &sealed, "after").unwrap(),
-            Opened::Position(42)
+            Opened::Position(at)
         );
         assert!(
             cursors.open(b, &sealed, "after").is_err(),
             "another workspace's"
         );
         // Two cursors of one position look unrelated.
-        assert_ne!(cursors.seal(a, 42), sealed);
+        assert_ne!(cursors.seal(a, at), sealed);
         // Another database's key, a flipped bit, or garbage: not a cursor.
         assert!(
             EventCursors::new(&[8; 32])
@@ -137,6 +155,26 @@ mod tests {
         for garbage in ["", "not-base64!", "AAAA"] {
             assert!(cursors.open(a, garbage, "after").is_err(), "{garbage}");
         }
+        // Sealed before positions had a transaction: the event's seq, at
+        // transaction 0 where those events stand.
+        let mut nonce = [3u8; NONCE_BYTES].to_vec();
+        let sealed_seq = cursors
+            .cipher
+            .encrypt(
+                &XNonce::from([3u8; NONCE_BYTES]),
+                Payload {
+                    msg: &42i64.to_be_bytes(),
+                    aad: &associated(a),
+                },
+            )
+            .unwrap();
+        nonce.extend(sealed_seq);
+        assert_eq!(
+            cursors
+                .open(a, &URL_SAFE_NO_PAD.encode(nonce), "after")
+                .unwrap(),
+            Opened::Position(Position { tx: 0, seq: 42 })
+        );
         let outdated = URL_SAFE_NO_PAD.encode("e1|9223372036854775000");
         assert_eq!(
             cursors.open(a, &outdated, "after").unwrap(),

@@ -53,7 +53,7 @@ impl MutationRoot {
             &session.principal.actor,
         )
         .await?;
-        session.events.wake();
+        session.events.committed();
         Ok(Chat(chat))
     }
 
@@ -75,7 +75,7 @@ impl MutationRoot {
         let chat =
             service::chat::update(&session.db, session.workspace_id, id, input.into(), actor)
                 .await?;
-        session.events.wake();
+        session.events.committed();
         Ok(Chat(chat))
     }
 
@@ -94,7 +94,7 @@ impl MutationRoot {
         let session = ctx.session()?;
         let actor = &session.principal.actor;
         service::chat::remove(&session.db, session.workspace_id, id, actor).await?;
-        session.events.wake();
+        session.events.committed();
         Ok(RemoveChatPayload {
             message: "The chat was removed.".to_owned(),
             chat_id: id,
@@ -117,7 +117,7 @@ impl MutationRoot {
         let session = ctx.session()?;
         let actor = &session.principal.actor;
         let chats = service::bulk::remove(&session.db, session.workspace_id, &ids, actor).await?;
-        session.events.wake();
+        session.events.committed();
         Ok(chats.into_iter().map(Chat).collect())
     }
 
@@ -137,7 +137,7 @@ impl MutationRoot {
         let session = ctx.session()?;
         let actor = &session.principal.actor;
         let chats = service::bulk::restore(&session.db, session.workspace_id, &ids, actor).await?;
-        session.events.wake();
+        session.events.committed();
         Ok(chats.into_iter().map(Chat).collect())
     }
 
@@ -174,7 +174,7 @@ impl MutationRoot {
         let chats =
             service::bulk::assign(&session.db, session.workspace_id, &ids, responder, actor)
                 .await?;
-        session.events.wake();
+        session.events.committed();
         Ok(chats.into_iter().map(Chat).collect())
     }
 
@@ -203,7 +203,7 @@ impl MutationRoot {
             &session.principal.actor,
         )
         .await?;
-        session.events.wake();
+        session.events.committed();
         Ok(PostMessagePayload {
             message: Message::of(message),
             chat: Chat(chat),

@@ -75,12 +75,12 @@ impl SubscriptionRoot {
                 // The events could not be read (the database is down): an
                 // error, not an event, so no cursor points past what was lost.
                 Err(error) => Some(Err(error.into())),
-                Ok(Delivery::Resync { seq }) => {
-                    let cursor = cursors.seal(workspace_id, seq);
+                Ok(Delivery::Resync { position }) => {
+                    let cursor = cursors.seal(workspace_id, position);
                     Some(Ok(ChatEventPayload::resync(cursor)))
                 }
                 Ok(Delivery::Event(event)) => delivered_as(&filter, &event).map(|kind| {
-                    let cursor = cursors.seal(workspace_id, event.seq);
+                    let cursor = cursors.seal(workspace_id, event.position);
                     Ok(ChatEventPayload::of(event, kind, cursor))
                 }),
             };
@@ -134,7 +134,7 @@ impl SubscriptionRoot {
                     .as_ref()
                     .filter(|message| message.chat_id == chat_id)
                     .map(|message| {
-                        let cursor = cursors.seal(workspace_id, event.seq);
+                        let cursor = cursors.seal(workspace_id, event.position);
                         Ok(Message::added(message.clone(), cursor))
                     }),
             };
@@ -154,7 +154,7 @@ fn start(session: &Session, after: Option<&str>) -> AppResult<Start> {
     };
     Ok(
         match session.cursors.open(session.workspace_id, after, "after")? {
-            Opened::Position(seq) => Start::After(seq),
+            Opened::Position(position) => Start::After(position),
             Opened::Outdated => Start::Resync,
         },
     )

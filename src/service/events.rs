@@ -1,15 +1,17 @@
 //! The chat event outbox: a write records its events inside its own
 //! transaction ([`record`]), so an event exists if and only if its write
-//! committed; readers page through them by `seq` ([`since`]).
+//! committed; readers page through them by [`Position`] ([`since`]).
 //!
-//! Sequence order is not commit order by itself: a transaction that took
-//! seq 5 may commit after the one that took seq 6, and a reader that saw 6
-//! would then skip 5. So on PostgreSQL every writer takes one advisory
-//! lock right before inserting its events and holds it to commit: seqs are
-//! handed out in commit order, and a reader that sees seq N has every
-//! committed event below N. The same transaction sends `pg_notify`, which
-//! PostgreSQL delivers to every listening process on commit. SQLite has a
-//! single writer, so its order is commit order already.
+//! Insertion order is not commit order: a transaction that took seq 5 may
+//! commit after the one that took seq 6, and a reader that went past 6
+//! would then skip 5. Writers are not serialised to prevent it (a lock
+//! held to commit queued every write of every workspace). Instead each
+//! event carries the id of its transaction (`tx`), positions are `(tx,
+//! seq)`, and a reader only goes as far as the oldest transaction still
+//! running (its snapshot's `xmin`, as PgQ does): every transaction below
+//! it has ended, so no event can appear behind what was read. An event
+//! therefore waits, at most, for the transactions older than its own.
+//! SQLite has a single writer, so `seq` is commit order there (`tx` 0).
 
 use chrono::{DateTime, Utc};
 use entity::{chat, chat_event, enums::ChatEventKind};
@@ -24,8 +26,38 @@ use crate::error::AppResult;
 
 /// The PostgreSQL channel the gateway's processes listen on.
 pub const CHANNEL: &str = "chat_events";
-/// The advisory lock key that orders writers (an arbitrary constant).
-const ORDER_LOCK: i64 = 0x0063_6776_6576;
+
+/// An event's place in the outbox: its transaction, then its seq.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Position {
+    pub tx: i64,
+    pub seq: i64,
+}
+
+impl Position {
+    /// Before every event.
+    pub const MIN: Self = Self {
+        tx: i64::MIN,
+        seq: i64::MIN,
+    };
+
+    /// Where `event` stands.
+    pub fn of(event: &chat_event::Model) -> Self {
+        Self {
+            tx: event.tx,
+            seq: event.seq,
+        }
+    }
+}
+
+/// Events read after a position, in order.
+pub struct Batch {
+    /// Those no running transaction can precede any more.
+    pub events: Vec<chat_event::Model>,
+    /// Whether newer events exist that wait for an older transaction to
+    /// end: read again soon.
+    pub held_back: bool,
+}
 
 /// What of a chat a write can change and a filter reads, as it stood
 /// before the write.
@@ -83,10 +115,10 @@ impl NewEvent {
 }
 
 /// Records `events` of `workspace_id`, made by `actor`, in the
-/// transaction `txn` (call it last, just before commit: on PostgreSQL it
-/// holds the ordering lock), each with what filters read of its chat: as
-/// the write left it (read here, in the same statement) and as it was
-/// before ([`Prior`]).
+/// transaction `txn`, each with what filters read of its chat: as the
+/// write left it (read here, in the same statement) and as it was before
+/// ([`Prior`]). Nothing is locked or notified here: readers learn of it
+/// after commit ([`crate::events::EventBus::committed`]).
 pub async fn record(
     txn: &impl ConnectionTrait,
     workspace_id: Uuid,
@@ -97,17 +129,8 @@ pub async fn record(
         return Ok(());
     }
     let backend = txn.get_database_backend();
-    if backend == DbBackend::Postgres {
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_advisory_xact_lock($1)",
-            [ORDER_LOCK.into()],
-        ))
-        .await?;
-    }
     txn.execute_raw(insert(backend, workspace_id, actor, super::now(), events))
         .await?;
-    super::notify(txn, CHANNEL, "").await?;
     Ok(())
 }
 
@@ -135,13 +158,17 @@ fn insert(
          channel_id, channel_type, owner_super_identity_id, owner_is_blocked, chat_created_at, \
          responder_super_identity_id, ticket_id, ticket_status, last_message_at, removed, \
          prev_responder_super_identity_id, prev_ticket_id, prev_ticket_status, \
-         prev_last_message_at, prev_removed, actor_kind, actor_id, actor_name) \
+         prev_last_message_at, prev_removed, actor_kind, actor_id, actor_name, tx) \
          SELECT c.workspace_id, c.id, v.column3, v.column4, {now}, \
          c.channel_id, ch.type, c.owner_super_identity_id, COALESCE(eu.is_blocked, FALSE), \
          c.created_at, c.responder_super_identity_id, c.ticket_id, t.status, \
          c.last_message_at, c.removed_at IS NOT NULL, \
          v.column5, v.column6, pt.status, v.column7, v.column8, \
-         {kind}, {id}, {name} FROM (VALUES ",
+         {kind}, {id}, {name}, {tx} FROM (VALUES ",
+        tx = match backend {
+            DbBackend::Postgres => "pg_current_xact_id()::text::bigint",
+            _ => "0",
+        },
         now = bind(now.into()),
         kind = bind(sea_orm::ActiveEnum::to_value(&actor.kind).into()),
         id = bind(actor.id.clone().into()),
@@ -179,42 +206,106 @@ fn insert(
     Statement::from_sql_and_values(backend, sql, values)
 }
 
-/// Up to `limit` events after `seq`, of every workspace or of one, oldest
-/// first.
+/// Up to `limit` events after `after`, of every workspace or of one, in
+/// order, as far as no running transaction can precede them.
 pub async fn since(
     db: &impl ConnectionTrait,
     workspace_id: Option<Uuid>,
-    seq: i64,
+    after: Position,
     limit: u64,
-) -> AppResult<Vec<chat_event::Model>> {
-    let mut query = chat_event::Entity::find().filter(chat_event::Column::Seq.gt(seq));
+) -> AppResult<Batch> {
+    let frontier = frontier(db).await?;
+    let mut query = chat_event::Entity::find().filter(after_position(after));
     if let Some(workspace_id) = workspace_id {
         query = query.filter(chat_event::Column::WorkspaceId.eq(workspace_id));
     }
-    Ok(query
+    let mut events = query
+        .order_by_asc(chat_event::Column::Tx)
         .order_by_asc(chat_event::Column::Seq)
         .limit(limit)
         .all(db)
-        .await?)
+        .await?;
+    // Read past the frontier too (the same statement), to know whether
+    // anything waits behind it.
+    let settled = events.partition_point(|event| event.tx < frontier);
+    let held_back = settled < events.len();
+    events.truncate(settled);
+    Ok(Batch { events, held_back })
 }
 
-/// The newest seq recorded (0 when there is none): where a process that
-/// starts now begins reading.
-pub async fn latest_seq(db: &impl ConnectionTrait) -> AppResult<i64> {
+/// Events strictly after `after`: a row comparison, which both backends
+/// answer from the (tx, seq) indexes.
+fn after_position(after: Position) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    Expr::tuple([
+        Expr::col(chat_event::Column::Tx),
+        Expr::col(chat_event::Column::Seq),
+    ])
+    .gt(Expr::tuple([Expr::val(after.tx), Expr::val(after.seq)]))
+}
+
+/// The oldest transaction still running: every event of an older one
+/// that will ever exist exists now. Unbounded on SQLite (one writer,
+/// which commits before it wakes anyone).
+async fn frontier(db: &impl ConnectionTrait) -> AppResult<i64> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(i64::MAX);
+    }
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin",
+        ))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("no snapshot".into()))?;
+    Ok(row.try_get("", "xmin")?)
+}
+
+/// Where a reader that starts now begins: after every event no running
+/// transaction can precede (events of transactions that committed while
+/// an older one runs may come again, as new: a duplicate rather than a
+/// gap).
+pub async fn start_position(db: &impl ConnectionTrait) -> AppResult<Position> {
+    let frontier = frontier(db).await?;
+    let newest = newest(db).await?.unwrap_or(Position::MIN);
+    if frontier == i64::MAX {
+        return Ok(newest);
+    }
+    let before_running = Position {
+        tx: frontier - 1,
+        seq: i64::MAX,
+    };
+    Ok(newest.min(before_running))
+}
+
+/// The newest event's position, if any.
+pub async fn newest(db: &impl ConnectionTrait) -> AppResult<Option<Position>> {
     let newest = chat_event::Entity::find()
+        .order_by_desc(chat_event::Column::Tx)
         .order_by_desc(chat_event::Column::Seq)
         .one(db)
         .await?;
-    Ok(newest.map_or(0, |event| event.seq))
+    Ok(newest.as_ref().map(Position::of))
 }
 
-/// The oldest seq still kept, if any: a cursor before it cannot be replayed.
-pub async fn oldest_seq(db: &impl ConnectionTrait) -> AppResult<Option<i64>> {
+/// The oldest event's position still kept, if any.
+pub async fn oldest(db: &impl ConnectionTrait) -> AppResult<Option<Position>> {
     let oldest = chat_event::Entity::find()
+        .order_by_asc(chat_event::Column::Tx)
         .order_by_asc(chat_event::Column::Seq)
         .one(db)
         .await?;
-    Ok(oldest.map(|event| event.seq))
+    Ok(oldest.as_ref().map(Position::of))
+}
+
+/// Whether the event at `at` is still kept.
+pub async fn kept(db: &impl ConnectionTrait, at: Position) -> AppResult<bool> {
+    let found = chat_event::Entity::find()
+        .filter(chat_event::Column::Tx.eq(at.tx))
+        .filter(chat_event::Column::Seq.eq(at.seq))
+        .one(db)
+        .await?;
+    Ok(found.is_some())
 }
 
 /// Deletes the events recorded before `before`; returns how many.

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use chat_gateway::service::events::Position;
 use serde_json::{Value, json};
 
 use crate::{
@@ -38,14 +39,14 @@ async fn create(app: &TestApp, w: &World, channel: usize) -> String {
 
 /// The position an event cursor of `w` stands for (sealed to clients; the
 /// test opens it with the database's key to check the order).
-async fn seq(app: &TestApp, w: &World, cursor: &str) -> i64 {
+async fn position(app: &TestApp, w: &World, cursor: &str) -> Position {
     use chat_gateway::{graphql::event_cursor::*, service::secrets};
     let key = secrets::key(&app.db, secrets::EVENT_CURSOR_KEY)
         .await
         .ok()
         .unwrap();
     match EventCursors::new(&key).open(w.workspace_id, cursor, "after") {
-        Ok(Opened::Position(seq)) => seq,
+        Ok(Opened::Position(position)) => position,
         other => panic!("not a position: {other:?}"),
     }
 }
@@ -102,7 +103,7 @@ async fn every_committed_write_reaches_the_subscriber_and_a_failed_one_does_not(
     // Each event has its own cursor, later than the one before.
     let mut seqs = Vec::new();
     for payload in [&created, &updated, &posted, &removed] {
-        seqs.push(seq(&app, &w, event(payload)["cursor"].as_str().unwrap()).await);
+        seqs.push(position(&app, &w, event(payload)["cursor"].as_str().unwrap()).await);
     }
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
 }
@@ -213,13 +214,22 @@ async fn a_cursor_older_than_what_is_kept_gets_resync_required_then_live_events(
     socket.next("1").await;
     socket.next("1").await;
     drop(socket);
-    // The retention pruned what followed the cursor (as it would after
-    // --event-retention-hours).
+    // The retention pruned the cursor's event and what followed it (as it
+    // would after --event-retention-hours).
+    let at = position(&app, &w, &cursor).await;
     app.db
         .execute_unprepared(&format!(
-            "DELETE FROM chat_events WHERE seq <= {}",
-            seq(&app, &w, &cursor).await + 1
+            "DELETE FROM chat_events WHERE tx < {tx} OR (tx = {tx} AND seq <= {seq})",
+            tx = at.tx,
+            seq = at.seq
         ))
+        .await
+        .unwrap();
+    app.db
+        .execute_unprepared(
+            "DELETE FROM chat_events WHERE seq = \
+             (SELECT seq FROM chat_events ORDER BY tx, seq LIMIT 1)",
+        )
         .await
         .unwrap();
 
@@ -256,7 +266,7 @@ async fn concurrent_writers_each_deliver_exactly_one_event_in_cursor_order() {
     for _ in 0..20 {
         let payload = socket.next("1").await;
         delivered.push(event(&payload)["chat"]["id"].as_str().unwrap().to_owned());
-        seqs.push(seq(&app, &w, event(&payload)["cursor"].as_str().unwrap()).await);
+        seqs.push(position(&app, &w, event(&payload)["cursor"].as_str().unwrap()).await);
     }
     assert!(
         seqs.windows(2).all(|w| w[0] < w[1]),
@@ -597,7 +607,11 @@ async fn a_cursor_beyond_the_newest_event_or_of_the_old_format_resyncs_instead_o
         .ok()
         .unwrap();
     // From a database restored to an earlier state, or the plain format.
-    let future = EventCursors::new(&key).seal(w.workspace_id, 9_223_372_036_854_775_000);
+    let beyond = Position {
+        tx: 9_223_372_036_854_775_000,
+        seq: 1,
+    };
+    let future = EventCursors::new(&key).seal(w.workspace_id, beyond);
     let outdated =
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("e1|9223372036854775000");
     for (i, cursor) in [future, outdated].into_iter().enumerate() {
@@ -683,4 +697,92 @@ async fn message_added_resumes_from_a_messages_event_cursor() {
         )
         .await;
     assert_eq!(data["chat"]["latestMessage"]["eventCursor"], Value::Null);
+}
+
+/// Writers no longer wait for each other to record events, so a write
+/// whose transaction began first may commit last. Its event must not be
+/// skipped: not by a live subscriber (which already saw a later write's),
+/// nor by a resume from a cursor taken before both. The later write
+/// commits while the earlier is still open (it used to wait for the
+/// earlier's lock), and its event waits until the earlier one ends.
+#[tokio::test]
+#[ignore = "PostgreSQL only: TEST_DATABASE_URL=... cargo test -- --include-ignored"]
+async fn a_write_that_commits_after_a_later_one_is_delivered_first_and_never_skipped() {
+    use chat_gateway::service::{
+        actor::Actor,
+        events::{self, NewEvent, Prior},
+    };
+    use entity::enums::ChatEventKind;
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+
+    let app = TestApp::spawn().await;
+    assert!(app.is_postgres(), "needs PostgreSQL: set TEST_DATABASE_URL");
+    let w = app.world("Acme").await;
+    let slow_chat = create(&app, &w, 0).await;
+    let fast_chat = create(&app, &w, 1).await;
+    let mut live = Socket::ready(&app, &w.key).await;
+    live.subscribe("1", EVENTS, json!({})).await;
+    attached(&app.metrics_url(), 1).await;
+    // A marker event whose cursor comes before both writes.
+    app.data(
+        &w.key,
+        UPDATE,
+        json!({ "id": fast_chat, "title": "marker" }),
+    )
+    .await;
+    let mut marker = live.next("1").await;
+    while event(&marker)["chat"]["title"] != "marker" {
+        marker = live.next("1").await;
+    }
+    let before = event(&marker)["cursor"].as_str().unwrap().to_owned();
+
+    // The slow write: its transaction takes an id and records its event,
+    // then stays open.
+    let slow = app.db.begin().await.unwrap();
+    slow.execute_unprepared("SELECT pg_current_xact_id()")
+        .await
+        .unwrap();
+    let chat = chat_gateway::service::chat::get(&slow, w.workspace_id, slow_chat.parse().unwrap())
+        .await
+        .map_err(|e| e.into_anyhow())
+        .unwrap();
+    let prior = Prior::of(&chat);
+    let slow_event = NewEvent::changed(ChatEventKind::Updated, chat.id, prior);
+    events::record(&slow, w.workspace_id, &Actor::system(), &[slow_event])
+        .await
+        .map_err(|e| e.into_anyhow())
+        .unwrap();
+
+    // The fast write commits meanwhile (it would hang here if writers
+    // still queued behind one lock), but is not delivered past the open
+    // transaction.
+    let fast = tokio::time::timeout(
+        Duration::from_secs(10),
+        app.data(&w.key, POST, json!({ "chat": fast_chat, "text": "fast" })),
+    )
+    .await
+    .expect("a write does not wait for another workspace's or chat's open transaction");
+    assert!(fast["postMessage"]["message"]["id"].is_string());
+    live.silent(Duration::from_millis(300)).await;
+
+    slow.commit().await.unwrap();
+    let first = live.next("1").await;
+    let second = live.next("1").await;
+    assert_eq!(event(&first)["chat"]["id"], slow_chat.as_str(), "{first}");
+    assert_eq!(event(&second)["message"]["content"], "fast", "{second}");
+    let (a, b) = (
+        position(&app, &w, event(&first)["cursor"].as_str().unwrap()).await,
+        position(&app, &w, event(&second)["cursor"].as_str().unwrap()).await,
+    );
+    assert!(a < b, "cursors out of order: {a:?} {b:?}");
+
+    // A resume from before both gets both, in the same order.
+    let mut resumed = Socket::ready(&app, &w.key).await;
+    resumed
+        .subscribe("2", EVENTS, json!({ "after": before }))
+        .await;
+    let replayed = [resumed.next("2").await, resumed.next("2").await];
+    assert_eq!(event(&replayed[0])["chat"]["id"], slow_chat.as_str());
+    assert_eq!(event(&replayed[1])["message"]["content"], "fast");
+    live.silent(Duration::from_millis(300)).await;
 }

@@ -284,11 +284,10 @@ fn key_json(key: &entity::api_key::Model) -> serde_json::Value {
 /// A key's scopes as a JSON list (every scope for a key made before
 /// scopes were kept).
 fn scopes_json(key: &entity::api_key::Model) -> serde_json::Value {
-    let scopes = key
-        .scopes
-        .as_deref()
-        .map_or(Scopes::ALL, Scopes::from_claim);
-    scopes.iter().map(|scope| scope.as_str()).collect()
+    Scopes::of_key(key.scopes.as_deref())
+        .iter()
+        .map(|scope| scope.as_str())
+        .collect()
 }
 
 /// `--scopes`: at least one, each known.

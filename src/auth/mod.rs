@@ -70,10 +70,7 @@ impl Authenticator {
                 found
             }
         };
-        let scopes = found
-            .scopes
-            .as_deref()
-            .map_or(Scopes::ALL, Scopes::from_claim);
+        let scopes = Scopes::of_key(found.scopes.as_deref());
         Ok(Principal {
             workspace_id: found.workspace_id,
             actor: Actor {

@@ -75,13 +75,10 @@ impl Scopes {
         self.0 & scope.bit() != 0
     }
 
-    /// The scopes of `required` it lacks.
-    pub fn lacking(self, required: &[Scope]) -> Vec<Scope> {
-        required
-            .iter()
-            .copied()
-            .filter(|scope| !self.contains(*scope))
-            .collect()
+    /// Whether it holds every scope of `required` (checked for every
+    /// scoped field resolved, so it allocates nothing).
+    pub fn holds_all(self, required: &[Scope]) -> bool {
+        required.iter().all(|scope| self.contains(*scope))
     }
 
     /// Its scopes, in the documentation's order.
@@ -96,6 +93,12 @@ impl Scopes {
     /// scopes for other APIs too.
     pub fn from_claim(claim: &str) -> Self {
         claim.split_whitespace().filter_map(Scope::parse).collect()
+    }
+
+    /// An API key's scopes as stored (`None` for a key made before keys
+    /// had scopes: every scope, so that it kept working).
+    pub fn of_key(stored: Option<&str>) -> Self {
+        stored.map_or(Self::ALL, Self::from_claim)
     }
 
     /// A list a person wrote (`chats:read,messages:read`, or separated by
@@ -146,10 +149,10 @@ mod tests {
         assert!(read.contains(Scope::ChatsRead) && read.contains(Scope::MessagesRead));
         assert!(!read.contains(Scope::ChatsWrite));
         assert_eq!(read.to_claim(), "chats:read messages:read");
-        assert_eq!(
-            read.lacking(&[Scope::ChatsRead, Scope::ChatsWrite]),
-            vec![Scope::ChatsWrite]
-        );
+        assert!(read.holds_all(&[Scope::ChatsRead, Scope::MessagesRead]));
+        assert!(!read.holds_all(&[Scope::ChatsRead, Scope::ChatsWrite]));
+        assert_eq!(Scopes::of_key(None), Scopes::ALL);
+        assert_eq!(Scopes::of_key(Some("chats:read messages:read")), read);
         let refused = Scopes::parse_list("chats:read,chats:delete").unwrap_err();
         assert!(refused.contains("\"chats:delete\""), "{refused}");
         assert_eq!(

@@ -47,7 +47,7 @@ pub fn all_of(scopes: &[Scope]) -> Vec<Vec<String>> {
 /// Checks that the principal holds every scope of `scopes`.
 pub fn require(ctx: &Context<'_>, scopes: &[Scope]) -> AppResult<()> {
     let held = ctx.session()?.principal.scopes;
-    if held.lacking(scopes).is_empty() {
+    if held.holds_all(scopes) {
         Ok(())
     } else {
         Err(AppError::Forbidden {

@@ -23,11 +23,7 @@
 pub mod fanout;
 pub mod stream;
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use entity::{chat_event, enums::ChatEventKind, message};
 use sea_orm::{
@@ -142,8 +138,6 @@ struct Inner {
     /// Set when a local write committed and the other processes are yet
     /// to be told (PostgreSQL).
     announce: Notify,
-    /// The position read and dispatched up to.
-    last: Mutex<Position>,
 }
 
 impl EventBus {
@@ -156,7 +150,6 @@ impl EventBus {
             max_bytes,
             wake: Notify::new(),
             announce: Notify::new(),
-            last: Mutex::new(Position::MIN),
         }))
     }
 
@@ -170,11 +163,6 @@ impl EventBus {
     /// Live subscriptions in this process (streams attached to the bus).
     pub fn subscriptions(&self) -> usize {
         self.0.fanout.count()
-    }
-
-    /// The position the reader has read up to.
-    pub fn last(&self) -> Position {
-        *self.0.last.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Tells the reader that something was committed (SQLite, or a
@@ -196,7 +184,6 @@ impl EventBus {
     /// also the task that tells other processes of local writes.
     pub async fn start(&self, db: DatabaseConnection, retention: Duration) -> AppResult<()> {
         let start = events::start_position(&db).await?;
-        *self.0.last.lock().unwrap_or_else(|p| p.into_inner()) = start;
         self.0.fanout.start_at(start);
         if db.get_database_backend() == DbBackend::Postgres {
             let bus = self.clone();
@@ -204,7 +191,7 @@ impl EventBus {
             tokio::spawn(async move { bus.announce_forever(db).await });
         }
         let bus = self.clone();
-        tokio::spawn(async move { bus.read_forever(db, retention).await });
+        tokio::spawn(async move { bus.read_forever(db, start, retention).await });
         Ok(())
     }
 
@@ -220,12 +207,13 @@ impl EventBus {
         }
     }
 
-    async fn read_forever(self, db: DatabaseConnection, retention: Duration) {
+    async fn read_forever(self, db: DatabaseConnection, start: Position, retention: Duration) {
+        let mut read_up_to = start;
         let mut failures = 0u32;
         let mut next_prune = tokio::time::Instant::now();
         let mut held_back = HELD_BACK;
         loop {
-            let wait = match self.read_new(&db).await {
+            let wait = match self.read_new(&db, &mut read_up_to).await {
                 Ok(false) => {
                     failures = 0;
                     held_back = HELD_BACK;
@@ -257,18 +245,22 @@ impl EventBus {
         }
     }
 
-    /// Reads and dispatches every event after the last one read; returns
-    /// whether newer ones wait behind a running transaction.
-    async fn read_new(&self, db: &DatabaseConnection) -> AppResult<bool> {
+    /// Reads and dispatches every event after `read_up_to`, moving it on;
+    /// returns whether newer ones wait behind a running transaction.
+    async fn read_new(
+        &self,
+        db: &DatabaseConnection,
+        read_up_to: &mut Position,
+    ) -> AppResult<bool> {
         loop {
-            let batch = events::since(db, None, self.last(), BATCH).await?;
+            let batch = events::since(db, None, *read_up_to, BATCH).await?;
             let Some(last) = batch.events.last().map(Position::of) else {
                 return Ok(batch.held_back);
             };
             for event in load(db, batch.events).await? {
                 self.0.fanout.dispatch(Arc::new(event));
             }
-            *self.0.last.lock().unwrap_or_else(|p| p.into_inner()) = last;
+            *read_up_to = last;
         }
     }
 }

@@ -254,12 +254,10 @@ impl Tokens {
             .others
             .get(claim)
             .and_then(|value| value.as_str())
-            .ok_or_else(|| {
-                refused_owned(format!("the token names no workspace (claim {claim})"))
-            })?;
-        let id: Uuid = id.parse().map_err(|_| {
-            refused_owned(format!("the token's {claim} claim is not a workspace id"))
-        })?;
+            .ok_or_else(|| refused(format!("the token names no workspace (claim {claim})")))?;
+        let id: Uuid = id
+            .parse()
+            .map_err(|_| refused(format!("the token's {claim} claim is not a workspace id")))?;
         if self
             .workspaces
             .lock()
@@ -293,10 +291,6 @@ fn names_an_algorithm(token: &str) -> bool {
         .is_some_and(|header| header.get("alg").is_some_and(|alg| alg.is_string()))
 }
 
-fn refused(why: &'static str) -> AppError {
-    AppError::InvalidToken(why.into())
-}
-
-fn refused_owned(why: String) -> AppError {
+fn refused(why: impl Into<std::borrow::Cow<'static, str>>) -> AppError {
     AppError::InvalidToken(why.into())
 }

@@ -10,7 +10,7 @@ use chrono::Duration;
 use entity::api_key;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    prelude::*,
+    QuerySelect, prelude::*,
 };
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
@@ -146,11 +146,13 @@ pub async fn revoked_since(
     db: &impl ConnectionTrait,
     since: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Vec<String>> {
-    let revoked = api_key::Entity::find()
+    Ok(api_key::Entity::find()
+        .select_only()
+        .column(api_key::Column::Prefix)
         .filter(api_key::Column::RevokedAt.gte(since))
+        .into_tuple()
         .all(db)
-        .await?;
-    Ok(revoked.into_iter().map(|key| key.prefix).collect())
+        .await?)
 }
 
 /// Revokes the key with `prefix` (the `cgw_...` part before the secret);

@@ -84,7 +84,7 @@ pub async fn prepare(
         let refusal = AppError::MethodNotAllowed("Only queries may be sent with GET; use POST");
         return Err(refusal.into());
     }
-    state.rate_limiter.check(principal.limit_key())?;
+    state.rate_limiter.check(&principal.holder)?;
     state
         .admission
         .validate(&mut request, &admitted)

@@ -1,17 +1,16 @@
-//! Per-API-key rate limiting: a token bucket per key (GCRA, from
-//! `governor`), refilled at `--rate-limit-per-sec` and holding at most
+//! Rate limiting per principal: a bucket per API key and per token
+//! subject of a workspace (GCRA, from `governor`), refilled at `--rate-limit-per-sec` and holding at most
 //! `--rate-limit-burst` requests. Buckets live in memory, per process.
 
 use std::{num::NonZeroU32, sync::Arc};
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter as Governor, clock::Clock};
-use uuid::Uuid;
 
 use crate::{config::Limits, error::AppError};
 
 /// The limiter shared by every request; `None` inside when turned off.
 #[derive(Clone)]
-pub struct RateLimiter(Option<Arc<DefaultKeyedRateLimiter<Uuid>>>);
+pub struct RateLimiter(Option<Arc<DefaultKeyedRateLimiter<Arc<str>>>>);
 
 impl RateLimiter {
     /// A limiter for `limits`; rate 0 turns it off.
@@ -24,13 +23,14 @@ impl RateLimiter {
         Self(Some(Arc::new(Governor::keyed(quota))))
     }
 
-    /// Takes one request from `api_key_id`'s bucket, or says how long until
-    /// one is available.
-    pub fn check(&self, api_key_id: Uuid) -> Result<(), AppError> {
+    /// Takes one request from `holder`'s bucket (see
+    /// [`Principal::holder`](crate::auth::Principal::holder)), or says how
+    /// long until one is available.
+    pub fn check(&self, holder: &Arc<str>) -> Result<(), AppError> {
         let Some(limiter) = &self.0 else {
             return Ok(());
         };
-        limiter.check_key(&api_key_id).map_err(|not_until| {
+        limiter.check_key(holder).map_err(|not_until| {
             let wait = not_until.wait_time_from(limiter.clock().now());
             AppError::RateLimited {
                 // Retry-After takes whole seconds; rounding down would send

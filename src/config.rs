@@ -121,8 +121,8 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_ws_pending_connections: u64,
 
-    /// WebSockets one API key may hold open in this process (more: the
-    /// new socket is closed with 1013). 1 to 1,000,000.
+    /// WebSockets one API key, or one token user, may hold open in this
+    /// process (more: the new socket is closed with 1013). 1 to 1,000,000.
     #[arg(long, env = "MAX_WS_CONNECTIONS_PER_KEY", default_value_t = 1_000,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_ws_connections_per_key: u64,
@@ -269,12 +269,13 @@ pub struct Limits {
           value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub request_timeout_secs: u64,
 
-    /// Requests per second each API key may make on average; 0 turns rate
-    /// limiting off.
+    /// Requests per second each API key, and each token user, may make on
+    /// average; 0 turns rate limiting off.
     #[arg(long, env = "RATE_LIMIT_PER_SEC", default_value_t = Limits::DEFAULT.rate_limit_per_sec)]
     pub rate_limit_per_sec: u32,
 
-    /// Requests an API key may make in one burst above the average rate.
+    /// Requests an API key (or token user) may make in one burst above the
+    /// average rate.
     #[arg(long, env = "RATE_LIMIT_BURST", default_value_t = Limits::DEFAULT.rate_limit_burst)]
     pub rate_limit_burst: u32,
 }

@@ -257,7 +257,7 @@ impl AppError {
                 max,
             } => format!("The query exceeds {limit}: at most {max} are allowed"),
             Self::RateLimited { retry_after_secs } => {
-                format!("Too many requests for this API key; retry in {retry_after_secs} s")
+                format!("Too many requests for this API key or user; retry in {retry_after_secs} s")
             }
             Self::Timeout => "The request took too long and was cancelled".to_owned(),
             Self::Unavailable => "The database is unavailable; retry shortly".to_owned(),

@@ -40,7 +40,8 @@ pub mod secret;
 pub mod seed;
 /// Business operations over the database, free of GraphQL.
 pub mod service;
-/// Authenticated WebSockets by key: a cap per key, revocation that closes them.
+/// Authenticated WebSockets by holder (key or token user): a cap each,
+/// revocation that closes them.
 pub mod sockets;
 /// What every handler and transport shares.
 pub mod state;

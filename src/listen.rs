@@ -2,7 +2,7 @@
 //! backoff when it drops (a restarted server): chat events wake the event
 //! bus, key revocations evict the key cache and close the key's sockets.
 //! Notifications sent while it was down are lost, and that loses nothing:
-//! every (re)connection wakes the bus (which reads by `seq` from the
+//! every (re)connection wakes the bus (which reads by position from the
 //! table) and empties the key cache, and the periodic look at revoked keys
 //! closes sockets whose revocation was missed.
 

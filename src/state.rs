@@ -44,7 +44,8 @@ pub struct AppState {
     pub sockets: Arc<Semaphore>,
     /// WebSockets without a key this process may still accept.
     pub pending_sockets: Arc<Semaphore>,
-    /// Authenticated WebSockets by key: the cap per key, revocation.
+    /// Authenticated WebSockets by holder (key or token user): the cap
+    /// per holder, revocation.
     pub open_sockets: Arc<Sockets>,
     /// Seconds a WebSocket has to send `connection_init`.
     pub ws_init_timeout_secs: u64,

@@ -66,7 +66,7 @@ impl Close {
     pub const SHUTDOWN: Self = Self(1001, Cow::Borrowed("The server is shutting down"));
     pub const TOO_MANY_FOR_KEY: Self = Self(
         1013,
-        Cow::Borrowed("Too many WebSockets for this API key (max-ws-connections-per-key)"),
+        Cow::Borrowed("Too many WebSockets for this API key or user (max-ws-connections-per-key)"),
     );
     pub const INCOMPLETE: Self = Self(1008, Cow::Borrowed("A message was not completed in time"));
     pub const UNWRITABLE: Self = Self(1011, Cow::Borrowed("Cannot write to the socket"));

@@ -186,19 +186,35 @@ pub struct JwtConfig {
     pub jwt_audience: Option<String>,
 
     /// The claim that names the token's workspace (its id).
-    #[arg(long, env = "JWT_WORKSPACE_CLAIM", default_value = "workspace_id")]
+    #[arg(long, env = "JWT_WORKSPACE_CLAIM", default_value = JwtConfig::DEFAULT.workspace_claim)]
     pub jwt_workspace_claim: String,
 
     /// The claim that holds the token's scopes (space-separated, as in
     /// OAuth 2.0, or a list).
-    #[arg(long, env = "JWT_SCOPE_CLAIM", default_value = "scope")]
+    #[arg(long, env = "JWT_SCOPE_CLAIM", default_value = JwtConfig::DEFAULT.scope_claim)]
     pub jwt_scope_claim: String,
 
     /// Seconds a token's `exp` and `nbf` may be off, for clocks that
     /// disagree (0 to 3,600).
-    #[arg(long, env = "JWT_LEEWAY_SECS", default_value_t = 30,
+    #[arg(long, env = "JWT_LEEWAY_SECS", default_value_t = JwtConfig::DEFAULT.leeway_secs,
           value_parser = clap::value_parser!(u64).range(0..=3_600))]
     pub jwt_leeway_secs: u64,
+}
+
+/// The defaults of [`JwtConfig`]'s flags, in one place for clap and
+/// [`Default`].
+pub struct JwtDefaults {
+    pub workspace_claim: &'static str,
+    pub scope_claim: &'static str,
+    pub leeway_secs: u64,
+}
+
+impl JwtConfig {
+    pub const DEFAULT: JwtDefaults = JwtDefaults {
+        workspace_claim: "workspace_id",
+        scope_claim: "scope",
+        leeway_secs: 30,
+    };
 }
 
 impl Default for JwtConfig {
@@ -209,9 +225,9 @@ impl Default for JwtConfig {
             jwt_secret_file: None,
             jwt_issuer: None,
             jwt_audience: None,
-            jwt_workspace_claim: "workspace_id".to_owned(),
-            jwt_scope_claim: "scope".to_owned(),
-            jwt_leeway_secs: 30,
+            jwt_workspace_claim: Self::DEFAULT.workspace_claim.to_owned(),
+            jwt_scope_claim: Self::DEFAULT.scope_claim.to_owned(),
+            jwt_leeway_secs: Self::DEFAULT.leeway_secs,
         }
     }
 }

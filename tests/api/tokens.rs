@@ -563,13 +563,43 @@ async fn rate_limits_and_socket_caps_hold_per_token_subject() {
     app.data(&bob, query, json!({})).await;
 
     // One socket per subject: the second of alice's is refused, bob's is not.
-    let _alice = Socket::ready(&app, &first).await;
+    let mut alice = Socket::ready(&app, &first).await;
     let mut again = Socket::open(&app, "graphql-transport-ws").await;
     again
         .send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {refreshed}") } }))
         .await;
     assert_eq!(again.closed_with().await, 1013);
-    let _bob = Socket::ready(&app, &bob).await;
+    let mut bob_socket = Socket::ready(&app, &bob).await;
+
+    // The socket spends the same budget as HTTP: alice's operations are
+    // refused there too, and the socket stays open; bob's run. (A budget
+    // of its own would pass three of four; a second may refill one.)
+    let mut refused = 0;
+    for i in 0..4 {
+        let id = format!("r{i}");
+        alice.subscribe(&id, query, json!({})).await;
+        let reply = alice.recv().await;
+        if reply["type"] == "error" {
+            assert_eq!(
+                reply["payload"][0]["extensions"]["code"], "RATE_LIMITED",
+                "{reply}"
+            );
+            refused += 1;
+        } else {
+            assert_eq!(reply["type"], "next", "{reply}");
+            assert_eq!(alice.recv().await["type"], "complete");
+        }
+    }
+    assert!(
+        refused >= 3,
+        "alice's spent budget held on her socket: {refused} of 4 refused"
+    );
+    bob_socket.subscribe("b", query, json!({})).await;
+    let answer = bob_socket.next("b").await;
+    assert!(
+        answer["data"]["chats"]["totalCount"].is_number(),
+        "{answer}"
+    );
 }
 
 #[tokio::test]

@@ -25,10 +25,8 @@ pub struct Session {
     /// The process's chat events: woken after a write, subscribed to by
     /// subscriptions.
     pub events: EventBus,
-    /// The workspace the principal belongs to; every read and write is
-    /// scoped to it.
-    pub workspace_id: Uuid,
-    /// Who is calling: scopes, and the actor its writes record.
+    /// Who is calling: its workspace, its scopes, and the actor its writes
+    /// record.
     pub principal: Principal,
     /// Seals and opens event cursors.
     pub cursors: EventCursors,
@@ -111,7 +109,6 @@ impl Sessions {
         Session {
             db: self.db.clone(),
             events: self.events.clone(),
-            workspace_id,
             principal,
             cursors: self.cursors.clone(),
             execution,
@@ -120,6 +117,11 @@ impl Sessions {
 }
 
 impl Session {
+    /// The principal's workspace: every read and write is scoped to it.
+    pub fn workspace_id(&self) -> Uuid {
+        self.principal.workspace_id
+    }
+
     /// The current execution.
     pub fn execution(&self) -> Arc<Execution> {
         self.execution.current()

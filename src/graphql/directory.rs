@@ -64,7 +64,7 @@ fn page<T, N: async_graphql::OutputType>(
 /// `Query.channels`.
 pub async fn channels(ctx: &Context<'_>) -> Result<Vec<Channel>> {
     let session = ctx.session()?;
-    let channels = browse::channels(&session.db, session.workspace_id).await?;
+    let channels = browse::channels(&session.db, session.workspace_id()).await?;
     Ok(channels.into_iter().map(Channel).collect())
 }
 
@@ -75,7 +75,7 @@ pub async fn responders(
 ) -> Result<Vec<Responder>> {
     let session = ctx.session()?;
     let kind = responder_type.map(Into::into);
-    let responders = browse::responders(&session.db, session.workspace_id, kind).await?;
+    let responders = browse::responders(&session.db, session.workspace_id(), kind).await?;
     Ok(responders.into_iter().map(Responder).collect())
 }
 
@@ -90,7 +90,7 @@ pub async fn tickets(
     let statuses: Option<Vec<_>> = statuses.map(|s| s.into_iter().map(Into::into).collect());
     let found = browse::tickets(
         &session.db,
-        session.workspace_id,
+        session.workspace_id(),
         statuses.as_deref(),
         request,
     )
@@ -114,7 +114,7 @@ pub async fn owners(
     let request = relay.request(OWNERS)?;
     let found = browse::owners(
         &session.db,
-        session.workspace_id,
+        session.workspace_id(),
         search.as_deref(),
         request,
     )

@@ -47,7 +47,7 @@ impl MutationRoot {
         let session = ctx.session()?;
         let chat = service::chat::create(
             &session.db,
-            session.workspace_id,
+            session.workspace_id(),
             input.into(),
             idempotency_key,
             &session.principal.actor,
@@ -73,7 +73,7 @@ impl MutationRoot {
         let session = ctx.session()?;
         let actor = &session.principal.actor;
         let chat =
-            service::chat::update(&session.db, session.workspace_id, id, input.into(), actor)
+            service::chat::update(&session.db, session.workspace_id(), id, input.into(), actor)
                 .await?;
         session.events.committed();
         Ok(Chat(chat))
@@ -93,7 +93,7 @@ impl MutationRoot {
         require(ctx, CHATS_WRITE)?;
         let session = ctx.session()?;
         let actor = &session.principal.actor;
-        service::chat::remove(&session.db, session.workspace_id, id, actor).await?;
+        service::chat::remove(&session.db, session.workspace_id(), id, actor).await?;
         session.events.committed();
         Ok(RemoveChatPayload {
             message: "The chat was removed.".to_owned(),
@@ -116,7 +116,7 @@ impl MutationRoot {
         require(ctx, CHATS_WRITE)?;
         let session = ctx.session()?;
         let actor = &session.principal.actor;
-        let chats = service::bulk::remove(&session.db, session.workspace_id, &ids, actor).await?;
+        let chats = service::bulk::remove(&session.db, session.workspace_id(), &ids, actor).await?;
         session.events.committed();
         Ok(chats.into_iter().map(Chat).collect())
     }
@@ -136,7 +136,8 @@ impl MutationRoot {
         require(ctx, CHATS_WRITE)?;
         let session = ctx.session()?;
         let actor = &session.principal.actor;
-        let chats = service::bulk::restore(&session.db, session.workspace_id, &ids, actor).await?;
+        let chats =
+            service::bulk::restore(&session.db, session.workspace_id(), &ids, actor).await?;
         session.events.committed();
         Ok(chats.into_iter().map(Chat).collect())
     }
@@ -172,7 +173,7 @@ impl MutationRoot {
         };
         let actor = &session.principal.actor;
         let chats =
-            service::bulk::assign(&session.db, session.workspace_id, &ids, responder, actor)
+            service::bulk::assign(&session.db, session.workspace_id(), &ids, responder, actor)
                 .await?;
         session.events.committed();
         Ok(chats.into_iter().map(Chat).collect())
@@ -197,7 +198,7 @@ impl MutationRoot {
         let session = ctx.session()?;
         let (message, chat) = service::message::post(
             &session.db,
-            session.workspace_id,
+            session.workspace_id(),
             input.into(),
             idempotency_key,
             &session.principal.actor,

@@ -91,7 +91,7 @@ impl QueryRoot {
         let messages = messages_for(&[ctx.look_ahead().field("items")]);
         let page = chat_row::list(
             &session.db,
-            session.workspace_id,
+            session.workspace_id(),
             &filter,
             order_by.into(),
             request,
@@ -99,7 +99,7 @@ impl QueryRoot {
         )
         .await?;
         session.execution().loaders.prime(&page.rows).await;
-        Ok(ChatPage::new(page, request, session.workspace_id, filter))
+        Ok(ChatPage::new(page, request, session.workspace_id(), filter))
     }
 
     /// Retrieves the workspace's chats by cursor, for infinite scroll: the
@@ -143,7 +143,7 @@ impl QueryRoot {
         let request = connection::request(tag, first, after.as_deref(), last, before.as_deref())?;
         let filter = ChatFilter::from(filter.unwrap_or_default());
         require_for_filter(ctx, &filter)?;
-        let ws = session.workspace_id;
+        let ws = session.workspace_id();
         let chats = ctx.look_ahead();
         let messages = messages_for(&[chats.field("edges").field("node"), chats.field("nodes")]);
         let page =
@@ -272,7 +272,7 @@ impl QueryRoot {
 async fn read_chat(ctx: &Context<'_>, id: Uuid) -> AppResult<Chat> {
     let session = ctx.session()?;
     let messages = messages_for(&[ctx.look_ahead()]);
-    let row = chat_row::get(&session.db, session.workspace_id, id, messages).await?;
+    let row = chat_row::get(&session.db, session.workspace_id(), id, messages).await?;
     session
         .execution()
         .loaders

@@ -63,13 +63,13 @@ impl SubscriptionRoot {
         // A filter on ids follows those chats only: their events alone
         // reach this subscriber.
         let interest = Interest {
-            workspace_id: session.workspace_id,
+            workspace_id: session.workspace_id(),
             chats: filter.ids.clone(),
         };
         let deliveries =
             followed_events(session.events.clone(), session.db.clone(), interest, start);
         let executions = session.executions();
-        let (cursors, workspace_id) = (session.cursors.clone(), session.workspace_id);
+        let (cursors, workspace_id) = (session.cursors.clone(), session.workspace_id());
         Ok(deliveries.filter_map(move |delivery| {
             let payload = match delivery {
                 // The events could not be read (the database is down): an
@@ -110,7 +110,7 @@ impl SubscriptionRoot {
     ) -> Result<impl Stream<Item = Result<Message>> + use<>> {
         require(ctx, MESSAGE_EVENTS)?;
         let session = ctx.session()?;
-        service::chat::get(&session.db, session.workspace_id, chat_id)
+        service::chat::get(&session.db, session.workspace_id(), chat_id)
             .await
             .map_err(|error| match error {
                 AppError::NotFound { entity, .. } => AppError::not_found_at(entity, "chatId"),
@@ -118,13 +118,13 @@ impl SubscriptionRoot {
             })?;
         let start = start(session, after.as_deref())?;
         let interest = Interest {
-            workspace_id: session.workspace_id,
+            workspace_id: session.workspace_id(),
             chats: Some(vec![chat_id]),
         };
         let deliveries =
             followed_events(session.events.clone(), session.db.clone(), interest, start);
         let executions = session.executions();
-        let (cursors, workspace_id) = (session.cursors.clone(), session.workspace_id);
+        let (cursors, workspace_id) = (session.cursors.clone(), session.workspace_id());
         Ok(deliveries.filter_map(move |delivery| {
             let item = match delivery {
                 Err(error) => Some(Err(error.into())),
@@ -153,7 +153,10 @@ fn start(session: &Session, after: Option<&str>) -> AppResult<Start> {
         return Ok(Start::Now);
     };
     Ok(
-        match session.cursors.open(session.workspace_id, after, "after")? {
+        match session
+            .cursors
+            .open(session.workspace_id(), after, "after")?
+        {
             Opened::Position(position) => Start::After(position),
             Opened::Outdated => Start::Resync,
         },

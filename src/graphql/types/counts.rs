@@ -79,7 +79,7 @@ impl ChatCounts {
     /// How many chats match.
     async fn total(&self, ctx: &Context<'_>) -> Result<i64> {
         let session = ctx.session()?;
-        let count = chat::count(&session.db, session.workspace_id, &self.filter).await?;
+        let count = chat::count(&session.db, session.workspace_id(), &self.filter).await?;
         Ok(signed(count))
     }
 
@@ -87,7 +87,7 @@ impl ChatCounts {
     async fn by_channel_type(&self, ctx: &Context<'_>) -> Result<Vec<ChannelTypeCount>> {
         let session = ctx.session()?;
         let buckets =
-            chat_counts::by_channel_type(&session.db, session.workspace_id, &self.filter).await?;
+            chat_counts::by_channel_type(&session.db, session.workspace_id(), &self.filter).await?;
         Ok(buckets
             .into_iter()
             .map(|b| ChannelTypeCount {
@@ -102,7 +102,8 @@ impl ChatCounts {
     async fn by_ticket_status(&self, ctx: &Context<'_>) -> Result<Vec<TicketStatusCount>> {
         let session = ctx.session()?;
         let buckets =
-            chat_counts::by_ticket_status(&session.db, session.workspace_id, &self.filter).await?;
+            chat_counts::by_ticket_status(&session.db, session.workspace_id(), &self.filter)
+                .await?;
         Ok(buckets
             .into_iter()
             .map(|b| TicketStatusCount {
@@ -117,7 +118,7 @@ impl ChatCounts {
     async fn by_responder(&self, ctx: &Context<'_>) -> Result<Vec<ResponderCount>> {
         let session = ctx.session()?;
         let buckets =
-            chat_counts::by_responder(&session.db, session.workspace_id, &self.filter).await?;
+            chat_counts::by_responder(&session.db, session.workspace_id(), &self.filter).await?;
         Ok(buckets
             .into_iter()
             .map(|b| ResponderCount {
@@ -131,7 +132,7 @@ impl ChatCounts {
     async fn unassigned(&self, ctx: &Context<'_>) -> Result<i64> {
         let session = ctx.session()?;
         let count =
-            chat_counts::unassigned(&session.db, session.workspace_id, &self.filter).await?;
+            chat_counts::unassigned(&session.db, session.workspace_id(), &self.filter).await?;
         Ok(signed(count))
     }
 
@@ -139,7 +140,7 @@ impl ChatCounts {
     async fn without_ticket(&self, ctx: &Context<'_>) -> Result<i64> {
         let session = ctx.session()?;
         let count =
-            chat_counts::without_ticket(&session.db, session.workspace_id, &self.filter).await?;
+            chat_counts::without_ticket(&session.db, session.workspace_id(), &self.filter).await?;
         Ok(signed(count))
     }
 }

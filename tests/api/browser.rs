@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::{
     conformance::run_node,
     helpers::TestApp,
-    idp::{ALL_SCOPES, AUDIENCE, ISSUER, Idp, SigningKey, claims},
+    idp::{ALL_SCOPES, Idp, SigningKey, claims, trust},
 };
 
 #[tokio::test]
@@ -21,12 +21,7 @@ async fn graphiql_runs_the_prepared_query_offline_and_never_stores_the_key() {
     let key = SigningKey::generate(Algorithm::ES256, "browser");
     let idp = Idp::start(&[&key]).await;
     let jwks = idp.jwks_url();
-    let app = TestApp::spawn_with(|config| {
-        config.jwt.jwt_jwks = Some(jwks);
-        config.jwt.jwt_issuer = Some(ISSUER.to_owned());
-        config.jwt.jwt_audience = Some(AUDIENCE.to_owned());
-    })
-    .await;
+    let app = TestApp::spawn_with(|config| trust(config, jwks)).await;
     let w = app.world("Acme").await;
     app.insert_chat(&w, w.new_chat()).await;
     let token = key.sign(&claims(w.workspace_id, "browser-user", ALL_SCOPES, 600));

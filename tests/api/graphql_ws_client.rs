@@ -123,18 +123,12 @@ async fn the_readme_web_app_snippet_keeps_a_subscription_across_token_expiry() {
 
     use jsonwebtoken::Algorithm;
 
-    use crate::idp::{ALL_SCOPES, AUDIENCE, ISSUER, Idp, SigningKey, claims};
+    use crate::idp::{ALL_SCOPES, Idp, SigningKey, claims, trust};
 
     let key = Arc::new(SigningKey::generate(Algorithm::ES256, "web"));
     let idp = Idp::start(&[&key]).await;
     let jwks = idp.jwks_url();
-    let app = TestApp::spawn_with(|config| {
-        config.jwt.jwt_jwks = Some(jwks);
-        config.jwt.jwt_issuer = Some(ISSUER.to_owned());
-        config.jwt.jwt_audience = Some(AUDIENCE.to_owned());
-        config.jwt.jwt_leeway_secs = 0;
-    })
-    .await;
+    let app = TestApp::spawn_with(|config| trust(config, jwks)).await;
     let w = app.world("Acme").await;
     let chat = app.insert_chat(&w, w.new_chat()).await.id;
 

@@ -124,6 +124,15 @@ fn openssl(args: &[&str], input: Option<&[u8]>) -> Vec<u8> {
     output.stdout
 }
 
+/// Settings that trust `jwks` (a URL or a file) for tokens of [`ISSUER`]
+/// and [`AUDIENCE`], with no leeway (so expiry is exact).
+pub fn trust(config: &mut chat_gateway::config::Config, jwks: String) {
+    config.jwt.jwt_jwks = Some(jwks);
+    config.jwt.jwt_issuer = Some(ISSUER.to_owned());
+    config.jwt.jwt_audience = Some(AUDIENCE.to_owned());
+    config.jwt.jwt_leeway_secs = 0;
+}
+
 /// The JWKS endpoint.
 pub struct Idp {
     pub addr: SocketAddr,

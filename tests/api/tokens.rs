@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::{
     helpers::{TestApp, attached, error_code},
-    idp::{ALL_SCOPES, AUDIENCE, ISSUER, Idp, SigningKey, claims, sign_hs256},
+    idp::{ALL_SCOPES, Idp, SigningKey, claims, sign_hs256, trust},
     socket::Socket,
 };
 
@@ -27,13 +27,6 @@ const POST: &str = "mutation($chat: UUID!) {
 async fn gateway(idp: &Idp) -> TestApp {
     let url = idp.jwks_url();
     TestApp::spawn_with(|config| trust(config, url)).await
-}
-
-fn trust(config: &mut Config, jwks: String) {
-    config.jwt.jwt_jwks = Some(jwks);
-    config.jwt.jwt_issuer = Some(ISSUER.to_owned());
-    config.jwt.jwt_audience = Some(AUDIENCE.to_owned());
-    config.jwt.jwt_leeway_secs = 0;
 }
 
 /// POSTs `query` with `token`: the status, the `WWW-Authenticate` header

@@ -44,6 +44,17 @@ impl From<AppError> for Refusal {
     }
 }
 
+impl Refusal {
+    /// As a transport without statuses writes it (the WebSocket): request
+    /// errors, shaped as every other.
+    pub fn into_shaped(self) -> Shaped {
+        match self {
+            Self::Whole(error) => response::refusal(&error),
+            Self::Request(shaped) => shaped,
+        }
+    }
+}
+
 /// Which operations a transport may run: GET runs queries only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Allowed {
@@ -95,6 +106,20 @@ pub async fn prepare(
         request,
         admitted,
     })
+}
+
+/// `work` within `--request-timeout-secs`: refused with TIMEOUT when it
+/// takes longer (both transports bound a query or mutation so).
+pub async fn timed<T>(
+    state: &AppState,
+    work: impl Future<Output = Result<T, Refusal>>,
+) -> Result<T, Refusal> {
+    match state.limits.request_timeout() {
+        Some(limit) => tokio::time::timeout(limit, work)
+            .await
+            .unwrap_or(Err(Refusal::Whole(AppError::Timeout))),
+        None => work.await,
+    }
 }
 
 /// Runs a query or mutation: its one result, shaped.

@@ -91,16 +91,11 @@ async fn run(
     let execution = async {
         let credential = credentials::from_headers(headers);
         let ready = pipeline::prepare(state, credential, incoming, allowed).await?;
-        Ok::<_, Refusal>(pipeline::run(state, ready).await)
+        Ok(pipeline::run(state, ready).await)
     };
-    let finished = match state.limits.request_timeout() {
-        Some(timeout) => tokio::time::timeout(timeout, execution).await,
-        None => Ok(execution.await),
-    };
-    match finished {
-        Ok(Ok(shaped)) | Ok(Err(Refusal::Request(shaped))) => respond(format, shaped),
-        Ok(Err(Refusal::Whole(error))) => refuse(format, error),
-        Err(_elapsed) => refuse(format, AppError::Timeout),
+    match pipeline::timed(state, execution).await {
+        Ok(shaped) | Err(Refusal::Request(shaped)) => respond(format, shaped),
+        Err(Refusal::Whole(error)) => refuse(format, error),
     }
 }
 

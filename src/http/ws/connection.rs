@@ -238,8 +238,7 @@ impl Connection {
             )) => {
                 return Err(refused(&error));
             }
-            Err(Refusal::Whole(error)) => return Ok(Err(response::refusal(&error))),
-            Err(Refusal::Request(shaped)) => return Ok(Err(shaped)),
+            Err(refusal) => return Ok(Err(refusal.into_shaped())),
         };
         // A `None` after the last result says "complete".
         let complete = || futures_util::stream::once(async { None });
@@ -249,15 +248,11 @@ impl Connection {
         }
         // A query or mutation: one result, under the request timeout, as
         // over HTTP.
-        let (state, timeout) = (state.clone(), state.limits.request_timeout());
+        let state = state.clone();
         let result = async move {
-            let run = pipeline::run(&state, prepared);
-            Some(match timeout {
-                Some(timeout) => tokio::time::timeout(timeout, run)
-                    .await
-                    .unwrap_or_else(|_| response::refusal(&AppError::Timeout)),
-                None => run.await,
-            })
+            let run = async { Ok(pipeline::run(&state, prepared).await) };
+            let shaped = pipeline::timed(&state, run).await;
+            Some(shaped.unwrap_or_else(Refusal::into_shaped))
         };
         let results = futures_util::stream::once(result);
         Ok(Ok(Box::pin(results.chain(complete()))))

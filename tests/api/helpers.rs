@@ -297,13 +297,23 @@ impl TestApp {
     /// another writer would (SQLite: a write transaction; PostgreSQL: an
     /// exclusive table lock), until the returned transaction ends.
     pub async fn hold_chats_lock(&self) -> (DatabaseConnection, DatabaseTransaction) {
+        self.hold_lock("chats", "title").await
+    }
+
+    /// The same on `table` (one of whose columns is `column`): on
+    /// PostgreSQL even its reads wait.
+    pub async fn hold_lock(
+        &self,
+        table: &str,
+        column: &str,
+    ) -> (DatabaseConnection, DatabaseTransaction) {
         let holder = Database::connect(self.database_url()).await.unwrap();
         let lock = holder.begin().await.unwrap();
         let statement = match holder.get_database_backend() {
-            DbBackend::Postgres => "LOCK TABLE chats IN ACCESS EXCLUSIVE MODE",
-            _ => "UPDATE chats SET title = title WHERE 1 = 0",
+            DbBackend::Postgres => format!("LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"),
+            _ => format!("UPDATE {table} SET {column} = {column} WHERE 1 = 0"),
         };
-        lock.execute_unprepared(statement).await.unwrap();
+        lock.execute_unprepared(&statement).await.unwrap();
         (holder, lock)
     }
 

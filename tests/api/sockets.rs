@@ -485,3 +485,24 @@ async fn errors_and_field_order_are_the_same_over_http_and_the_socket() {
         }
     }
 }
+
+/// A key that cannot be checked at `connection_init` because the database
+/// is busy (another writer holds the keys: SQLite's busy timeout, or
+/// PostgreSQL's statement timeout, passes) closes the socket with 1013,
+/// which graphql-ws clients retry, not 4500, after which they give up for
+/// good. Once the writer is done, the same key connects.
+#[tokio::test]
+async fn a_key_the_database_is_too_busy_to_check_is_told_to_come_back() {
+    let app = TestApp::spawn_with(|config| config.db_statement_timeout_secs = 1).await;
+    let w = app.world("Acme").await;
+    let (_holder, lock) = app.hold_lock("api_keys", "name").await;
+    let mut socket = Socket::open(&app, "graphql-transport-ws").await;
+    socket
+        .send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", w.key) } }))
+        .await;
+    let (code, reason) = socket.closed_with_reason().await;
+    lock.rollback().await.unwrap();
+    assert_eq!(code, 1013, "{reason}");
+    assert!(reason.contains("connect again"), "{reason}");
+    Socket::ready(&app, &w.key).await;
+}

@@ -259,11 +259,13 @@ impl Connection {
     }
 }
 
-/// The close for a credential that does not authenticate.
+/// The close for a credential that does not authenticate, or could not
+/// be checked.
 fn refused(error: &AppError) -> Close {
     match error {
         AppError::Unauthenticated(_) => Close::BAD_KEY,
         AppError::InvalidToken(_) => Close::forbidden(&error.message()),
+        AppError::Timeout | AppError::Unavailable => Close::TRY_AGAIN,
         other => {
             tracing::warn!(code = other.code(), "WebSocket authentication failed");
             Close::INTERNAL

@@ -9,7 +9,8 @@
 //! the socket is open), 4408 no `connection_init` in time, 4409 an
 //! operation id in use, 4429 a second `connection_init`, 1009 a message
 //! over `--max-body-bytes`, 1008 a message not completed in time, 1013 too
-//! many sockets for one key, 1001 on shutdown. Every close says in its
+//! many sockets for one key or user, or a database too busy to check the
+//! credential (both worth a retry), 1001 on shutdown. Every close says in its
 //! reason what to do.
 //!
 //! An upgrade is refused (HTTP) without the subprotocol (400, as the

@@ -68,6 +68,12 @@ impl Close {
         1013,
         Cow::Borrowed("Too many WebSockets for this API key or user (max-ws-connections-per-key)"),
     );
+    /// 1013 ("try again later"), which graphql-ws clients retry; a 4500
+    /// would make them give up for good over a passing outage.
+    pub const TRY_AGAIN: Self = Self(
+        1013,
+        Cow::Borrowed("The database is busy or unreachable: connect again shortly"),
+    );
     pub const INCOMPLETE: Self = Self(1008, Cow::Borrowed("A message was not completed in time"));
     pub const UNWRITABLE: Self = Self(1011, Cow::Borrowed("Cannot write to the socket"));
     pub const INTERNAL: Self = Self(4500, Cow::Borrowed("Internal server error"));
@@ -138,6 +144,7 @@ mod tests {
             Close::UNAUTHORIZED,
             Close::SHUTDOWN,
             Close::TOO_MANY_FOR_KEY,
+            Close::TRY_AGAIN,
             Close::INCOMPLETE,
             Close::UNWRITABLE,
             Close::INTERNAL,

@@ -4,7 +4,10 @@
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::helpers::{CHAT_FIELDS, TestApp, error_code};
+use crate::{
+    helpers::{CHAT_FIELDS, TestApp, error_code},
+    socket::Socket,
+};
 
 /// The standard introspection query of graphql-js (`getIntrospectionQuery`),
 /// as GraphiQL and code generators send it.
@@ -223,6 +226,8 @@ async fn a_request_over_the_timeout_is_504() {
     let app = TestApp::spawn_with(|config| config.limits.request_timeout_secs = 1).await;
     let w = app.world("Acme").await;
     let before = app.snapshot().await;
+    // A socket ready before the writer comes (its key is then known).
+    let mut socket = Socket::ready(&app, &w.key).await;
     // The write waits for the lock (SQLite's busy timeout is 5 s), so the
     // request's own 1 s deadline answers first.
     let (_holder, lock) = app.hold_chats_lock().await;
@@ -233,15 +238,29 @@ async fn a_request_over_the_timeout_is_504() {
             "ownerSuperIdentityId": w.customer.super_identity_id,
         } },
     });
-    let (status, body) = app.post(Some(&w.key), create).await;
+    let (status, body) = app.post(Some(&w.key), create.clone()).await;
+    // The same over a WebSocket: an `error` with the same code, the socket
+    // left open.
+    socket
+        .subscribe(
+            "1",
+            create["query"].as_str().unwrap(),
+            create["variables"].clone(),
+        )
+        .await;
+    let over_socket = socket.recv().await;
     lock.rollback().await.unwrap();
     assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body}");
     assert_eq!(error_code(&body), "TIMEOUT");
     assert!(body.get("data").is_none(), "{body}");
+    assert_eq!(over_socket["type"], "error", "{over_socket}");
+    assert_eq!(over_socket["payload"][0]["extensions"]["code"], "TIMEOUT");
+    socket.subscribe("2", "{ __typename }", json!({})).await;
+    assert_eq!(socket.next("2").await["data"]["__typename"], "Query");
     assert_eq!(
         app.snapshot().await,
         before,
-        "the cancelled write changed rows"
+        "the cancelled writes changed rows"
     );
 }
 

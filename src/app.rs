@@ -211,6 +211,8 @@ impl Application {
         sweep_revocations(reader_db.clone(), keys.clone(), open_sockets.clone());
         let (stop, stopping) = watch::channel(false);
         let limits = Arc::new(config.limits);
+        let rate_limiter = RateLimiter::new(&limits);
+        forget_idle_rate_limits(rate_limiter.clone());
         let checker = Checker::new().await;
         let trusted = match &config.trusted_documents {
             Some(path) => {
@@ -240,7 +242,7 @@ impl Application {
                 db,
                 schema: graphql::serving(),
                 statements,
-                rate_limiter: RateLimiter::new(&limits),
+                rate_limiter,
                 auth,
                 limits,
                 admission,
@@ -388,6 +390,18 @@ pub async fn shutdown_signal() {
 
 /// Forgets idempotency keys past their 24 hours, once a minute (each
 /// replica does; deleting what another already deleted is harmless).
+/// Every minute, drops the rate-limit buckets of holders idle long enough
+/// to be full again.
+fn forget_idle_rate_limits(limiter: RateLimiter) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            limiter.forget_idle();
+        }
+    });
+}
+
 fn prune_idempotency_keys(db: DatabaseConnection) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));

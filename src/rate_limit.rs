@@ -39,4 +39,43 @@ impl RateLimiter {
             }
         })
     }
+
+    /// Drops the buckets that are full again (their holders have been idle
+    /// long enough to have their whole burst back): without it, every key
+    /// and token user ever seen would keep one for the process's life.
+    pub fn forget_idle(&self) {
+        if let Some(limiter) = &self.0 {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn holders(limiter: &RateLimiter) -> usize {
+        limiter.0.as_ref().map_or(0, |limiter| limiter.len())
+    }
+
+    #[test]
+    fn holders_idle_long_enough_to_be_full_again_are_forgotten() {
+        // A bucket of one refilled every 10 ms.
+        let limits = Limits {
+            rate_limit_per_sec: 100,
+            rate_limit_burst: 1,
+            ..Limits::DEFAULT
+        };
+        let limiter = RateLimiter::new(&limits);
+        let holder: Arc<str> = "idle".into();
+        limiter.check(&holder).unwrap();
+        assert_eq!(holders(&limiter), 1);
+        // Longer than the refill (only a lower bound matters here).
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        limiter.forget_idle();
+        assert_eq!(holders(&limiter), 0);
+        // A forgotten holder starts again with its whole burst.
+        limiter.check(&holder).unwrap();
+    }
 }

@@ -19,6 +19,7 @@ use crate::{
         directory,
         message::{self, NewMessage},
         workspace,
+        write::Writer,
     },
 };
 
@@ -197,6 +198,7 @@ async fn populate(
                 .await?;
         responders.push(responder.super_identity_id);
     }
+    let writer = Writer::new(&txn, workspace_id, &actor);
     for i in 0..DEMO_CHATS {
         let started = now - Duration::minutes(97 * i as i64 + 13);
         let new = NewChat {
@@ -207,7 +209,7 @@ async fn populate(
             title: (i % 9 != 4).then(|| TITLES[i % TITLES.len()].to_owned()),
             created_at: Some(started),
         };
-        let chat = service::chat::create(&txn, workspace_id, new, None, &actor).await?;
+        let chat = service::chat::create(writer, new, None).await?;
         let script = SCRIPTS[i % SCRIPTS.len()];
         for (n, (role, text)) in script.iter().take(1 + i % script.len()).enumerate() {
             let at = started + Duration::minutes(2 * n as i64 + 1);
@@ -217,7 +219,7 @@ async fn populate(
                 content: (*text).to_owned(),
                 created_at: Some(at),
             };
-            message::post(&txn, workspace_id, new, None, &actor).await?;
+            message::post(writer, new, None).await?;
         }
         if i % 4 == 1 {
             let status = [
@@ -231,10 +233,10 @@ async fn populate(
                 ticket_id: Patch::Set(ticket.id),
                 ..ChatChanges::default()
             };
-            service::chat::update(&txn, workspace_id, chat.id, link, &actor).await?;
+            service::chat::update(writer, chat.id, link).await?;
         }
         if i == 17 {
-            service::chat::remove(&txn, workspace_id, chat.id, &actor).await?;
+            service::chat::remove(writer, chat.id).await?;
         }
     }
     txn.commit().await?;

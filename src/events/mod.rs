@@ -6,7 +6,7 @@
 //! through a bounded queue.
 //!
 //! A write of this process wakes the reader after its commit
-//! ([`EventBus::committed`]) and, on PostgreSQL, has one `NOTIFY` sent for
+//! ([`OnCommit::committed`]) and, on PostgreSQL, has one `NOTIFY` sent for
 //! it outside its transaction, coalesced with any others pending, which
 //! wakes the readers of the other processes (one LISTEN connection each,
 //! [`crate::listen`]). Sent inside the transaction, a NOTIFY took a lock
@@ -41,6 +41,7 @@ use crate::{
         chat_filter::FilterFacts,
         chat_row::{self, ChatRow},
         events::{self, Position},
+        write::OnCommit,
     },
 };
 
@@ -169,14 +170,6 @@ impl EventBus {
     /// NOTIFY from another process).
     pub fn wake(&self) {
         self.0.wake.notify_one();
-    }
-
-    /// Call after a write of this process committed events: wakes the
-    /// reader, and has the other processes told (one NOTIFY for however
-    /// many writes commit before it is sent).
-    pub fn committed(&self) {
-        self.0.wake.notify_one();
-        self.0.announce.notify_one();
     }
 
     /// Starts the reader where nothing can precede what it reads next,
@@ -316,4 +309,14 @@ pub async fn load(
             }
         })
         .collect())
+}
+
+/// After a write of this process committed events: wakes the reader, and
+/// has the other processes told (one NOTIFY for however many writes commit
+/// before it is sent).
+impl OnCommit for EventBus {
+    fn committed(&self) {
+        self.0.wake.notify_one();
+        self.0.announce.notify_one();
+    }
 }

@@ -15,6 +15,7 @@ use crate::{
     auth::Principal,
     error::{AppError, AppResult},
     events::EventBus,
+    service::write::Writer,
 };
 
 /// Everything a request carries into the schema, built once per request
@@ -120,6 +121,12 @@ impl Session {
     /// The principal's workspace: every read and write is scoped to it.
     pub fn workspace_id(&self) -> Uuid {
         self.principal.workspace_id
+    }
+
+    /// Writes to the principal's workspace, as its actor, waking the
+    /// process's event reader as each commits.
+    pub fn writer(&self) -> Writer<'_, DatabaseConnection> {
+        Writer::new(&self.db, self.workspace_id(), &self.principal.actor).telling(&self.events)
     }
 
     /// The current execution.

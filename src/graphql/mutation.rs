@@ -1,7 +1,7 @@
 //! The mutation root: create, update and soft-remove chats (one or up to
 //! a hundred at once), post messages.
 //! Each write commits its events with it, then wakes the process's event
-//! reader.
+//! reader (the session's writer does both).
 
 use async_graphql::{Context, MaybeUndefined, Object, Result};
 use uuid::Uuid;
@@ -45,15 +45,7 @@ impl MutationRoot {
     ) -> Result<Chat> {
         require(ctx, CHATS_WRITE)?;
         let session = ctx.session()?;
-        let chat = service::chat::create(
-            &session.db,
-            session.workspace_id(),
-            input.into(),
-            idempotency_key,
-            &session.principal.actor,
-        )
-        .await?;
-        session.events.committed();
+        let chat = service::chat::create(session.writer(), input.into(), idempotency_key).await?;
         Ok(Chat(chat))
     }
 
@@ -71,11 +63,7 @@ impl MutationRoot {
     ) -> Result<Chat> {
         require(ctx, CHATS_WRITE)?;
         let session = ctx.session()?;
-        let actor = &session.principal.actor;
-        let chat =
-            service::chat::update(&session.db, session.workspace_id(), id, input.into(), actor)
-                .await?;
-        session.events.committed();
+        let chat = service::chat::update(session.writer(), id, input.into()).await?;
         Ok(Chat(chat))
     }
 
@@ -92,9 +80,7 @@ impl MutationRoot {
     ) -> Result<RemoveChatPayload> {
         require(ctx, CHATS_WRITE)?;
         let session = ctx.session()?;
-        let actor = &session.principal.actor;
-        service::chat::remove(&session.db, session.workspace_id(), id, actor).await?;
-        session.events.committed();
+        service::chat::remove(session.writer(), id).await?;
         Ok(RemoveChatPayload {
             message: "The chat was removed.".to_owned(),
             chat_id: id,
@@ -115,9 +101,7 @@ impl MutationRoot {
     ) -> Result<Vec<Chat>> {
         require(ctx, CHATS_WRITE)?;
         let session = ctx.session()?;
-        let actor = &session.principal.actor;
-        let chats = service::bulk::remove(&session.db, session.workspace_id(), &ids, actor).await?;
-        session.events.committed();
+        let chats = service::bulk::remove(session.writer(), &ids).await?;
         Ok(chats.into_iter().map(Chat).collect())
     }
 
@@ -135,10 +119,7 @@ impl MutationRoot {
     ) -> Result<Vec<Chat>> {
         require(ctx, CHATS_WRITE)?;
         let session = ctx.session()?;
-        let actor = &session.principal.actor;
-        let chats =
-            service::bulk::restore(&session.db, session.workspace_id(), &ids, actor).await?;
-        session.events.committed();
+        let chats = service::bulk::restore(session.writer(), &ids).await?;
         Ok(chats.into_iter().map(Chat).collect())
     }
 
@@ -171,11 +152,7 @@ impl MutationRoot {
             MaybeUndefined::Null => None,
             MaybeUndefined::Value(id) => Some(id),
         };
-        let actor = &session.principal.actor;
-        let chats =
-            service::bulk::assign(&session.db, session.workspace_id(), &ids, responder, actor)
-                .await?;
-        session.events.committed();
+        let chats = service::bulk::assign(session.writer(), &ids, responder).await?;
         Ok(chats.into_iter().map(Chat).collect())
     }
 
@@ -196,15 +173,8 @@ impl MutationRoot {
     ) -> Result<PostMessagePayload> {
         require(ctx, MESSAGES_WRITE)?;
         let session = ctx.session()?;
-        let (message, chat) = service::message::post(
-            &session.db,
-            session.workspace_id(),
-            input.into(),
-            idempotency_key,
-            &session.principal.actor,
-        )
-        .await?;
-        session.events.committed();
+        let (message, chat) =
+            service::message::post(session.writer(), input.into(), idempotency_key).await?;
         Ok(PostMessagePayload {
             message: Message::of(message),
             chat: Chat(chat),

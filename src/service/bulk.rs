@@ -8,15 +8,14 @@ use std::collections::HashMap;
 
 use entity::{chat, enums::ChatEventKind};
 use sea_orm::{
-    ConnectionTrait, EntityTrait, QueryFilter, TransactionSession, TransactionTrait, prelude::*,
-    sea_query::Expr,
+    ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait, prelude::*, sea_query::Expr,
 };
 use uuid::Uuid;
 
 use super::{
-    actor::Actor,
     chat::pin_responder,
-    events::{self, NewEvent, Prior},
+    events::{NewEvent, Prior},
+    write::Writer,
 };
 use crate::error::{AppError, AppResult};
 
@@ -132,42 +131,32 @@ async fn set_removed(
 }
 
 /// Soft-removes the live chats `ids` of the workspace; returns them.
-pub async fn remove<C>(
-    db: &C,
-    workspace_id: Uuid,
-    ids: &[Uuid],
-    actor: &Actor,
-) -> AppResult<Vec<chat::Model>>
+pub async fn remove<C>(writer: Writer<'_, C>, ids: &[Uuid]) -> AppResult<Vec<chat::Model>>
 where
     C: ConnectionTrait + TransactionTrait,
 {
-    let txn = super::begin_write(db).await?;
-    let mut chats = read(&txn, workspace_id, ids, Needs::Live).await?;
+    let write = writer.begin().await?;
+    let mut chats = read(write.db(), write.workspace_id, ids, Needs::Live).await?;
     let priors = priors(&chats);
-    set_removed(&txn, workspace_id, &mut chats, true).await?;
-    let kind = ChatEventKind::Removed;
-    record(&txn, workspace_id, actor, &chats, &priors, kind).await?;
-    txn.commit().await?;
+    set_removed(write.db(), write.workspace_id, &mut chats, true).await?;
+    write
+        .commit(&events(&chats, &priors, ChatEventKind::Removed))
+        .await?;
     Ok(chats)
 }
 
 /// Restores the removed chats `ids` of the workspace; returns them.
-pub async fn restore<C>(
-    db: &C,
-    workspace_id: Uuid,
-    ids: &[Uuid],
-    actor: &Actor,
-) -> AppResult<Vec<chat::Model>>
+pub async fn restore<C>(writer: Writer<'_, C>, ids: &[Uuid]) -> AppResult<Vec<chat::Model>>
 where
     C: ConnectionTrait + TransactionTrait,
 {
-    let txn = super::begin_write(db).await?;
-    let mut chats = read(&txn, workspace_id, ids, Needs::Removed).await?;
+    let write = writer.begin().await?;
+    let mut chats = read(write.db(), write.workspace_id, ids, Needs::Removed).await?;
     let priors = priors(&chats);
-    set_removed(&txn, workspace_id, &mut chats, false).await?;
-    let kind = ChatEventKind::Updated;
-    record(&txn, workspace_id, actor, &chats, &priors, kind).await?;
-    txn.commit().await?;
+    set_removed(write.db(), write.workspace_id, &mut chats, false).await?;
+    write
+        .commit(&events(&chats, &priors, ChatEventKind::Updated))
+        .await?;
     Ok(chats)
 }
 
@@ -175,21 +164,20 @@ where
 /// latest version pinned, as `updateChat` does), or unassigns them with
 /// `None`; returns them.
 pub async fn assign<C>(
-    db: &C,
-    workspace_id: Uuid,
+    writer: Writer<'_, C>,
     ids: &[Uuid],
     responder: Option<Uuid>,
-    actor: &Actor,
 ) -> AppResult<Vec<chat::Model>>
 where
     C: ConnectionTrait + TransactionTrait,
 {
-    let txn = super::begin_write(db).await?;
-    let mut chats = read(&txn, workspace_id, ids, Needs::Live).await?;
+    let write = writer.begin().await?;
+    let (txn, workspace_id) = (write.db(), write.workspace_id);
+    let mut chats = read(txn, workspace_id, ids, Needs::Live).await?;
     let priors = priors(&chats);
     let version = match responder {
         Some(responder) => {
-            pin_responder(&txn, workspace_id, responder, "responderSuperIdentityId").await?
+            pin_responder(txn, workspace_id, responder, "responderSuperIdentityId").await?
         }
         None => None,
     };
@@ -204,7 +192,7 @@ where
         .filter(chat::Column::WorkspaceId.eq(workspace_id))
         .filter(chat::Column::Id.is_in(ids.iter().copied()))
         .filter(chat::Column::RemovedAt.is_null())
-        .exec(&txn)
+        .exec(txn)
         .await?;
     all_changed(done.rows_affected, &chats)?;
     for chat in &mut chats {
@@ -212,9 +200,9 @@ where
         chat.responder_version_id = version;
         chat.updated_at = now;
     }
-    let kind = ChatEventKind::Updated;
-    record(&txn, workspace_id, actor, &chats, &priors, kind).await?;
-    txn.commit().await?;
+    write
+        .commit(&events(&chats, &priors, ChatEventKind::Updated))
+        .await?;
     Ok(chats)
 }
 
@@ -223,19 +211,11 @@ fn priors(chats: &[chat::Model]) -> Vec<Prior> {
     chats.iter().map(Prior::of).collect()
 }
 
-/// One `kind` event per chat, in one statement.
-async fn record(
-    db: &impl ConnectionTrait,
-    workspace_id: Uuid,
-    actor: &Actor,
-    chats: &[chat::Model],
-    priors: &[Prior],
-    kind: ChatEventKind,
-) -> AppResult<()> {
-    let events: Vec<NewEvent> = chats
+/// One `kind` event per chat (recorded in one statement).
+fn events(chats: &[chat::Model], priors: &[Prior], kind: ChatEventKind) -> Vec<NewEvent> {
+    chats
         .iter()
         .zip(priors)
         .map(|(chat, prior)| NewEvent::changed(kind, chat.id, *prior))
-        .collect();
-    events::record(db, workspace_id, actor, &events).await
+        .collect()
 }

@@ -12,16 +12,16 @@ use entity::{
 };
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionSession, TransactionTrait, prelude::*,
+    QuerySelect, TransactionTrait, prelude::*,
 };
 use uuid::Uuid;
 
 use super::{
-    actor::Actor,
     chat_filter::ChatFilter,
     counts,
-    events::{self, NewEvent, Prior},
+    events::{NewEvent, Prior},
     idempotency::{Claim, IdempotencyKey},
+    write::Writer,
 };
 use crate::error::{AppError, AppResult};
 
@@ -96,11 +96,9 @@ pub async fn count(
 /// With an idempotency `key`, a retry with the same key and input returns
 /// the chat the first request created, as it is now, and creates nothing.
 pub async fn create<C>(
-    db: &C,
-    workspace_id: Uuid,
+    writer: Writer<'_, C>,
     new: NewChat,
     key: Option<String>,
-    actor: &Actor,
 ) -> AppResult<chat::Model>
 where
     C: ConnectionTrait + TransactionTrait,
@@ -108,19 +106,15 @@ where
     let key = key
         .map(|key| IdempotencyKey::new(key, "createChat", &new))
         .transpose()?;
-    let txn = super::begin_write(db).await?;
+    let write = writer.begin().await?;
     let id = Uuid::new_v4();
-    if let Some(key) = &key
-        && let Claim::Done(first) = key.claim(&txn, workspace_id, super::now(), id).await?
-    {
-        return get(&txn, workspace_id, first)
+    if let Claim::Done(first) = write.claim(key.as_ref(), id).await? {
+        return get(write.db(), write.workspace_id, first)
             .await
             .map_err(|_| AppError::not_found("Chat"));
     }
-    let chat = insert(&txn, workspace_id, id, new).await?;
-    let event = NewEvent::created(chat.id);
-    events::record(&txn, workspace_id, actor, &[event]).await?;
-    txn.commit().await?;
+    let chat = insert(write.db(), write.workspace_id, id, new).await?;
+    write.commit(&[NewEvent::created(chat.id)]).await?;
     Ok(chat)
 }
 
@@ -175,20 +169,17 @@ async fn insert(
 /// Applies `changes` to a live chat of the workspace and returns it. One
 /// transaction, with its UPDATED event.
 pub async fn update<C>(
-    db: &C,
-    workspace_id: Uuid,
+    writer: Writer<'_, C>,
     id: Uuid,
     changes: ChatChanges,
-    actor: &Actor,
 ) -> AppResult<chat::Model>
 where
     C: ConnectionTrait + TransactionTrait,
 {
-    let txn = super::begin_write(db).await?;
-    let (chat, prior) = apply(&txn, workspace_id, id, changes).await?;
+    let write = writer.begin().await?;
+    let (chat, prior) = apply(write.db(), write.workspace_id, id, changes).await?;
     let event = NewEvent::changed(ChatEventKind::Updated, chat.id, prior);
-    events::record(&txn, workspace_id, actor, &[event]).await?;
-    txn.commit().await?;
+    write.commit(&[event]).await?;
     Ok(chat)
 }
 
@@ -258,18 +249,18 @@ async fn apply(
 
 /// Soft-removes a live chat of the workspace. One transaction, with its
 /// REMOVED event.
-pub async fn remove<C>(db: &C, workspace_id: Uuid, id: Uuid, actor: &Actor) -> AppResult<()>
+pub async fn remove<C>(writer: Writer<'_, C>, id: Uuid) -> AppResult<()>
 where
     C: ConnectionTrait + TransactionTrait,
 {
-    let txn = super::begin_write(db).await?;
+    let write = writer.begin().await?;
     let now = super::now();
     // A missing, foreign or already removed chat changes no row.
     let removed = chat::Entity::update_many()
         .col_expr(chat::Column::RemovedAt, Expr::value(now))
         .col_expr(chat::Column::UpdatedAt, Expr::value(now))
-        .filter(live_chat(workspace_id, id))
-        .exec_with_returning(&txn)
+        .filter(live_chat(write.workspace_id, id))
+        .exec_with_returning(write.db())
         .await?;
     let Some(chat) = removed.first() else {
         return Err(AppError::not_found_at("Chat", "id"));
@@ -280,9 +271,7 @@ where
         ..Prior::of(chat)
     };
     let event = NewEvent::changed(ChatEventKind::Removed, id, prior);
-    events::record(&txn, workspace_id, actor, &[event]).await?;
-    txn.commit().await?;
-    Ok(())
+    write.commit(&[event]).await
 }
 
 fn live_chat(workspace_id: Uuid, id: Uuid) -> sea_orm::Condition {

@@ -118,7 +118,7 @@ impl NewEvent {
 /// transaction `txn`, each with what filters read of its chat: as the
 /// write left it (read here, in the same statement) and as it was before
 /// ([`Prior`]). Nothing is locked or notified here: readers learn of it
-/// after commit ([`crate::events::EventBus::committed`]).
+/// after commit ([`super::write::Write::commit`]).
 pub async fn record(
     txn: &impl ConnectionTrait,
     workspace_id: Uuid,

@@ -14,17 +14,17 @@ use std::collections::HashMap;
 use sea_orm::{
     ActiveValue::Set,
     ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, TransactionSession, TransactionTrait,
+    QueryTrait, TransactionTrait,
     prelude::*,
     sea_query::{Alias, Asterisk, Func, Query, SelectStatement, SimpleExpr, UnionType},
 };
 use uuid::Uuid;
 
 use super::{
-    actor::Actor,
-    events::{self, NewEvent, Prior},
+    events::{NewEvent, Prior},
     idempotency::{Claim, IdempotencyKey},
     keyset::{KeyOrder, KeysetRequest, Position},
+    write::Writer,
 };
 use crate::error::{AppError, AppResult};
 
@@ -51,11 +51,9 @@ pub struct NewMessage {
 /// the message the first request posted (and its chat as it is now), and
 /// posts nothing.
 pub async fn post<C>(
-    db: &C,
-    workspace_id: Uuid,
+    writer: Writer<'_, C>,
     new: NewMessage,
     key: Option<String>,
-    actor: &Actor,
 ) -> AppResult<(message::Model, chat::Model)>
 where
     C: ConnectionTrait + TransactionTrait,
@@ -64,19 +62,19 @@ where
     let key = key
         .map(|key| IdempotencyKey::new(key, "postMessage", &new))
         .transpose()?;
-    let txn = super::begin_write(db).await?;
+    let write = writer.begin().await?;
+    let (workspace_id, actor) = (write.workspace_id, write.actor);
+    let txn = write.db();
     let id = Uuid::new_v4();
-    if let Some(key) = &key
-        && let Claim::Done(first) = key.claim(&txn, workspace_id, super::now(), id).await?
-    {
-        return posted(&txn, workspace_id, first).await;
+    if let Claim::Done(first) = write.claim(key.as_ref(), id).await? {
+        return posted(txn, workspace_id, first).await;
     }
     // Locked, so concurrent posts to one chat move its times in turn.
     let mut chat = chat::Entity::find_by_id(new.chat_id)
         .filter(chat::Column::WorkspaceId.eq(workspace_id))
         .filter(chat::Column::RemovedAt.is_null())
         .lock_exclusive()
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or_else(|| AppError::not_found_at("Chat", "input.chatId"))?;
     let prior = Prior::of(&chat);
@@ -92,7 +90,7 @@ where
         author_id: Set(Some(actor.id.clone())),
         author_name: Set(actor.name.clone()),
     })
-    .exec_with_returning(&txn)
+    .exec_with_returning(txn)
     .await?;
     // Forward only: an imported older message does not move them back.
     chat.last_message_at = chat.last_message_at.max(Some(created_at));
@@ -104,14 +102,13 @@ where
         )
         .col_expr(chat::Column::UpdatedAt, Expr::value(chat.updated_at))
         .filter(chat::Column::Id.eq(chat.id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     let event = NewEvent {
         message_id: Some(message.id),
         ..NewEvent::changed(ChatEventKind::MessagePosted, chat.id, prior)
     };
-    events::record(&txn, workspace_id, actor, &[event]).await?;
-    txn.commit().await?;
+    write.commit(&[event]).await?;
     Ok((message, chat))
 }
 

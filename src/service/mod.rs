@@ -22,6 +22,7 @@ pub mod message;
 pub mod search;
 pub mod secrets;
 pub mod workspace;
+pub mod write;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{

@@ -15,6 +15,7 @@ use chat_gateway::{
         chat::NewChat,
         directory,
         message::{self, NewMessage},
+        write::Writer,
     },
 };
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -358,12 +359,11 @@ impl TestApp {
 
     /// Inserts a chat directly (not through the API under test).
     pub async fn insert_chat(&self, world: &World, new: NewChat) -> chat::Model {
+        let system = chat_gateway::service::actor::Actor::system();
         service::chat::create(
-            &self.db,
-            world.workspace_id,
+            Writer::new(&self.db, world.workspace_id, &system),
             new,
             None,
-            &chat_gateway::service::actor::Actor::system(),
         )
         .await
         .map_err(|e| e.into_anyhow())
@@ -378,16 +378,20 @@ impl TestApp {
             ..Default::default()
         };
         let system = chat_gateway::service::actor::Actor::system();
-        service::chat::update(&self.db, world.workspace_id, chat_id, changes, &system)
-            .await
-            .map_err(|e| e.into_anyhow())
-            .expect("fixture ticket link")
+        service::chat::update(
+            Writer::new(&self.db, world.workspace_id, &system),
+            chat_id,
+            changes,
+        )
+        .await
+        .map_err(|e| e.into_anyhow())
+        .expect("fixture ticket link")
     }
 
     /// Removes a chat directly (not through the API under test).
     pub async fn remove_chat(&self, world: &World, chat_id: Uuid) {
         let system = chat_gateway::service::actor::Actor::system();
-        service::chat::remove(&self.db, world.workspace_id, chat_id, &system)
+        service::chat::remove(Writer::new(&self.db, world.workspace_id, &system), chat_id)
             .await
             .map_err(|e| e.into_anyhow())
             .expect("fixture removal");
@@ -412,16 +416,11 @@ impl TestApp {
             content: text.to_owned(),
             created_at: Some(at),
         };
-        message::post(
-            &self.db,
-            chat.workspace_id,
-            new,
-            None,
-            &chat_gateway::service::actor::Actor::system(),
-        )
-        .await
-        .map_err(|e| e.into_anyhow())
-        .expect("fixture message");
+        let system = chat_gateway::service::actor::Actor::system();
+        message::post(Writer::new(&self.db, chat.workspace_id, &system), new, None)
+            .await
+            .map_err(|e| e.into_anyhow())
+            .expect("fixture message");
     }
 
     /// Row counts of every table a chat operation could touch, plus every chat row.

@@ -46,15 +46,24 @@ impl Batch {
 /// SQLite allows 32766 bound values per statement.
 const SQLITE_MAX_VALUES: usize = 32_000;
 
-/// Writes `batches` in order. PostgreSQL: one COPY each; SQLite: multi-row
-/// INSERTs, all in one transaction (its commit is what costs).
+/// Writes `batches` in order, in one transaction. PostgreSQL: one COPY
+/// each, as a bulk load (the search and counter triggers skip its rows:
+/// the seed derives them once loaded, [`super::derive`]); SQLite:
+/// multi-row INSERTs (its commit is what costs).
 pub async fn write_all(db: &DatabaseConnection, batches: &[Batch]) -> Result<(), DbErr> {
     let batches = batches.iter().filter(|b| !b.rows.is_empty());
     if db.get_database_backend() == DbBackend::Postgres {
+        let sqlx_err = |e: sea_orm::sqlx::Error| DbErr::Custom(format!("bulk load: {e}"));
+        let pool = db.get_postgres_connection_pool();
+        let mut txn = pool.begin().await.map_err(sqlx_err)?;
+        sea_orm::sqlx::query("SET LOCAL chat_gateway.bulk_load = 'on'")
+            .execute(&mut *txn)
+            .await
+            .map_err(sqlx_err)?;
         for batch in batches {
-            copy(db, batch).await?;
+            copy(&mut txn, batch).await?;
         }
-        return Ok(());
+        return txn.commit().await.map_err(sqlx_err);
     }
     let txn = db.begin().await?;
     for batch in batches {
@@ -63,7 +72,7 @@ pub async fn write_all(db: &DatabaseConnection, batches: &[Batch]) -> Result<(),
     txn.commit().await
 }
 
-async fn copy(db: &DatabaseConnection, batch: &Batch) -> Result<(), DbErr> {
+async fn copy(conn: &mut sea_orm::sqlx::PgConnection, batch: &Batch) -> Result<(), DbErr> {
     let statement = format!(
         "COPY {} ({}) FROM STDIN",
         batch.table,
@@ -80,8 +89,6 @@ async fn copy(db: &DatabaseConnection, batch: &Batch) -> Result<(), DbErr> {
         text.push('\n');
     }
     let sqlx_err = |e: sea_orm::sqlx::Error| DbErr::Custom(format!("COPY {}: {e}", batch.table));
-    let pool = db.get_postgres_connection_pool();
-    let mut conn = pool.acquire().await.map_err(sqlx_err)?;
     let mut copy = conn.copy_in_raw(&statement).await.map_err(sqlx_err)?;
     copy.send(text.into_bytes()).await.map_err(sqlx_err)?;
     copy.finish().await.map_err(sqlx_err)?;

@@ -3,7 +3,10 @@
 //! The data streams chunk by chunk from a deterministic generator
 //! ([`generate`]) into the database ([`batch`]): COPY on PostgreSQL,
 //! multi-row INSERTs in one transaction per chunk on SQLite. Memory holds
-//! one chunk at a time, whatever the number of chats.
+//! one chunk at a time, whatever the number of chats. On PostgreSQL the
+//! chunks load without the per-row search and counter triggers, and each
+//! workspace's words and counters are derived at its end in a statement
+//! each ([`derive`]), as a restore builds indexes after its data.
 //!
 //! Progress goes to stderr: the workspace and its key first (so an
 //! interrupted run leaves nothing unknown behind), then a bar on a
@@ -11,6 +14,7 @@
 //! heeded between chunks: what was written stays whole and is reported.
 
 mod batch;
+mod derive;
 mod generate;
 
 use std::{
@@ -197,6 +201,11 @@ async fn seed_workspace(
         let end = (start + CHAT_CHUNK).min(chats);
         write_all(db, &shape.chats_chunk(start..end), &mut counts).await?;
         report.chats(end - start);
+    }
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        // Interrupted or not: what was written is searched and counted.
+        report.phase("indexing words and counting chats");
+        derive::workspace(db, workspace_id).await?;
     }
     Ok(counts)
 }

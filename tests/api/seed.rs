@@ -2,7 +2,7 @@
 //! kept apart from the second workspace.
 
 use chat_gateway::seed::{self, SeedOptions};
-use entity::{chat, enums::ChannelType, message};
+use entity::{channel, chat, enums::ChannelType, message};
 use sea_orm::{EntityTrait, PaginatorTrait, QueryFilter, prelude::*};
 use serde_json::json;
 
@@ -93,6 +93,67 @@ async fn seed_writes_the_promised_shape_and_the_key_reads_it() {
             ChannelType::Api
         ]
         .len()
+    );
+
+    // The words and counters the seed derives in bulk (PostgreSQL) or its
+    // triggers derive row by row (SQLite) are what the chats hold.
+    let mut by_type = std::collections::BTreeMap::<String, u64>::new();
+    let channels = channel::Entity::find()
+        .filter(channel::Column::WorkspaceId.eq(summary.workspace_id))
+        .all(&app.db)
+        .await
+        .unwrap();
+    for channel in channels {
+        let live = chat::Entity::find()
+            .filter(chat::Column::ChannelId.eq(channel.id))
+            .filter(chat::Column::RemovedAt.is_null())
+            .count(&app.db)
+            .await
+            .unwrap();
+        let name = sea_orm::ActiveEnum::to_value(&channel.channel_type).to_uppercase();
+        *by_type.entry(name).or_default() += live;
+    }
+    let counts = &app
+        .data(
+            &summary.api_key,
+            "{ chatCounts { total byChannelType { type count } } }",
+            json!({}),
+        )
+        .await["chatCounts"];
+    assert_eq!(counts["total"], json!(600 - removed));
+    let counted: std::collections::BTreeMap<String, u64> = counts["byChannelType"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["type"].as_str().unwrap().to_owned(),
+                b["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(counted, by_type);
+    let found = &app
+        .data(
+            &summary.api_key,
+            "{ chats(filter: { search: \"refund\" }) { totalCount } }",
+            json!({}),
+        )
+        .await["chats"]["totalCount"];
+    assert!(
+        found.as_u64().unwrap() > 0,
+        "messages are searchable: {found}"
+    );
+    let titled = &app
+        .data(
+            &summary.api_key,
+            "{ chats(filter: { search: \"conversation\" }) { totalCount } }",
+            json!({}),
+        )
+        .await["chats"]["totalCount"];
+    assert!(
+        titled.as_u64().unwrap() > 0,
+        "titles are searchable: {titled}"
     );
 }
 

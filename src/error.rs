@@ -143,6 +143,27 @@ impl AppError {
         }
     }
 
+    /// The same error about a field of the value `parent` (a service
+    /// names fields within what it was given; the GraphQL edge knows which
+    /// argument that was): `channelIds` within `filter` is
+    /// `filter.channelIds`. Errors about no field are unchanged.
+    pub fn within(self, parent: &str) -> Self {
+        match self {
+            Self::NotFound {
+                entity,
+                field: Some(field),
+            } => Self::NotFound {
+                entity,
+                field: Some(format!("{parent}.{field}").into()),
+            },
+            Self::Invalid { field, reason } => Self::Invalid {
+                field: format!("{parent}.{field}"),
+                reason,
+            },
+            other => other,
+        }
+    }
+
     /// BAD_USER_INPUT for `field`.
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::Invalid {

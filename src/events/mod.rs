@@ -38,8 +38,8 @@ use crate::{
     service::{
         self,
         actor::Actor,
-        chat_filter::FilterFacts,
-        chat_row::{self, ChatRow},
+        chat::filter::FilterFacts,
+        chat::{self, row::ChatRow},
         events::{self, Position},
         write::OnCommit,
     },
@@ -267,7 +267,7 @@ pub async fn load(
     let mut chat_ids: Vec<Uuid> = batch.iter().map(|event| event.chat_id).collect();
     chat_ids.sort_unstable();
     chat_ids.dedup();
-    let chats: HashMap<Uuid, Arc<ChatRow>> = chat_row::get_many(db, &chat_ids)
+    let chats: HashMap<Uuid, Arc<ChatRow>> = chat::row::get_many(db, &chat_ids)
         .await?
         .into_iter()
         .map(|row| (row.chat.id, Arc::new(row)))

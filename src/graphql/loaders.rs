@@ -16,7 +16,7 @@ use crate::{
     error::{AppError, AppResult},
     service::{
         browse,
-        chat_row::{ChatRow, RecentMessages},
+        chat::row::{ChatRow, RecentMessages},
         keyset::KeysetRequest,
         lookup::{self, Owner},
         message::{self, MessageOrder, MessagePage, MessageText},

@@ -22,8 +22,8 @@ use super::{
 use crate::{
     error::AppResult,
     service::{
-        chat_filter::{ChatFilter, ChatOrder, DEFAULT_PAGE_SIZE, PageRequest},
-        chat_row::{self, Messages},
+        chat::filter::{ChatOrder, DEFAULT_PAGE_SIZE, PageRequest},
+        chat::{self, row::Messages},
     },
 };
 
@@ -86,10 +86,10 @@ impl QueryRoot {
         let page_size = page_size.unwrap_or(DEFAULT_PAGE_SIZE as i64);
         let request = PageRequest::new(page.unwrap_or(1), page_size)?;
         let order_by = order_by.unwrap_or_default();
-        let filter = ChatFilter::from(filter.unwrap_or_default());
+        let filter = ChatFilterInput::checked(filter)?;
         require_for_filter(ctx, &filter)?;
         let messages = messages_for(&[ctx.look_ahead().field("items")]);
-        let page = chat_row::list(
+        let page = chat::row::list(
             &session.db,
             session.workspace_id(),
             &filter,
@@ -141,13 +141,13 @@ impl QueryRoot {
         let order: ChatOrder = order_by.unwrap_or_default().into();
         let tag = pagination::order_tag(order);
         let request = connection::request(tag, first, after.as_deref(), last, before.as_deref())?;
-        let filter = ChatFilter::from(filter.unwrap_or_default());
+        let filter = ChatFilterInput::checked(filter)?;
         require_for_filter(ctx, &filter)?;
         let ws = session.workspace_id();
         let chats = ctx.look_ahead();
         let messages = messages_for(&[chats.field("edges").field("node"), chats.field("nodes")]);
         let page =
-            chat_row::list_keyset(&session.db, ws, &filter, order, request, messages).await?;
+            chat::row::list_keyset(&session.db, ws, &filter, order, request, messages).await?;
         session.execution().loaders.prime(&page.rows).await;
         Ok(ChatConnection::new(page, order, request, ws, filter))
     }
@@ -166,9 +166,8 @@ impl QueryRoot {
         >,
     ) -> Result<ChatCounts> {
         require(ctx, CHATS_READ)?;
-        let filter = ChatFilter::from(filter.unwrap_or_default());
+        let filter = ChatFilterInput::checked(filter)?;
         require_for_filter(ctx, &filter)?;
-        filter.validate()?;
         Ok(ChatCounts { filter })
     }
 
@@ -272,7 +271,7 @@ impl QueryRoot {
 async fn read_chat(ctx: &Context<'_>, id: Uuid) -> AppResult<Chat> {
     let session = ctx.session()?;
     let messages = messages_for(&[ctx.look_ahead()]);
-    let row = chat_row::get(&session.db, session.workspace_id(), id, messages).await?;
+    let row = chat::row::get(&session.db, session.workspace_id(), id, messages).await?;
     session
         .execution()
         .loaders

@@ -12,7 +12,7 @@ use super::context::ContextExt;
 use crate::{
     auth::Scope,
     error::{AppError, AppResult},
-    service::chat_filter::ChatFilter,
+    service::chat::filter::ChatFilter,
 };
 
 /// Reading chats, their channels, responders, tickets and counts.

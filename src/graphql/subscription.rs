@@ -24,7 +24,7 @@ use crate::{
         fanout::Interest,
         stream::{Delivery, Start, followed_events},
     },
-    service::{self, chat_filter::ChatFilter},
+    service,
 };
 
 /// Live updates of the caller's workspace.
@@ -56,9 +56,8 @@ impl SubscriptionRoot {
     ) -> Result<impl Stream<Item = Result<ChatEventPayload>> + use<>> {
         require(ctx, CHAT_EVENTS)?;
         let session = ctx.session()?;
-        let filter = ChatFilter::from(filter.unwrap_or_default());
+        let filter = ChatFilterInput::checked_for_events(filter)?;
         require_for_filter(ctx, &filter)?;
-        filter.validate_for_events()?;
         let start = start(session, after.as_deref())?;
         // A filter on ids follows those chats only: their events alone
         // reach this subscriber.

@@ -18,7 +18,7 @@ use crate::{
     error::AppError,
     graphql::types::message::DEFAULT_PREVIEW_CHARS,
     service::{
-        chat_filter::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE},
+        chat::filter::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE},
         message::MAX_CONTENT_CHARS,
     },
 };

@@ -1,7 +1,7 @@
 //! Models read from a joined row by position. sea-orm's `FromQueryResult`
 //! finds every column by its (prefixed) name: a `format!` and a lookup per
 //! column per row, which was a quarter of a 50-chat page's CPU. The joined
-//! statements of [`chat_row`](super::chat_row) lay out each table's columns
+//! statements of [`chat::row`](super::chat::row) lay out each table's columns
 //! in its entity's order, so a model is the run of columns at an offset.
 
 use entity::{channel, chat, external_user, message, responder, responder_version, ticket, user};

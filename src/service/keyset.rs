@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, Condition};
 use uuid::Uuid;
 
-use super::chat_filter::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use super::chat::filter::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::error::{AppError, AppResult};
 
 /// Where a row stands in an order.

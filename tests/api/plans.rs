@@ -210,7 +210,7 @@ async fn hot_paths_use_indexes_on_a_large_inbox() {
                 "{{ chatsConnection(first: 50, after: \"{}\", orderBy: LAST_ACTIVITY_DESC) {{ edges {{ node {{ {CHAT_FIELDS} }} }} }} }}",
                 chat_gateway::graphql::types::connection::encode(
                     "ld",
-                    chat_gateway::service::chat_filter::ChatOrder::LastActivityDesc
+                    chat_gateway::service::chat::filter::ChatOrder::LastActivityDesc
                         .position(&some_chat)
                 )
             ),

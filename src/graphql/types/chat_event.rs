@@ -13,7 +13,7 @@ use crate::{
         context::{ContextExt, or_null},
         scopes::{MESSAGES_READ, all_of, require, requires_scopes},
     },
-    service::chat_filter::{ChatFilter, FilterFacts},
+    service::chat::filter::{ChatFilter, FilterFacts},
 };
 
 /// What a subscriber with `filter` gets of `event`, judged by its chat as

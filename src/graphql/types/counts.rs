@@ -10,7 +10,7 @@ use super::{
 };
 use crate::{
     graphql::{context::ContextExt, loaders::load},
-    service::{chat, chat_counts, chat_filter::ChatFilter},
+    service::chat::{self, filter::ChatFilter},
 };
 
 /// How many of the workspace's chats that match a filter fall in each
@@ -87,7 +87,8 @@ impl ChatCounts {
     async fn by_channel_type(&self, ctx: &Context<'_>) -> Result<Vec<ChannelTypeCount>> {
         let session = ctx.session()?;
         let buckets =
-            chat_counts::by_channel_type(&session.db, session.workspace_id(), &self.filter).await?;
+            chat::counts::by_channel_type(&session.db, session.workspace_id(), &self.filter)
+                .await?;
         Ok(buckets
             .into_iter()
             .map(|b| ChannelTypeCount {
@@ -102,7 +103,7 @@ impl ChatCounts {
     async fn by_ticket_status(&self, ctx: &Context<'_>) -> Result<Vec<TicketStatusCount>> {
         let session = ctx.session()?;
         let buckets =
-            chat_counts::by_ticket_status(&session.db, session.workspace_id(), &self.filter)
+            chat::counts::by_ticket_status(&session.db, session.workspace_id(), &self.filter)
                 .await?;
         Ok(buckets
             .into_iter()
@@ -118,7 +119,7 @@ impl ChatCounts {
     async fn by_responder(&self, ctx: &Context<'_>) -> Result<Vec<ResponderCount>> {
         let session = ctx.session()?;
         let buckets =
-            chat_counts::by_responder(&session.db, session.workspace_id(), &self.filter).await?;
+            chat::counts::by_responder(&session.db, session.workspace_id(), &self.filter).await?;
         Ok(buckets
             .into_iter()
             .map(|b| ResponderCount {
@@ -132,7 +133,7 @@ impl ChatCounts {
     async fn unassigned(&self, ctx: &Context<'_>) -> Result<i64> {
         let session = ctx.session()?;
         let count =
-            chat_counts::unassigned(&session.db, session.workspace_id(), &self.filter).await?;
+            chat::counts::unassigned(&session.db, session.workspace_id(), &self.filter).await?;
         Ok(signed(count))
     }
 
@@ -140,7 +141,7 @@ impl ChatCounts {
     async fn without_ticket(&self, ctx: &Context<'_>) -> Result<i64> {
         let session = ctx.session()?;
         let count =
-            chat_counts::without_ticket(&session.db, session.workspace_id(), &self.filter).await?;
+            chat::counts::without_ticket(&session.db, session.workspace_id(), &self.filter).await?;
         Ok(signed(count))
     }
 }

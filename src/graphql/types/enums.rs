@@ -3,7 +3,7 @@
 use async_graphql::Enum;
 use entity::enums;
 
-use crate::service::{chat_filter::ChatOrder, message::MessageOrder};
+use crate::service::{chat::filter::ChatOrder, message::MessageOrder};
 
 /// Maps a GraphQL enum to and from its stored twin, variant by variant, so a
 /// new stored value fails to compile until the schema has it too.

@@ -10,11 +10,16 @@ use super::{
     enums::{ChannelType, MessageRole, TicketStatus},
     message::Message,
 };
-use crate::service::{
-    chat::{ChatChanges, NewChat, Patch},
-    chat_filter::{ChatFilter, MAX_FILTER_VALUES, TimeRange},
-    message::{MAX_CONTENT_CHARS, NewMessage},
-    search::{MAX_SEARCH_CHARS, MAX_SEARCH_WORDS, Search},
+use crate::{
+    error::AppResult,
+    service::{
+        chat::{
+            ChatChanges, NewChat, Patch,
+            filter::{ChatFilter, FilterSpec, MAX_FILTER_VALUES, TimeRange},
+        },
+        message::{MAX_CONTENT_CHARS, NewMessage},
+        search::{MAX_SEARCH_CHARS, MAX_SEARCH_WORDS, Search},
+    },
 };
 
 /// Which chats to list. Conditions combine with AND; a list matches any of
@@ -79,7 +84,20 @@ impl From<DateTimeRange> for TimeRange {
     }
 }
 
-impl From<ChatFilterInput> for ChatFilter {
+impl ChatFilterInput {
+    /// The checked filter of a list or a count; errors name the
+    /// `filter` argument's fields.
+    pub fn checked(input: Option<Self>) -> AppResult<ChatFilter> {
+        ChatFilter::new(input.unwrap_or_default().into()).map_err(|e| e.within("filter"))
+    }
+
+    /// The checked filter of an event stream (no search).
+    pub fn checked_for_events(input: Option<Self>) -> AppResult<ChatFilter> {
+        ChatFilter::for_events(input.unwrap_or_default().into()).map_err(|e| e.within("filter"))
+    }
+}
+
+impl From<ChatFilterInput> for FilterSpec {
     fn from(input: ChatFilterInput) -> Self {
         fn map<T: Into<U>, U>(values: Option<Vec<T>>) -> Option<Vec<U>> {
             values.map(|v| v.into_iter().map(Into::into).collect())

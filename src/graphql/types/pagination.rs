@@ -15,8 +15,8 @@ use crate::{
     graphql::context::ContextExt,
     service::{
         self,
-        chat_filter::{ChatFilter, ChatOrder, PageRequest},
-        chat_row::ChatRowPage,
+        chat::filter::{ChatFilter, ChatOrder, PageRequest},
+        chat::row::ChatRowPage,
         keyset::KeysetRequest,
     },
 };

@@ -1,8 +1,11 @@
-//! Chats: read one, list a page, count, create, update, soft-remove. Every
-//! operation is scoped to the caller's workspace; a chat of another workspace
-//! is NOT_FOUND exactly like one that does not exist. Each write is one
-//! transaction that records its event in the outbox ([`events`]); the
-//! live-chat counters follow by trigger ([`counts`]).
+//! The chat aggregate. Here: read one, count, create, update, soft-remove;
+//! beside it, which chats a list asks for and in what order ([`filter`],
+//! checked once where a filter is made), chats read with their relations
+//! ([`row`]), the badge counts ([`counts`]) and the live-chat counters they
+//! read ([`counters`]). Every operation is scoped to the caller's
+//! workspace; a chat of another workspace is NOT_FOUND exactly like one
+//! that does not exist. Each write is one transaction that records its
+//! event in the outbox ([`super::write`]); the counters follow by trigger.
 
 use chrono::{DateTime, Utc};
 use entity::{
@@ -16,9 +19,13 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+pub mod counters;
+pub mod counts;
+pub mod filter;
+pub mod row;
+
+use self::filter::ChatFilter;
 use super::{
-    chat_filter::ChatFilter,
-    counts,
     events::{NewEvent, Prior},
     idempotency::{Claim, IdempotencyKey},
     write::Writer,
@@ -79,9 +86,8 @@ pub async fn count(
     workspace_id: Uuid,
     filter: &ChatFilter,
 ) -> AppResult<u64> {
-    filter.validate()?;
     if let Some(buckets) = filter.only_buckets() {
-        return counts::live(db, workspace_id, &buckets, sea_orm::Condition::all()).await;
+        return counters::live(db, workspace_id, &buckets, sea_orm::Condition::all()).await;
     }
     Ok(chat::Entity::find()
         .filter(filter.condition(db.get_database_backend(), workspace_id))

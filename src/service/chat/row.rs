@@ -12,16 +12,16 @@ use sea_orm::{
     sea_query::{Alias, Expr, ExprTrait, IntoIden, SelectStatement},
 };
 
-use super::columns::Columns;
 use uuid::Uuid;
 
-use super::{
-    chat_filter::{ChatFilter, ChatOrder, PageRequest},
+use super::filter::{ChatFilter, ChatOrder, PageRequest};
+use crate::error::{AppError, AppResult};
+use crate::service::{
+    columns::Columns,
     keyset::KeysetRequest,
     lookup::Owner,
     search::{self, Search},
 };
-use crate::error::{AppError, AppResult};
 
 /// A chat with everything it points at.
 #[derive(Debug, Clone)]
@@ -291,7 +291,6 @@ pub async fn list(
     page: PageRequest,
     messages: Messages,
 ) -> AppResult<ChatRowPage> {
-    filter.validate()?;
     let condition = filter.condition_without_search(workspace_id);
     let window = (page.page_size, page.offset());
     read_page(
@@ -315,7 +314,6 @@ pub async fn list_keyset(
     request: KeysetRequest,
     messages: Messages,
 ) -> AppResult<ChatRowPage> {
-    filter.validate()?;
     // Backwards pages are read in the reverse order, then turned around.
     let walk = if request.backward {
         order.reversed()

@@ -15,7 +15,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{chat_filter::ChatFilter, counts};
+use super::{counters, filter::ChatFilter};
 use crate::error::AppResult;
 
 /// A count of chats for one bucket.
@@ -51,7 +51,6 @@ fn matching(
     workspace_id: Uuid,
     filter: &ChatFilter,
 ) -> AppResult<SelectStatement> {
-    filter.validate()?;
     let mut select = SelectStatement::new();
     select
         .from(chat::Entity)
@@ -101,7 +100,7 @@ pub async fn by_channel_type(
     if let Some(buckets) = filter.only_buckets() {
         let key = Expr::col((channel::Entity, C::ChannelType));
         let found =
-            counts::live_by(db, workspace_id, &buckets, sea_orm::Condition::all(), key).await?;
+            counters::live_by(db, workspace_id, &buckets, sea_orm::Condition::all(), key).await?;
         return Ok(every(from_counters(found), all));
     }
     let channels = (channel::Entity, C::Id, C::ChannelType);
@@ -130,8 +129,8 @@ pub async fn by_ticket_status(
             chat_bucket_count::Entity,
             chat_bucket_count::Column::TicketStatus,
         ));
-        let linked = counts::with_ticket(true);
-        let found = counts::live_by::<String>(db, workspace_id, &buckets, linked, key).await?;
+        let linked = counters::with_ticket(true);
+        let found = counters::live_by::<String>(db, workspace_id, &buckets, linked, key).await?;
         let found = found
             .into_iter()
             .map(|(status, count)| Ok((TicketStatus::try_from_value(&status)?, count)))
@@ -163,8 +162,8 @@ pub async fn by_responder(
             chat_bucket_count::Entity,
             chat_bucket_count::Column::ResponderSuperIdentityId,
         ));
-        let assigned = counts::with_responder(true);
-        from_counters(counts::live_by(db, workspace_id, &buckets, assigned, key).await?)
+        let assigned = counters::with_responder(true);
+        from_counters(counters::live_by(db, workspace_id, &buckets, assigned, key).await?)
     } else {
         let mut select = matching(db.get_database_backend(), workspace_id, filter)?;
         let responder = Expr::col((chat::Entity, chat::Column::ResponderSuperIdentityId));
@@ -205,7 +204,7 @@ pub async fn unassigned(
     filter: &ChatFilter,
 ) -> AppResult<u64> {
     if let Some(buckets) = filter.only_buckets() {
-        return counts::live(db, workspace_id, &buckets, counts::with_responder(false)).await;
+        return counters::live(db, workspace_id, &buckets, counters::with_responder(false)).await;
     }
     count_null(
         db,
@@ -223,7 +222,7 @@ pub async fn without_ticket(
     filter: &ChatFilter,
 ) -> AppResult<u64> {
     if let Some(buckets) = filter.only_buckets() {
-        return counts::live(db, workspace_id, &buckets, counts::with_ticket(false)).await;
+        return counters::live(db, workspace_id, &buckets, counters::with_ticket(false)).await;
     }
     count_null(db, workspace_id, filter, chat::Column::TicketId).await
 }

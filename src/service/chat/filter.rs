@@ -1,5 +1,6 @@
-//! Which chats a list asks for, in what order, and which page: validated
-//! once here so the list and the count share the same conditions.
+//! Which chats a list asks for, in what order, and which page: checked
+//! once, where a [`ChatFilter`] is made, so the list, the count and the
+//! event stream share the same conditions and none checks them again.
 
 use chrono::{DateTime, Utc};
 use entity::{
@@ -14,14 +15,13 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{
-    chat_row::ChatRow,
-    counts::BucketFilter,
+use super::{counters::BucketFilter, row::ChatRow};
+use crate::error::{AppError, AppResult};
+use crate::service::{
     keyset::{KeyOrder, Position},
     lookup::Owner,
     search::Search,
 };
-use crate::error::{AppError, AppResult};
 
 /// Most values any one filter list may hold.
 pub const MAX_FILTER_VALUES: usize = 100;
@@ -34,10 +34,10 @@ pub const MAX_PAGE_SIZE: u64 = 100;
 /// well inside the databases' integer range.
 pub const MAX_PAGE: u64 = 1_000_000;
 
-/// Conditions on a chat list. `None` means "no condition"; an empty list
-/// matches no chat.
+/// Conditions on a chat list as asked, unchecked: what [`ChatFilter::new`]
+/// takes. `None` means "no condition"; an empty list matches no chat.
 #[derive(Debug, Clone, Default)]
-pub struct ChatFilter {
+pub struct FilterSpec {
     pub ids: Option<Vec<Uuid>>,
     pub channel_ids: Option<Vec<Uuid>>,
     pub channel_types: Option<Vec<ChannelType>>,
@@ -62,6 +62,20 @@ pub struct ChatFilter {
     pub include_removed: bool,
 }
 
+/// Conditions on a chat list, checked: only [`ChatFilter::new`] (and
+/// [`ChatFilter::for_events`]) make one, so whoever takes one may rely on
+/// its bounds. Reads as its [`FilterSpec`]. The default asks nothing.
+#[derive(Debug, Clone, Default)]
+pub struct ChatFilter(FilterSpec);
+
+impl std::ops::Deref for ChatFilter {
+    type Target = FilterSpec;
+
+    fn deref(&self) -> &FilterSpec {
+        &self.0
+    }
+}
+
 /// Instants from `gte` (included) to `lt` (excluded); either end may be open.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TimeRange {
@@ -73,7 +87,7 @@ impl TimeRange {
     fn check(&self, field: &str) -> AppResult<()> {
         match (self.gte, self.lt) {
             (Some(gte), Some(lt)) if gte >= lt => Err(AppError::invalid(
-                format!("filter.{field}.lt"),
+                format!("{field}.lt"),
                 "must be later than gte; the range would be empty",
             )),
             _ => Ok(()),
@@ -153,7 +167,7 @@ impl PageRequest {
 fn check_len<T>(field: &str, values: &Option<Vec<T>>) -> AppResult<()> {
     match values {
         Some(v) if v.len() > MAX_FILTER_VALUES => Err(AppError::invalid(
-            format!("filter.{field}"),
+            field,
             format!("at most {MAX_FILTER_VALUES} values, got {}", v.len()),
         )),
         _ => Ok(()),
@@ -161,40 +175,43 @@ fn check_len<T>(field: &str, values: &Option<Vec<T>>) -> AppResult<()> {
 }
 
 impl ChatFilter {
-    /// Rejects lists longer than [`MAX_FILTER_VALUES`], naming the field.
-    pub fn validate(&self) -> AppResult<()> {
-        check_len("ids", &self.ids)?;
-        check_len("channelIds", &self.channel_ids)?;
-        check_len("channelTypes", &self.channel_types)?;
-        check_len("ownerSuperIdentityIds", &self.owner_super_identity_ids)?;
+    /// Checks `spec`: lists of at most [`MAX_FILTER_VALUES`], ranges that
+    /// are not empty, a search of words. An error names the field within
+    /// the filter (`channelIds`, `createdAt.lt`); the caller says where the
+    /// filter was ([`AppError::within`]).
+    pub fn new(spec: FilterSpec) -> AppResult<Self> {
+        check_len("ids", &spec.ids)?;
+        check_len("channelIds", &spec.channel_ids)?;
+        check_len("channelTypes", &spec.channel_types)?;
+        check_len("ownerSuperIdentityIds", &spec.owner_super_identity_ids)?;
         check_len(
             "responderSuperIdentityIds",
-            &self.responder_super_identity_ids,
+            &spec.responder_super_identity_ids,
         )?;
-        check_len("ticketStatuses", &self.ticket_statuses)?;
-        if let Some(range) = &self.created_at {
+        check_len("ticketStatuses", &spec.ticket_statuses)?;
+        if let Some(range) = &spec.created_at {
             range.check("createdAt")?;
         }
-        if let Some(range) = &self.last_message_at {
+        if let Some(range) = &spec.last_message_at {
             range.check("lastMessageAt")?;
         }
-        if let Some(search) = &self.search {
-            search.check("filter.search")?;
+        if let Some(search) = &spec.search {
+            search.check("search")?;
         }
-        Ok(())
+        Ok(Self(spec))
     }
 
-    /// [`Self::validate`], and refuses a search: an event carries its chat
-    /// and newest messages, not every message a search would look at.
-    pub fn validate_for_events(&self) -> AppResult<()> {
-        self.validate()?;
-        match self.search {
-            Some(_) => Err(AppError::invalid(
-                "filter.search",
+    /// [`Self::new`] for an event stream, which also refuses a search: an
+    /// event carries its chat and newest messages, not every message a
+    /// search would look at.
+    pub fn for_events(spec: FilterSpec) -> AppResult<Self> {
+        if spec.search.is_some() {
+            return Err(AppError::invalid(
+                "search",
                 "is not available on chatEvents: filter the chats query instead",
-            )),
-            None => Ok(()),
+            ));
         }
+        Self::new(spec)
     }
 
     /// The SQL condition for chats of `workspace_id` matching this filter
@@ -293,7 +310,7 @@ impl ChatFilter {
     /// The filter as conditions on the live-chat counters' buckets, when
     /// it asks nothing else (so the counters answer its counts).
     pub fn only_buckets(&self) -> Option<BucketFilter<'_>> {
-        let Self {
+        let FilterSpec {
             ids: None,
             channel_ids,
             channel_types,
@@ -307,7 +324,7 @@ impl ChatFilter {
             owner_is_blocked: None,
             search: None,
             include_removed: false,
-        } = self
+        } = &self.0
         else {
             return None;
         };
@@ -365,7 +382,7 @@ impl ChatFilter {
 }
 
 /// What a [`ChatFilter`] reads of one chat. Each chat event keeps these
-/// as of its write ([`super::events`]), so a subscriber is judged against
+/// as of its write ([`crate::service::events`]), so a subscriber is judged against
 /// the chat as it was when the event happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FilterFacts {
@@ -511,20 +528,20 @@ mod tests {
             lt: lt.map(t),
         };
         let facts = FilterFacts::of(&row);
-        let matches = |filter: ChatFilter| filter.matches(&facts, false);
-        let created = |r: TimeRange| ChatFilter {
+        let matches = |spec: FilterSpec| ChatFilter::new(spec).unwrap().matches(&facts, false);
+        let created = |r: TimeRange| FilterSpec {
             created_at: Some(r),
             ..Default::default()
         };
         assert!(matches(created(range(Some(10), Some(11)))));
         assert!(!matches(created(range(Some(11), None))));
         assert!(!matches(created(range(None, Some(10)))));
-        let last = ChatFilter {
+        let last = FilterSpec {
             last_message_at: Some(range(None, None)),
             ..Default::default()
         };
         assert!(!matches(last), "no messages: in no range");
-        let flags = |has_responder, has_ticket, owner_is_blocked| ChatFilter {
+        let flags = |has_responder, has_ticket, owner_is_blocked| FilterSpec {
             has_responder,
             has_ticket,
             owner_is_blocked,
@@ -553,18 +570,18 @@ mod tests {
 
     #[test]
     fn a_subscription_filter_refuses_a_search_and_the_counters_take_none() {
-        let search = ChatFilter {
+        let search = FilterSpec {
             search: Search::new("refund".to_owned()),
-            ..ChatFilter::default()
+            ..FilterSpec::default()
         };
-        assert!(search.validate().is_ok());
-        let refused = search.validate_for_events().unwrap_err();
-        assert!(
-            format!("{refused:?}").contains("filter.search"),
-            "{refused:?}"
-        );
+        let refused = ChatFilter::for_events(search.clone()).unwrap_err();
+        match refused {
+            AppError::Invalid { field, .. } => assert_eq!(field, "search"),
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+        let search = ChatFilter::new(search).unwrap();
         assert!(search.only_buckets().is_none());
-        assert!(ChatFilter::default().validate_for_events().is_ok());
+        assert!(ChatFilter::for_events(FilterSpec::default()).is_ok());
         assert!(ChatFilter::default().only_buckets().is_some());
     }
 }

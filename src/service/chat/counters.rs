@@ -17,7 +17,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::chat_filter::channels_of_types;
+use super::filter::channels_of_types;
 use crate::error::AppResult;
 
 /// A filter of live chats the counters can answer: conditions on the

@@ -13,7 +13,8 @@ use std::collections::HashMap;
 
 use sea_orm::{
     ActiveValue::Set,
-    ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    Statement,
     QueryTrait, TransactionTrait,
     prelude::*,
     sea_query::{Alias, Asterisk, Func, Query, SelectStatement, SimpleExpr, UnionType},
@@ -69,17 +70,11 @@ where
     if let Claim::Done(first) = write.claim(key.as_ref(), id).await? {
         return posted(txn, workspace_id, first).await;
     }
-    // Locked, so concurrent posts to one chat move its times in turn.
-    let mut chat = chat::Entity::find_by_id(new.chat_id)
-        .filter(chat::Column::WorkspaceId.eq(workspace_id))
-        .filter(chat::Column::RemovedAt.is_null())
-        .lock_exclusive()
-        .one(txn)
-        .await?
-        .ok_or_else(|| AppError::not_found_at("Chat", "input.chatId"))?;
-    let prior = Prior::of(&chat);
     let now = super::now();
     let created_at = new.created_at.unwrap_or(now);
+    let (chat, prior) = move_forward(txn, workspace_id, new.chat_id, created_at)
+        .await?
+        .ok_or_else(|| AppError::not_found_at("Chat", "input.chatId"))?;
     let message = message::Entity::insert(message::ActiveModel {
         id: Set(id),
         chat_id: Set(chat.id),
@@ -92,9 +87,65 @@ where
     })
     .exec_with_returning(txn)
     .await?;
-    // Forward only: an imported older message does not move them back.
-    chat.last_message_at = chat.last_message_at.max(Some(created_at));
-    chat.updated_at = chat.updated_at.max(created_at);
+    let event = NewEvent {
+        message_id: Some(message.id),
+        ..NewEvent::changed(ChatEventKind::MessagePosted, chat.id, prior)
+    };
+    write.commit(&[event]).await?;
+    Ok((message, chat))
+}
+
+/// Moves the live chat `chat_id`'s `last_message_at` and `updated_at`
+/// forward to `at` (never back: an imported older message leaves them),
+/// holding its row to commit so concurrent posts to one chat move them in
+/// turn; returns it as it now stands and as it stood. `None` when it is
+/// not a live chat of the workspace.
+///
+/// PostgreSQL: one statement (lock, read the prior time, update), a round
+/// trip fewer on every post. SQLite cannot return what an UPDATE read
+/// from another table, and has one writer and no network: a read, then
+/// the update.
+async fn move_forward(
+    txn: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    chat_id: Uuid,
+    at: DateTime<Utc>,
+) -> AppResult<Option<(chat::Model, Prior)>> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        // The CTE locks the newest version of the row (waiting for a
+        // concurrent post to commit, then reading what it wrote); the
+        // UPDATE then changes that version, whose lock this one holds.
+        let statement = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "WITH prior AS (SELECT id, last_message_at FROM chats \
+             WHERE id = $1 AND workspace_id = $2 AND removed_at IS NULL FOR UPDATE) \
+             UPDATE chats SET last_message_at = GREATEST(chats.last_message_at, $3), \
+             updated_at = GREATEST(chats.updated_at, $3) \
+             FROM prior WHERE chats.id = prior.id \
+             RETURNING chats.*, prior.last_message_at AS prior_last_message_at",
+            [chat_id.into(), workspace_id.into(), at.into()],
+        );
+        let Some(row) = txn.query_one_raw(statement).await? else {
+            return Ok(None);
+        };
+        let chat = chat::Model::from_query_result(&row, "")?;
+        let prior = Prior {
+            last_message_at: row.try_get("", "prior_last_message_at")?,
+            ..Prior::of(&chat)
+        };
+        return Ok(Some((chat, prior)));
+    }
+    let Some(mut chat) = chat::Entity::find_by_id(chat_id)
+        .filter(chat::Column::WorkspaceId.eq(workspace_id))
+        .filter(chat::Column::RemovedAt.is_null())
+        .one(txn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let prior = Prior::of(&chat);
+    chat.last_message_at = chat.last_message_at.max(Some(at));
+    chat.updated_at = chat.updated_at.max(at);
     chat::Entity::update_many()
         .col_expr(
             chat::Column::LastMessageAt,
@@ -104,12 +155,7 @@ where
         .filter(chat::Column::Id.eq(chat.id))
         .exec(txn)
         .await?;
-    let event = NewEvent {
-        message_id: Some(message.id),
-        ..NewEvent::changed(ChatEventKind::MessagePosted, chat.id, prior)
-    };
-    write.commit(&[event]).await?;
-    Ok((message, chat))
+    Ok(Some((chat, prior)))
 }
 
 /// The message `id` of the workspace, and its chat as it is now.

@@ -149,6 +149,20 @@ impl Fanout {
         registry.dispatched = event.position;
     }
 
+    /// Passes over the events up to `position` without dispatching them,
+    /// when no subscriber is registered to want them: the reader then reads
+    /// no rows for nobody. Checked and recorded under one lock, so a
+    /// subscriber registering next starts after them and expects none of
+    /// them. False (nothing changed) when someone is registered.
+    pub fn pass_unwatched(&self, position: Position) -> bool {
+        let mut registry = self.registry();
+        if registry.count > 0 {
+            return false;
+        }
+        registry.dispatched = position;
+        true
+    }
+
     /// How many subscribers are registered: each gets every event it
     /// follows dispatched from now on.
     pub fn count(&self) -> usize {

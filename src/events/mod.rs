@@ -250,6 +250,12 @@ impl EventBus {
             let Some(last) = batch.events.last().map(Position::of) else {
                 return Ok(batch.held_back);
             };
+            // With no subscriber here, the chats and messages would be
+            // read for no one (a replica serving only writes and queries).
+            if self.0.fanout.pass_unwatched(last) {
+                *read_up_to = last;
+                continue;
+            }
             for event in load(db, batch.events).await? {
                 self.0.fanout.dispatch(Arc::new(event));
             }

@@ -57,8 +57,9 @@ def seed(exe, database_url, chats):
 class Gateway:
     """The gateway as a child process, its logs in `log_path`."""
 
-    def __init__(self, exe, database_url, log_path, *args):
-        self.port = free_port()
+    def __init__(self, exe, database_url, log_path, *args, port=None):
+        self.args = (exe, database_url, log_path, *args)
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}/graphql"
         self.log_file = open(log_path, "ab")
         self.process = subprocess.Popen(
@@ -80,6 +81,16 @@ class Gateway:
 
     def alive(self):
         return self.process.poll() is None
+
+    def kill(self):
+        """SIGKILL: no graceful shutdown, whatever is in flight is cut."""
+        self.process.kill()
+        self.process.wait()
+        self.log_file.close()
+
+    def restart(self):
+        """A new process on the same port."""
+        return Gateway(*self.args, port=self.port)
 
     def rss_kb(self):
         with open(f"/proc/{self.process.pid}/status") as status:

@@ -43,6 +43,28 @@ pub enum Start {
     Resync,
 }
 
+/// `read`, again after a pause while the database is unavailable or too
+/// slow (restarting, say): a subscriber replaying from its cursor waits
+/// for it to come back rather than losing its subscription, while live
+/// events queue for it (a queue that overflows resyncs, as ever). Other
+/// errors end the subscription.
+async fn retrying<T, F, Fut>(mut read: F) -> Result<T, AppError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, AppError>>,
+{
+    let mut pause = std::time::Duration::from_millis(100);
+    loop {
+        match read().await {
+            Err(AppError::Unavailable | AppError::Timeout) => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(2));
+            }
+            done => return done,
+        }
+    }
+}
+
 /// The events `interest` follows, from `start`. A position that cannot be
 /// replayed (older than the retention, or newer than any event: a cursor
 /// from before the database was restored) starts with a resync.
@@ -66,20 +88,27 @@ pub fn followed_events(
             // Replayable when nothing after it can have been pruned: its
             // own event is still kept, or it is no older than the oldest
             // kept; and when it is not beyond what exists.
-            let newest = events::newest(&db).await?.map_or(last, |newest| newest.max(last));
+            let newest = retrying(|| events::newest(&db)).await?.map_or(last, |newest| newest.max(last));
             let replayable = after <= newest
-                && match events::oldest(&db).await? {
-                    Some(oldest) => after >= oldest || events::kept(&db, after).await?,
+                && match retrying(|| events::oldest(&db)).await? {
+                    Some(oldest) => after >= oldest || retrying(|| events::kept(&db, after)).await?,
                     None => after >= last,
                 };
             if replayable {
+                // Every event up to where the live queue starts has been
+                // read by this process's reader, so it is in the table;
+                // what follows comes through the queue. Replaying only up
+                // to there keeps a crowd of resuming subscribers from
+                // chasing the newest writes through the table.
+                let live_from = last;
                 last = after;
-                loop {
-                    let batch = events::since(&db, Some(workspace_id), last, BATCH).await?;
+                while last < live_from {
+                    let batch = retrying(|| events::since(&db, Some(workspace_id), last, BATCH)).await?;
                     let Some(newest) = batch.events.last().map(Position::of) else {
                         break;
                     };
-                    for event in load(&db, batch.events).await? {
+                    let events = batch.events;
+                    for event in retrying(|| load(&db, events.clone())).await? {
                         let followed = chats.as_ref().is_none_or(|chats| chats.contains(&event.chat_id));
                         if followed {
                             yield Delivery::Event(Arc::new(event));

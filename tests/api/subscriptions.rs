@@ -787,3 +787,45 @@ async fn a_write_that_commits_after_a_later_one_is_delivered_first_and_never_ski
     assert_eq!(event(&replayed[1])["message"]["content"], "fast");
     live.silent(Duration::from_millis(300)).await;
 }
+
+/// A subscriber resuming from its cursor while the events table cannot be
+/// read (PostgreSQL restarting, or here a lock that makes every read of it
+/// run past the statement timeout) waits for it, and then gets what it
+/// missed: the subscription is not ended by the outage (it was: an error,
+/// then `complete`, and the client heard nothing more).
+#[tokio::test]
+#[ignore = "PostgreSQL only: TEST_DATABASE_URL=... cargo test -- --include-ignored"]
+async fn a_resume_while_the_events_cannot_be_read_waits_and_then_replays() {
+    let app = TestApp::spawn_with(|config| config.db_statement_timeout_secs = 1).await;
+    assert!(app.is_postgres());
+    let w = app.world("Acme").await;
+    let chat = create(&app, &w, 0).await;
+    let mut socket = Socket::ready(&app, &w.key).await;
+    socket.subscribe("1", EVENTS, json!({})).await;
+    attached(&app.metrics_url(), 1).await;
+    app.data(&w.key, UPDATE, json!({ "id": chat, "title": "one" }))
+        .await;
+    let one = socket.next("1").await;
+    assert_eq!(event(&one)["chat"]["title"], "one", "{one}");
+    let cursor = event(&one)["cursor"].as_str().unwrap().to_owned();
+    drop(socket);
+    attached(&app.metrics_url(), 0).await;
+    app.data(&w.key, UPDATE, json!({ "id": chat, "title": "two" }))
+        .await;
+
+    let (_holder, lock) = app.hold_lock("chat_events", "kind").await;
+    let mut socket = Socket::ready(&app, &w.key).await;
+    socket
+        .subscribe("1", EVENTS, json!({ "after": cursor }))
+        .await;
+    // Each read of the table is cancelled after a second meanwhile.
+    socket.silent(Duration::from_millis(2_500)).await;
+    lock.rollback().await.unwrap();
+    let two = socket.next("1").await;
+    assert_eq!(event(&two)["chat"]["title"], "two", "{two}");
+    // Still subscribed: live events follow.
+    app.data(&w.key, UPDATE, json!({ "id": chat, "title": "three" }))
+        .await;
+    let three = socket.next("1").await;
+    assert_eq!(event(&three)["chat"]["title"], "three", "{three}");
+}

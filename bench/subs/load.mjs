@@ -48,6 +48,8 @@ const wholeFollowers = new Map(); // workspace index -> subscribers following it
 const orderBreaks = { count: 0 };
 let duplicates = 0;
 let closedEarly = 0;
+const ended = {};
+let lastError = null;
 let reconnects = 0;
 let ready = 0;
 let closing = false;
@@ -82,6 +84,10 @@ function subscriber(index, chat, workspace) {
             ready += 1;
             resolve(() => socket.close());
           }
+        } else if (message.type === 'error' || message.type === 'complete') {
+          // The server ended the subscription: nothing more will come on it.
+          ended[message.type] = (ended[message.type] ?? 0) + 1;
+          if (message.type === 'error') lastError = JSON.stringify(message.payload).slice(0, 300);
         } else if (message.type === 'next') {
           const event = message.payload?.data?.chatEvents;
           if (event?.cursor) cursor = event.cursor;
@@ -223,6 +229,8 @@ process.stdout.write(`${JSON.stringify({
   orderBreaks: orderBreaks.count,
   closedEarly,
   reconnects,
+  ended,
+  lastError,
   retriedWrites: [...acked.values()].filter(([, attempt]) => attempt > 0).length,
   p50Ms: pct(0.5),
   p99Ms: pct(0.99),

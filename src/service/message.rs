@@ -14,8 +14,7 @@ use std::collections::HashMap;
 use sea_orm::{
     ActiveValue::Set,
     ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
-    Statement,
-    QueryTrait, TransactionTrait,
+    QueryTrait, Statement, TransactionTrait,
     prelude::*,
     sea_query::{Alias, Asterisk, Func, Query, SelectStatement, SimpleExpr, UnionType},
 };

@@ -7,6 +7,11 @@
 //! that does not exist. Each write is one transaction that records its
 //! event in the outbox ([`super::write`]); the counters follow by trigger.
 
+pub mod counters;
+pub mod counts;
+pub mod filter;
+pub mod row;
+
 use chrono::{DateTime, Utc};
 use entity::{
     channel, chat,
@@ -18,11 +23,6 @@ use sea_orm::{
     QuerySelect, TransactionTrait, prelude::*,
 };
 use uuid::Uuid;
-
-pub mod counters;
-pub mod counts;
-pub mod filter;
-pub mod row;
 
 use self::filter::ChatFilter;
 use super::{

@@ -7,7 +7,7 @@
 //! (`shard_chat_bucket_counts`); `seed`'s test checks both against the
 //! API.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait};
 use uuid::Uuid;
 
 const STATEMENTS: [&str; 3] = [
@@ -27,15 +27,20 @@ const STATEMENTS: [&str; 3] = [
 ];
 
 /// Indexes the words and counts the live chats of `workspace_id`, whose
-/// rows were loaded without either.
+/// rows were loaded without either, in one transaction. Each statement
+/// covers the whole workspace and may run for minutes: the pool's
+/// `statement_timeout`, meant for requests, is lifted for it.
 pub async fn workspace(db: &DatabaseConnection, workspace_id: Uuid) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    txn.execute_unprepared("SET LOCAL statement_timeout = 0")
+        .await?;
     for sql in STATEMENTS {
-        db.execute_raw(Statement::from_sql_and_values(
+        txn.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             sql,
             [workspace_id.into()],
         ))
         .await?;
     }
-    Ok(())
+    txn.commit().await
 }

@@ -34,11 +34,11 @@ impl Shape {
 
     /// The shard column of the chat `c`: the low four bits of its id's
     /// last byte.
-    fn shard(self) -> &'static str {
+    fn shard(self) -> String {
         if self.sharded {
-            ", (get_byte(uuid_send(c.id), 15) & 15)::smallint AS shard"
+            format!(", {} AS shard", crate::CHAT_SHARD)
         } else {
-            ""
+            String::new()
         }
     }
 

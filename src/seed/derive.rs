@@ -10,21 +10,30 @@
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait};
 use uuid::Uuid;
 
-const STATEMENTS: [&str; 3] = [
-    "INSERT INTO chat_search (chat_id, message_id, words) \
-     SELECT id, NULL, to_tsvector('simple', title) FROM chats \
-     WHERE workspace_id = $1 AND title IS NOT NULL",
-    "INSERT INTO chat_search (chat_id, message_id, words) \
-     SELECT m.chat_id, m.id, to_tsvector('simple', m.content) \
-     FROM messages m JOIN chats c ON c.id = m.chat_id WHERE c.workspace_id = $1",
-    "INSERT INTO chat_bucket_counts (workspace_id, channel_id, responder_super_identity_id, \
-     ticket_status, shard, live_chats) \
-     SELECT c.workspace_id, c.channel_id, \
-     COALESCE(c.responder_super_identity_id, '00000000-0000-0000-0000-000000000000'::uuid), \
-     COALESCE(t.status, ''), (get_byte(uuid_send(c.id), 15) & 15)::smallint, count(*) \
-     FROM chats c LEFT JOIN tickets t ON t.id = c.ticket_id \
-     WHERE c.workspace_id = $1 AND c.removed_at IS NULL GROUP BY 1, 2, 3, 4, 5",
-];
+/// The search rows of a workspace's titles and messages, then its
+/// counters (in the shards the counter triggers use).
+fn statements() -> [String; 3] {
+    [
+        "INSERT INTO chat_search (chat_id, message_id, words) \
+         SELECT id, NULL, to_tsvector('simple', title) FROM chats \
+         WHERE workspace_id = $1 AND title IS NOT NULL"
+            .to_owned(),
+        "INSERT INTO chat_search (chat_id, message_id, words) \
+         SELECT m.chat_id, m.id, to_tsvector('simple', m.content) \
+         FROM messages m JOIN chats c ON c.id = m.chat_id WHERE c.workspace_id = $1"
+            .to_owned(),
+        format!(
+            "INSERT INTO chat_bucket_counts (workspace_id, channel_id, \
+             responder_super_identity_id, ticket_status, shard, live_chats) \
+             SELECT c.workspace_id, c.channel_id, \
+             COALESCE(c.responder_super_identity_id, '00000000-0000-0000-0000-000000000000'::uuid), \
+             COALESCE(t.status, ''), {}, count(*) \
+             FROM chats c LEFT JOIN tickets t ON t.id = c.ticket_id \
+             WHERE c.workspace_id = $1 AND c.removed_at IS NULL GROUP BY 1, 2, 3, 4, 5",
+            migration::CHAT_SHARD
+        ),
+    ]
+}
 
 /// Indexes the words and counts the live chats of `workspace_id`, whose
 /// rows were loaded without either, in one transaction. Each statement
@@ -34,7 +43,7 @@ pub async fn workspace(db: &DatabaseConnection, workspace_id: Uuid) -> Result<()
     let txn = db.begin().await?;
     txn.execute_unprepared("SET LOCAL statement_timeout = 0")
         .await?;
-    for sql in STATEMENTS {
+    for sql in statements() {
         txn.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             sql,

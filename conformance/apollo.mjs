@@ -47,7 +47,7 @@ try {
   const attached = async (n) => {
     for (;;) {
       const text = await (await fetch(`${metrics}/metrics`)).text();
-      if (Number(/^chat_gateway_subscriptions (\d+)$/m.exec(text)?.[1]) === n) return;
+      if (Number(/^graphql_subscriptions_active (\d+)$/m.exec(text)?.[1]) === n) return;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   };

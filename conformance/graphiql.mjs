@@ -19,7 +19,7 @@ if (!base || !apiKey || !channelId || !ownerId || !metrics || !token) {
 const attached = async (n) => {
   for (;;) {
     const text = await (await fetch(`${metrics}/metrics`)).text();
-    if (Number(/^chat_gateway_subscriptions (\d+)$/m.exec(text)?.[1]) === n) return;
+    if (Number(/^graphql_subscriptions_active (\d+)$/m.exec(text)?.[1]) === n) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 };

@@ -42,15 +42,18 @@ use crate::{
     secret,
     service::{api_key, idempotency, secrets},
     sockets::Sockets,
+    telemetry::{
+        Telemetry,
+        access::{self, REQUEST_ID},
+        metrics::Metrics,
+    },
 };
-
-/// The header that names a request in logs and responses.
-const REQUEST_ID: &str = "x-request-id";
 
 /// The HTTP routes over `state`; browsers on `cors_allowed_origins` may
 /// call them cross-origin.
 pub fn router(state: AppState, cors_allowed_origins: &[HeaderValue]) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID);
+    let telemetry = state.telemetry.clone();
     let router = Router::new()
         .route("/", get(|| async { Redirect::temporary("/graphql") }))
         .route("/graphql", get(http::graphql_get).post(http::graphql_post))
@@ -58,21 +61,23 @@ pub fn router(state: AppState, cors_allowed_origins: &[HeaderValue]) -> Router {
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
         .with_state(state)
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        // A bug that panics fails its own request with a 500, instead of
+        // dropping the connection with no answer.
+        .layer(CatchPanicLayer::custom(panic_response))
         // The span names the path only: query strings may carry GraphQL
         // variables, and headers carry API keys; neither belongs in logs.
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             let id = request
                 .headers()
-                .get("x-request-id")
+                .get(REQUEST_ID)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default();
             tracing::info_span!("request", method = %request.method(), path = request.uri().path(), id)
         }))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-        // A bug that panics fails its own request with a 500, instead of
-        // dropping the connection with no answer.
-        .layer(CatchPanicLayer::custom(panic_response));
+        // Every answer, a panic's too, is counted and logged, with its id.
+        .layer(axum::middleware::from_fn_with_state(telemetry, access::observe))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
     if cors_allowed_origins.is_empty() {
         // No CORS headers at all: browsers keep pages of other origins out.
         return router;
@@ -200,14 +205,14 @@ impl Application {
         let postgres = db.get_database_backend() == DbBackend::Postgres;
         let keys = Arc::new(KeyCache::new(postgres));
         let open_sockets = Arc::new(Sockets::new(config.max_ws_connections_per_key as usize));
-        if postgres {
+        let listening = postgres.then(|| {
             listen::spawn(
                 events.clone(),
                 keys.clone(),
                 open_sockets.clone(),
                 config.database.database_url.clone(),
-            );
-        }
+            )
+        });
         sweep_revocations(reader_db.clone(), keys.clone(), open_sockets.clone());
         let (stop, stopping) = watch::channel(false);
         let limits = Arc::new(config.limits);
@@ -224,6 +229,14 @@ impl Application {
             None => TrustedDocuments::default(),
         };
         let admission = Arc::new(Admission::new(limits.clone(), trusted, checker));
+        let settings = &config.telemetry;
+        let telemetry = Arc::new(Telemetry::new(
+            Metrics::new(
+                settings.metrics_max_operations as usize,
+                settings.metrics_workspace_label,
+            ),
+            Duration::from_millis(settings.slow_operation_ms),
+        ));
         let tokens = Tokens::load(&config.jwt, db.clone())
             .await
             .context("cannot set up tokens")?;
@@ -233,6 +246,7 @@ impl Application {
             events: events.clone(),
             cursors: EventCursors::new(&cursor_key),
             max_response_bytes: limits.max_response_bytes,
+            telemetry: telemetry.clone(),
         };
         Ok(Self {
             listener,
@@ -242,6 +256,7 @@ impl Application {
                 db,
                 schema: graphql::serving(),
                 statements,
+                telemetry,
                 rate_limiter,
                 auth,
                 limits,
@@ -249,6 +264,9 @@ impl Application {
                 sessions,
                 events,
                 sockets: Arc::new(Semaphore::new(config.max_ws_connections as usize)),
+                max_ws_connections: config.max_ws_connections as usize,
+                listening,
+                listener_grace: Duration::from_secs(config.telemetry.ready_listener_grace_secs),
                 pending_sockets: Arc::new(Semaphore::new(
                     config.max_ws_pending_connections as usize,
                 )),

@@ -13,6 +13,7 @@ use crate::{
     db::{self, Create},
     graphql, seed,
     service::{api_key, workspace},
+    telemetry::logs::{self, LogFormat},
 };
 
 /// A GraphQL gateway over the chats of an AI customer-service platform.
@@ -31,6 +32,12 @@ pub struct Cli {
 
     #[command(flatten)]
     database: DatabaseConfig,
+
+    /// How log lines are written on stderr: `text`, or `json` (one object
+    /// per line). Default: text on a terminal, JSON otherwise. `RUST_LOG`
+    /// picks what is logged.
+    #[arg(long, global = true, env = "LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
 
     #[command(flatten)]
     config: Config,
@@ -138,23 +145,38 @@ impl Cli {
         Self::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
     }
 
+    /// How log lines are to be written, when the command line says.
+    pub fn log_format(&self) -> Option<LogFormat> {
+        self.log_format
+    }
+
+    /// The server's settings, when the command serves.
+    pub fn serving(&self) -> Option<&Config> {
+        match &self.command {
+            None => Some(&self.config),
+            Some(Command::Serve(config)) => Some(config),
+            Some(_) => None,
+        }
+    }
+
     /// Runs the chosen command.
     pub async fn run(self) -> anyhow::Result<()> {
         let database = &self.database;
+        let json = logs::resolved(self.log_format) == LogFormat::Json;
         match self.command {
             None => {
-                serve(Config {
+                let config = Config {
                     database: self.database,
                     ..self.config
-                })
-                .await
+                };
+                serve(config, json).await
             }
             Some(Command::Serve(config)) => {
-                serve(Config {
+                let config = Config {
                     database: self.database,
                     ..*config
-                })
-                .await
+                };
+                serve(config, json).await
             }
             Some(Command::Migrate) => {
                 connect(database, Create::IfMissing).await?;
@@ -313,10 +335,28 @@ async fn connect(
     Ok(db)
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+/// Serves `config`. With `json` logs, stderr holds log lines only: the
+/// welcome is one of them, and the demo key is on stdout alone.
+async fn serve(config: Config, json: bool) -> anyhow::Result<()> {
     let app = Application::build(config).await?;
     let url = format!("{}/graphql", app.base_url());
     match app.demo() {
+        Some(demo) if json => {
+            tracing::info!(
+                workspace_id = %demo.workspace_id,
+                graphiql = demo.graphiql_url,
+                "created a demo workspace; its API key is on stdout, shown only this once"
+            );
+            println!("{}", serde_json::to_string(demo)?);
+        }
+        None if json => {
+            let me = invocation();
+            tracing::info!(
+                graphiql = url,
+                make_a_key = format!("{me} api-key create --workspace <id> --name me"),
+                "keys are shown once, when created; `{me} api-key list` shows each key's workspace id"
+            );
+        }
         Some(demo) => {
             eprintln!(
                 "\nCreated a demo workspace ({}).\n\

@@ -59,6 +59,9 @@ pub struct Config {
     #[arg(long, env = "METRICS_LISTEN", value_name = "HOST:PORT", value_parser = parse_listen)]
     pub metrics_listen: Option<SocketAddr>,
 
+    #[command(flatten)]
+    pub telemetry: TelemetryConfig,
+
     /// Do not create the demo workspace when the database holds no workspace.
     /// The variable takes true/false, 1/0, yes/no, on/off.
     #[arg(long, env = "NO_DEMO", value_parser = clap::builder::BoolishValueParser::new())]
@@ -421,6 +424,85 @@ impl DatabaseConfig {
     }
 }
 
+/// What the gateway tells the people who run it: metrics, traces, slow
+/// operations, readiness.
+#[derive(Debug, Clone, Args)]
+pub struct TelemetryConfig {
+    /// Distinct operation names `graphql_operation_duration_seconds` counts
+    /// apart; later names are counted as "other" (1 to 100,000).
+    #[arg(long, env = "METRICS_MAX_OPERATIONS", default_value_t = 200,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub metrics_max_operations: u64,
+
+    /// Label operations with their workspace too: one series per
+    /// workspace and operation, so only for a few workspaces.
+    #[arg(long, env = "METRICS_WORKSPACE_LABEL",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub metrics_workspace_label: bool,
+
+    /// Milliseconds after which a query or mutation is logged as slow,
+    /// with its document's name and hash (1 to 3,600,000).
+    #[arg(long, env = "SLOW_OPERATION_MS", default_value_t = 500,
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub slow_operation_ms: u64,
+
+    /// Send traces to this OpenTelemetry collector, over OTLP/HTTP with
+    /// protobuf: a base URL such as `http://127.0.0.1:4318`, to whose
+    /// `/v1/traces` spans go. Unset (the default): no traces. Also read
+    /// from `OTEL_EXPORTER_OTLP_ENDPOINT`.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT", value_name = "URL",
+          value_parser = parse_otlp_endpoint)]
+    pub otlp_endpoint: Option<String>,
+
+    /// The share of traces kept when the caller did not decide (0 to 1);
+    /// a caller's `traceparent` that says sampled is followed.
+    #[arg(long, env = "OTLP_SAMPLING_RATIO", default_value_t = 1.0,
+          value_parser = parse_ratio)]
+    pub otlp_sampling_ratio: f64,
+
+    /// Seconds the PostgreSQL event listener may stay disconnected before
+    /// `/readyz` fails (1 to 3,600).
+    #[arg(long, env = "READY_LISTENER_GRACE_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub ready_listener_grace_secs: u64,
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        Self {
+            metrics_max_operations: 200,
+            metrics_workspace_label: false,
+            slow_operation_ms: 500,
+            otlp_endpoint: None,
+            otlp_sampling_ratio: 1.0,
+            ready_listener_grace_secs: 30,
+        }
+    }
+}
+
+/// An OTLP base URL: `http://` or `https://`, a host, no query.
+fn parse_otlp_endpoint(text: &str) -> Result<String, String> {
+    let url = text.trim_end_matches('/');
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or("expected an http:// or https:// URL, e.g. http://127.0.0.1:4318")?;
+    if rest.is_empty() || rest.contains(['?', '#', ' ']) {
+        return Err(
+            "expected a base URL with a host and no query, e.g. http://127.0.0.1:4318".into(),
+        );
+    }
+    Ok(url.to_owned())
+}
+
+/// A ratio from 0 to 1.
+fn parse_ratio(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(ratio) if (0.0..=1.0).contains(&ratio) => Ok(ratio),
+        _ => Err("expected a number from 0 to 1, e.g. 0.01".into()),
+    }
+}
+
 /// Where the gateway listens when `--listen` is not given and `PORT` is
 /// not set.
 pub const DEFAULT_LISTEN: SocketAddr =
@@ -444,6 +526,7 @@ impl Config {
             listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
             port: None,
             metrics_listen: None,
+            telemetry: TelemetryConfig::default(),
             no_demo: true,
             db_statement_timeout_secs: 5,
             shutdown_grace_secs: 10,

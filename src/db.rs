@@ -115,6 +115,11 @@ async fn open(
         .test_before_acquire_if_idle_for(Duration::from_secs(1))
         // Statements are logged by the metric callback below, without values.
         .sqlx_logging(false)
+        // sqlx reports each acquisition's wait as a trace event, which
+        // becomes `db_pool_acquire_duration_seconds`
+        // (crate::telemetry::logs).
+        .map_sqlx_postgres_pool_opts(|pool| pool.acquire_time_level(log::LevelFilter::Trace))
+        .map_sqlx_sqlite_pool_opts(|pool| pool.acquire_time_level(log::LevelFilter::Trace))
         .map_sqlx_sqlite_opts(move |opts| {
             opts.create_if_missing(create == Create::IfMissing)
                 .journal_mode(SqliteJournalMode::Wal)
@@ -260,6 +265,20 @@ fn io_cause(io: &std::io::Error) -> String {
     let text = io.to_string();
     let text = text.split(" (os error").next().unwrap_or(&text);
     text.to_lowercase()
+}
+
+/// The pool's open connections, and how many of them are idle.
+pub fn pool_usage(db: &DatabaseConnection) -> (u32, usize) {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+    }
 }
 
 /// Applies every pending migration.

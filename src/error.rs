@@ -197,6 +197,31 @@ impl AppError {
         }
     }
 
+    /// `code` as one of the codes errors carry (see [`Self::code`]), so
+    /// that what a metric labels with stays within a known set; `INTERNAL`
+    /// for any other.
+    pub fn static_code(code: &str) -> &'static str {
+        const CODES: &[&str] = &[
+            "NOT_FOUND",
+            "UNAUTHENTICATED",
+            "FORBIDDEN",
+            "BAD_USER_INPUT",
+            "BAD_REQUEST",
+            "PERSISTED_QUERY_NOT_FOUND",
+            "TRUSTED_DOCUMENT_REQUIRED",
+            "LIMIT_EXCEEDED",
+            "RATE_LIMITED",
+            "TIMEOUT",
+            "UNAVAILABLE",
+            "RESYNC_REQUIRED",
+        ];
+        CODES
+            .iter()
+            .find(|known| **known == code)
+            .copied()
+            .unwrap_or("INTERNAL")
+    }
+
     /// The HTTP status when this error fails the whole request.
     pub fn status(&self) -> StatusCode {
         match self {

@@ -45,3 +45,5 @@ pub mod service;
 pub mod sockets;
 /// What every handler and transport shares.
 pub mod state;
+
+pub mod telemetry;

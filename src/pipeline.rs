@@ -6,6 +6,8 @@
 //! checked per field) → a shaped result. HTTP runs it per request; the
 //! WebSocket per `subscribe`, with the socket's credential.
 
+use std::{sync::Arc, time::Instant};
+
 use async_graphql::{Request, parser::types::OperationType};
 use futures_util::{Stream, StreamExt};
 
@@ -18,6 +20,7 @@ use crate::{
     },
     http::request::Incoming,
     state::AppState,
+    telemetry::{Seen, Telemetry, Transport},
 };
 
 /// A request that passed every check before execution.
@@ -45,6 +48,14 @@ impl From<AppError> for Refusal {
 }
 
 impl Refusal {
+    /// Its error code, as metrics count it.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Self::Whole(error) => error.code(),
+            Self::Request(shaped) => shaped.outcome,
+        }
+    }
+
     /// As a transport without statuses writes it (the WebSocket): request
     /// errors, shaped as every other.
     pub fn into_shaped(self) -> Shaped {
@@ -69,14 +80,18 @@ impl Ready {
     }
 }
 
-/// Every step before execution, in order.
+/// Every step before execution, in order; what it learns of the
+/// operation on the way goes into `seen`, even when it is refused.
 pub async fn prepare(
     state: &AppState,
     credential: Result<Credential, AppError>,
     incoming: Incoming,
     allowed: Allowed,
+    seen: &mut Seen,
 ) -> Result<Ready, Refusal> {
     let principal = state.auth.identify(&credential?).await?;
+    seen.principal = Some(principal.holder.clone());
+    seen.workspace = Some(principal.workspace_id);
     let Incoming {
         mut request,
         document_id,
@@ -90,6 +105,9 @@ pub async fn prepare(
         .admission
         .admit(&mut request, trusted)
         .map_err(|error| refused(vec![error]))?;
+    seen.ty = Some(admitted.ty);
+    seen.name = admitted.name.clone();
+    seen.hash = Some(admitted.hash.clone());
     // Decided here: a GET must not run a mutation, however it is named.
     if allowed == Allowed::QueriesOnly && admitted.ty != OperationType::Query {
         let refusal = AppError::MethodNotAllowed("Only queries may be sent with GET; use POST");
@@ -149,4 +167,54 @@ pub fn stream(state: &AppState, ready: Ready) -> impl Stream<Item = Shaped> + Se
             let exhausted = executions.current().budget.exhausted();
             response::shape(result, max_bytes, exhausted)
         })
+}
+
+/// An operation being timed: observed once, with the outcome it ended
+/// with, when it is dropped (a subscription's stream ends or is dropped
+/// with it).
+pub struct Observed {
+    telemetry: Arc<Telemetry>,
+    transport: Transport,
+    started: Instant,
+    pub seen: Seen,
+    outcome: &'static str,
+}
+
+impl Observed {
+    /// Starts timing an operation that `transport` received.
+    pub fn start(state: &AppState, transport: Transport) -> Self {
+        Self {
+            telemetry: state.telemetry.clone(),
+            transport,
+            started: Instant::now(),
+            seen: Seen::default(),
+            outcome: "ok",
+        }
+    }
+
+    /// Notes how a result of the operation went: its first error counts.
+    pub fn note(&mut self, outcome: &'static str) {
+        if self.outcome == "ok" {
+            self.outcome = outcome;
+        }
+    }
+
+    /// Each of `results` noted, and the operation observed when they end.
+    pub fn over(
+        mut self,
+        results: impl Stream<Item = Shaped> + Send + 'static,
+    ) -> impl Stream<Item = Shaped> + Send + 'static {
+        results.map(move |shaped| {
+            self.note(shaped.outcome);
+            shaped
+        })
+    }
+}
+
+impl Drop for Observed {
+    fn drop(&mut self) {
+        let elapsed = self.started.elapsed();
+        self.telemetry
+            .operation(self.transport, &self.seen, self.outcome, elapsed);
+    }
 }

@@ -13,8 +13,10 @@ use crate::{
     db::StatementCounter,
     events::EventBus,
     graphql::{AppSchema, admit::Admission, context::Sessions},
+    listen::Listening,
     rate_limit::RateLimiter,
     sockets::Sockets,
+    telemetry::Telemetry,
 };
 
 /// What every handler and transport shares.
@@ -27,6 +29,8 @@ pub struct AppState {
     pub schema: AppSchema,
     /// Counts the SQL statements run, for `/metrics`.
     pub statements: StatementCounter,
+    /// Metrics, and what is logged of operations.
+    pub telemetry: Arc<Telemetry>,
     /// What one request may ask for.
     pub limits: Arc<Limits>,
     /// The checks a request's document passes before it runs.
@@ -42,6 +46,12 @@ pub struct AppState {
     pub sessions: Sessions,
     /// WebSocket connections this process may still accept.
     pub sockets: Arc<Semaphore>,
+    /// ... of how many (`--max-ws-connections`).
+    pub max_ws_connections: usize,
+    /// The PostgreSQL LISTEN connection's health (none on SQLite).
+    pub listening: Option<Arc<Listening>>,
+    /// How long it may be down before the process is not ready.
+    pub listener_grace: std::time::Duration,
     /// WebSockets without a key this process may still accept.
     pub pending_sockets: Arc<Semaphore>,
     /// Authenticated WebSockets by holder (key or token user): the cap

@@ -264,6 +264,7 @@ mod tests {
             workspace_id,
             chat_id,
             kind: ChatEventKind::Updated,
+            written_at: chrono::Utc::now(),
             chat: None,
             message: None,
             after: None,

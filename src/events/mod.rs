@@ -23,7 +23,11 @@
 pub mod fanout;
 pub mod stream;
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, OnceLock},
+    time::Duration,
+};
 
 use entity::{chat_event, enums::ChatEventKind, message};
 use sea_orm::{
@@ -62,6 +66,8 @@ pub struct ChatEvent {
     pub workspace_id: Uuid,
     pub chat_id: Uuid,
     pub kind: ChatEventKind,
+    /// When its write recorded it.
+    pub written_at: chrono::DateTime<chrono::Utc>,
     /// The chat as it stood when the event was read, with its relations
     /// and newest two messages.
     pub chat: Option<Arc<ChatRow>>,
@@ -78,6 +84,13 @@ pub struct ChatEvent {
 }
 
 impl ChatEvent {
+    /// How long ago its write recorded it.
+    pub fn age(&self) -> Duration {
+        (service::now() - self.written_at)
+            .to_std()
+            .unwrap_or_default()
+    }
+
     /// Bytes it holds, roughly: what a subscriber's queue counts.
     pub fn size(&self) -> usize {
         const ROW: usize = 1_024;
@@ -139,6 +152,10 @@ struct Inner {
     /// Set when a local write committed and the other processes are yet
     /// to be told (PostgreSQL).
     announce: Notify,
+    /// The reader's connections, once started.
+    reader: OnceLock<DatabaseConnection>,
+    /// Where the reader has read up to.
+    read_up_to: Mutex<Position>,
 }
 
 impl EventBus {
@@ -151,6 +168,8 @@ impl EventBus {
             max_bytes,
             wake: Notify::new(),
             announce: Notify::new(),
+            reader: OnceLock::new(),
+            read_up_to: Mutex::new(Position::MIN),
         }))
     }
 
@@ -178,6 +197,8 @@ impl EventBus {
     pub async fn start(&self, db: DatabaseConnection, retention: Duration) -> AppResult<()> {
         let start = events::start_position(&db).await?;
         self.0.fanout.start_at(start);
+        *self.read_position() = start;
+        let _ = self.0.reader.set(db.clone());
         if db.get_database_backend() == DbBackend::Postgres {
             let bus = self.clone();
             let db = db.clone();
@@ -198,6 +219,20 @@ impl EventBus {
                 tracing::warn!(?error, "cannot notify other processes of chat events");
             }
         }
+    }
+
+    /// Committed events the reader has yet to read, and the seconds the
+    /// oldest of them has waited: how far this process is behind.
+    pub async fn behind(&self) -> AppResult<(u64, f64)> {
+        let Some(db) = self.0.reader.get() else {
+            return Ok((0, 0.0));
+        };
+        let read_up_to = *self.read_position();
+        events::unread(db, read_up_to).await
+    }
+
+    fn read_position(&self) -> std::sync::MutexGuard<'_, Position> {
+        self.0.read_up_to.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     async fn read_forever(self, db: DatabaseConnection, start: Position, retention: Duration) {
@@ -252,14 +287,13 @@ impl EventBus {
             };
             // With no subscriber here, the chats and messages would be
             // read for no one (a replica serving only writes and queries).
-            if self.0.fanout.pass_unwatched(last) {
-                *read_up_to = last;
-                continue;
-            }
-            for event in load(db, batch.events).await? {
-                self.0.fanout.dispatch(Arc::new(event));
+            if !self.0.fanout.pass_unwatched(last) {
+                for event in load(db, batch.events).await? {
+                    self.0.fanout.dispatch(Arc::new(event));
+                }
             }
             *read_up_to = last;
+            *self.read_position() = last;
         }
     }
 }
@@ -307,6 +341,7 @@ pub async fn load(
                 workspace_id: event.workspace_id,
                 chat_id: event.chat_id,
                 kind: event.kind,
+                written_at: event.created_at,
                 chat: chats.get(&event.chat_id).cloned(),
                 message: event.message_id.and_then(|id| messages.remove(&id)),
                 after,

@@ -20,6 +20,8 @@ use async_graphql::{
     parser::types::{ExecutableDocument, OperationType},
 };
 
+use sha2::{Digest, Sha256};
+
 use super::{
     checker::Checker,
     coerce, limits, operation,
@@ -51,13 +53,20 @@ pub struct Admission {
 #[derive(Clone)]
 struct Parsed {
     document: ExecutableDocument,
-    validated: Arc<AtomicBool>,
+    /// `None` for a document too long to be kept.
+    validated: Option<Arc<AtomicBool>>,
+    hash: Arc<str>,
 }
 
 /// What [`Admission::admit`] found out about a request.
 pub struct Admitted {
     /// The type of the operation the request selects.
     pub ty: OperationType,
+    /// Its name; `None` when anonymous.
+    pub name: Option<Arc<str>>,
+    /// The SHA-256 of the document's text, in hex (a trusted document's
+    /// id), as logs name a document without quoting it.
+    pub hash: Arc<str>,
     /// Set once the document passed the full validation; `None` for a
     /// document too long to be kept.
     validated: Option<Arc<AtomicBool>>,
@@ -113,16 +122,22 @@ impl Admission {
     ) -> Result<Admitted, ServerError> {
         let limits = &self.limits;
         let as_error = |error: AppError| error.to_server_error(None);
-        let (document, validated) = match trusted {
+        let Parsed {
+            document,
+            validated,
+            hash,
+        } = match trusted {
             // Only the parse runs: the text stays out of the request.
-            Some(trusted) => {
-                let validated = Some(self.validated_at_start.clone());
-                (trusted.document.clone(), validated)
-            }
+            Some(trusted) => Parsed {
+                document: trusted.document.clone(),
+                validated: Some(self.validated_at_start.clone()),
+                hash: trusted.hash.clone(),
+            },
             None => self.parse(&request.query)?,
         };
         let operation =
             operation::select(&document, request.operation_name.as_deref()).map_err(as_error)?;
+        let name = operation::name(&document, request.operation_name.as_deref()).map(Arc::from);
         let registry = &self.checker.env().registry;
         let variables = coerce::variables(registry, &operation.node, &request.variables)?;
         let root = match operation.node.ty {
@@ -144,7 +159,12 @@ impl Admission {
         }
         let ty = operation.node.ty;
         request.set_parsed_query(document);
-        Ok(Admitted { ty, validated })
+        Ok(Admitted {
+            ty,
+            name,
+            hash,
+            validated,
+        })
     }
 
     /// Validates `request`'s document in full unless it passed before,
@@ -175,33 +195,30 @@ impl Admission {
 impl Admission {
     /// `query` parsed and within the document limits, from the cache when
     /// it was seen before, with its cache entry's validation flag.
-    fn parse(
-        &self,
-        query: &str,
-    ) -> Result<(ExecutableDocument, Option<Arc<AtomicBool>>), ServerError> {
-        let cached = self.documents().get(query).cloned();
-        if let Some(Parsed {
-            document,
-            validated,
-        }) = cached
-        {
-            return Ok((document, Some(validated)));
+    fn parse(&self, query: &str) -> Result<Parsed, ServerError> {
+        if let Some(cached) = self.documents().get(query).cloned() {
+            return Ok(cached);
         }
         let document = parse_within_limits(query, &self.limits)?;
+        let hash: Arc<str> = hex::encode(Sha256::digest(query.as_bytes())).into();
         if query.len() > PARSED_DOCUMENT_BYTES {
-            return Ok((document, None));
+            return Ok(Parsed {
+                document,
+                validated: None,
+                hash,
+            });
         }
-        let validated = Arc::new(AtomicBool::new(false));
+        let entry = Parsed {
+            document,
+            validated: Some(Arc::new(AtomicBool::new(false))),
+            hash,
+        };
         let mut documents = self.documents();
         if documents.len() >= PARSED_DOCUMENTS {
             documents.clear();
         }
-        let entry = Parsed {
-            document: document.clone(),
-            validated: validated.clone(),
-        };
-        documents.insert(query.to_owned(), entry);
-        Ok((document, Some(validated)))
+        documents.insert(query.to_owned(), entry.clone());
+        Ok(entry)
     }
 
     fn documents(&self) -> std::sync::MutexGuard<'_, HashMap<String, Parsed>> {

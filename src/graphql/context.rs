@@ -16,6 +16,7 @@ use crate::{
     error::{AppError, AppResult},
     events::EventBus,
     service::write::Writer,
+    telemetry::Telemetry,
 };
 
 /// Everything a request carries into the schema, built once per request
@@ -31,6 +32,8 @@ pub struct Session {
     pub principal: Principal,
     /// Seals and opens event cursors.
     pub cursors: EventCursors,
+    /// Where deliveries are counted.
+    pub telemetry: Arc<Telemetry>,
     /// The current execution: the request's, or a subscription's current
     /// event's (see [`Executions`]).
     execution: Executions,
@@ -100,6 +103,7 @@ pub struct Sessions {
     pub cursors: EventCursors,
     /// What a response may hold (0: no limit).
     pub max_response_bytes: usize,
+    pub telemetry: Arc<Telemetry>,
 }
 
 impl Sessions {
@@ -112,6 +116,7 @@ impl Sessions {
             events: self.events.clone(),
             principal,
             cursors: self.cursors.clone(),
+            telemetry: self.telemetry.clone(),
             execution,
         }
     }

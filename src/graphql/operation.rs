@@ -39,3 +39,17 @@ pub fn select<'a>(
         }
     }
 }
+
+/// The name of the operation `name` selects in `document` (which
+/// [`select`] found): the name asked for, or the only operation's. The
+/// parser keeps a name only for named operations, so an anonymous one has
+/// none.
+pub fn name<'a>(document: &'a ExecutableDocument, name: Option<&'a str>) -> Option<&'a str> {
+    match (&document.operations, name) {
+        (_, Some(name)) => Some(name),
+        (DocumentOperations::Multiple(operations), None) => {
+            operations.keys().next().map(|name| name.as_str())
+        }
+        (DocumentOperations::Single(_), None) => None,
+    }
+}

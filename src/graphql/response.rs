@@ -15,9 +15,17 @@ use async_graphql::{Response, ServerError};
 
 use crate::{config::cap, error::AppError, secret};
 
-/// A result ready for a transport to frame.
+/// A result ready for a transport to frame, and how it went.
 #[derive(Debug)]
-pub enum Shaped {
+pub struct Shaped {
+    pub body: Body,
+    /// `ok`, or the code of its first error (as metrics count it).
+    pub outcome: &'static str,
+}
+
+/// What a transport writes of a result.
+#[derive(Debug)]
+pub enum Body {
     /// It executed: `{"data":…,"errors":[…]}` as JSON text.
     Executed(String),
     /// It did not execute (a document, variable or limit refused): the
@@ -29,10 +37,25 @@ pub enum Shaped {
 impl Shaped {
     /// The whole response body as HTTP sends it.
     pub fn into_body(self) -> String {
-        match self {
-            Self::Executed(text) => text,
-            Self::RequestErrors(errors) => format!("{{\"errors\":{errors}}}"),
+        match self.body {
+            Body::Executed(text) => text,
+            Body::RequestErrors(errors) => format!("{{\"errors\":{errors}}}"),
         }
+    }
+}
+
+/// `ok`, or the code of the first of `errors` (labelled).
+fn outcome(errors: &[ServerError]) -> &'static str {
+    let Some(first) = errors.first() else {
+        return "ok";
+    };
+    let code = first
+        .extensions
+        .as_ref()
+        .and_then(|extensions| extensions.get("code"));
+    match code {
+        Some(async_graphql::Value::String(code)) => AppError::static_code(code),
+        _ => "INTERNAL",
     }
 }
 
@@ -42,8 +65,10 @@ impl Shaped {
 /// was built.
 pub fn shape(mut result: Response, max_bytes: usize, over_budget: bool) -> Shaped {
     label(&mut result.errors);
+    let outcome = outcome(&result.errors);
     if is_request_error(&result) {
-        return Shaped::RequestErrors(errors_json(&result.errors));
+        let body = Body::RequestErrors(errors_json(&result.errors));
+        return Shaped { body, outcome };
     }
     let text = if over_budget {
         None
@@ -52,7 +77,13 @@ pub fn shape(mut result: Response, max_bytes: usize, over_budget: bool) -> Shape
             .ok()
             .filter(|text| text.len() <= cap(max_bytes))
     };
-    text.map_or_else(|| too_large(max_bytes), Shaped::Executed)
+    text.map_or_else(
+        || too_large(max_bytes),
+        |text| Shaped {
+            body: Body::Executed(text),
+            outcome,
+        },
+    )
 }
 
 /// The answer that replaces a response over `--max-response-bytes`: it
@@ -64,14 +95,20 @@ fn too_large(max_bytes: usize) -> Shaped {
         max: max_bytes,
     };
     let errors = errors_json(&[error.to_server_error(None)]);
-    Shaped::Executed(format!("{{\"data\":null,\"errors\":{errors}}}"))
+    Shaped {
+        body: Body::Executed(format!("{{\"data\":null,\"errors\":{errors}}}")),
+        outcome: error.code(),
+    }
 }
 
 /// A request refused before it ran, shaped as every other.
 pub fn refusal(error: &AppError) -> Shaped {
     let mut errors = vec![error.to_server_error(None)];
     label(&mut errors);
-    Shaped::RequestErrors(errors_json(&errors))
+    Shaped {
+        body: Body::RequestErrors(errors_json(&errors)),
+        outcome: error.code(),
+    }
 }
 
 fn errors_json(errors: &[ServerError]) -> String {
@@ -177,12 +214,16 @@ mod tests {
             async_graphql::Value::from(2),
         );
         let result = Response::new(async_graphql::Value::Object(map));
-        let Shaped::Executed(text) = shape(result, 0, false) else {
+        let shaped = shape(result, 0, false);
+        assert_eq!(shaped.outcome, "ok");
+        let Body::Executed(text) = shaped.body else {
             panic!("executed");
         };
         assert_eq!(text, r#"{"data":{"zebra":1,"apple":2}}"#);
         let syntax = Response::from_errors(vec![ServerError::new("Syntax error", None)]);
-        let Shaped::RequestErrors(errors) = shape(syntax, 0, false) else {
+        let shaped = shape(syntax, 0, false);
+        assert_eq!(shaped.outcome, "BAD_USER_INPUT");
+        let Body::RequestErrors(errors) = shaped.body else {
             panic!("a request error");
         };
         assert!(errors.contains(r#""code":"BAD_USER_INPUT""#), "{errors}");

@@ -69,6 +69,7 @@ impl SubscriptionRoot {
             followed_events(session.events.clone(), session.db.clone(), interest, start);
         let executions = session.executions();
         let (cursors, workspace_id) = (session.cursors.clone(), session.workspace_id());
+        let telemetry = session.telemetry.clone();
         Ok(deliveries.filter_map(move |delivery| {
             let payload = match delivery {
                 // The events could not be read (the database is down): an
@@ -79,6 +80,7 @@ impl SubscriptionRoot {
                     Some(Ok(ChatEventPayload::resync(cursor)))
                 }
                 Ok(Delivery::Event(event)) => delivered_as(&filter, &event).map(|kind| {
+                    telemetry.metrics.delivered(event.age());
                     let cursor = cursors.seal(workspace_id, event.position);
                     Ok(ChatEventPayload::of(event, kind, cursor))
                 }),
@@ -124,6 +126,7 @@ impl SubscriptionRoot {
             followed_events(session.events.clone(), session.db.clone(), interest, start);
         let executions = session.executions();
         let (cursors, workspace_id) = (session.cursors.clone(), session.workspace_id());
+        let telemetry = session.telemetry.clone();
         Ok(deliveries.filter_map(move |delivery| {
             let item = match delivery {
                 Err(error) => Some(Err(error.into())),
@@ -133,6 +136,7 @@ impl SubscriptionRoot {
                     .as_ref()
                     .filter(|message| message.chat_id == chat_id)
                     .map(|message| {
+                        telemetry.metrics.delivered(event.age());
                         let cursor = cursors.seal(workspace_id, event.position);
                         Ok(Message::added(message.clone(), cursor))
                     }),

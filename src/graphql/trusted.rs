@@ -36,6 +36,8 @@ pub struct TrustedDocuments {
 #[derive(Clone)]
 pub struct Trusted {
     pub document: ExecutableDocument,
+    /// Its id (the SHA-256 of its text), as logs name it.
+    pub hash: std::sync::Arc<str>,
 }
 
 impl TrustedDocuments {
@@ -62,7 +64,8 @@ impl TrustedDocuments {
                     path.display()
                 )
             })?;
-            by_id.insert(bare(&id).to_owned(), Trusted { document });
+            let hash = bare(&id).into();
+            by_id.insert(bare(&id).to_owned(), Trusted { document, hash });
         }
         Ok(Self { by_id, only })
     }

@@ -21,10 +21,11 @@ use crate::{
     config::cap,
     error::AppError,
     graphiql,
-    graphql::response::Shaped,
+    graphql::response::{self, Shaped},
     net::Peer,
-    pipeline::{self, Allowed, Refusal},
+    pipeline::{self, Allowed, Observed, Refusal},
     state::AppState,
+    telemetry::Transport,
 };
 
 /// `POST /graphql`: runs a query or mutation for the key's workspace.
@@ -88,15 +89,25 @@ async fn run(
     } else {
         Allowed::Any
     };
+    let mut observed = Observed::start(state, Transport::Http);
+    let seen = &mut observed.seen;
     let execution = async {
         let credential = credentials::from_headers(headers);
-        let ready = pipeline::prepare(state, credential, incoming, allowed).await?;
+        let ready = pipeline::prepare(state, credential, incoming, allowed, seen).await?;
         Ok(pipeline::run(state, ready).await)
     };
-    match pipeline::timed(state, execution).await {
+    let result = pipeline::timed(state, execution).await;
+    observed.note(match &result {
+        Ok(shaped) => shaped.outcome,
+        Err(refusal) => refusal.outcome(),
+    });
+    let mut response = match result {
         Ok(shaped) | Err(Refusal::Request(shaped)) => respond(format, shaped),
         Err(Refusal::Whole(error)) => refuse(format, error),
-    }
+    };
+    // For the access line.
+    response.extensions_mut().insert(observed.seen.clone());
+    response
 }
 
 /// A whole-request failure after negotiation, in the negotiated media type.
@@ -114,7 +125,10 @@ fn refuse(format: Format, error: AppError) -> Response {
 /// HTTP 400.
 fn respond(format: Format, shaped: Shaped) -> Response {
     let status = match &shaped {
-        Shaped::RequestErrors(_) if format == Format::GraphQLResponse => StatusCode::BAD_REQUEST,
+        Shaped {
+            body: response::Body::RequestErrors(_),
+            ..
+        } if format == Format::GraphQLResponse => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     };
     (

@@ -278,6 +278,33 @@ pub async fn start_position(db: &impl ConnectionTrait) -> AppResult<Position> {
     Ok(newest.min(before_running))
 }
 
+/// Most events [`unread`] counts: past it, "at least this many".
+const UNREAD_COUNTED: u64 = 1_000_000;
+
+/// Events after `after` (up to [`UNREAD_COUNTED`]), and the seconds since
+/// the oldest of them was written (0 when there is none).
+pub async fn unread(db: &impl ConnectionTrait, after: Position) -> AppResult<(u64, f64)> {
+    use sea_orm::PaginatorTrait;
+    let oldest = chat_event::Entity::find()
+        .filter(after_position(after))
+        .order_by_asc(chat_event::Column::Tx)
+        .order_by_asc(chat_event::Column::Seq)
+        .one(db)
+        .await?;
+    let Some(oldest) = oldest else {
+        return Ok((0, 0.0));
+    };
+    let count = chat_event::Entity::find()
+        .filter(after_position(after))
+        .limit(UNREAD_COUNTED)
+        .count(db)
+        .await?;
+    let waited = (super::now() - oldest.created_at)
+        .to_std()
+        .unwrap_or_default();
+    Ok((count, waited.as_secs_f64()))
+}
+
 /// The newest event's position, if any.
 pub async fn newest(db: &impl ConnectionTrait) -> AppResult<Option<Position>> {
     let newest = chat_event::Entity::find()

@@ -371,7 +371,10 @@ async fn second_start(dir: &std::path::Path, under_cargo: bool) -> String {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     if under_cargo {
-        command.env("CARGO", "/usr/bin/cargo");
+        // And in text, as on a terminal (the other start logs JSON).
+        command
+            .env("CARGO", "/usr/bin/cargo")
+            .args(["--log-format", "text"]);
     }
     let mut second = command.spawn().unwrap();
     let stderr = second.stderr.take().unwrap();
@@ -463,8 +466,17 @@ async fn the_port_variable_is_heeded_and_localhost_is_an_address() {
         .unwrap()
         .port();
     for (args, env_port) in [
-        (vec!["--no-demo"], Some(port)),
-        (vec!["--no-demo", "--listen", "localhost:0"], None),
+        (vec!["--no-demo", "--log-format", "text"], Some(port)),
+        (
+            vec![
+                "--no-demo",
+                "--listen",
+                "localhost:0",
+                "--log-format",
+                "text",
+            ],
+            None,
+        ),
     ] {
         let mut command = Command::new(BIN);
         command

@@ -617,7 +617,7 @@ pub async fn metric(base: &str, name: &str) -> u64 {
 pub async fn attached(base: &str, n: u64) {
     let patience = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        let now = metric(base, "chat_gateway_subscriptions").await;
+        let now = metric(base, "graphql_subscriptions_active").await;
         if now == n {
             return;
         }

@@ -157,7 +157,7 @@ async fn metrics_gauge_the_subscriptions_attached() {
     let app = TestApp::spawn().await;
     let w = app.world("Acme").await;
     assert_eq!(
-        metric(&app.metrics_url(), "chat_gateway_subscriptions").await,
+        metric(&app.metrics_url(), "graphql_subscriptions_active").await,
         0
     );
     let mut socket = Socket::ready(&app, &w.key).await;

@@ -29,6 +29,7 @@ mod live_filters;
 mod messages;
 mod mutations;
 mod nesting;
+mod operating;
 mod over_http;
 mod plans;
 mod schema;

@@ -33,7 +33,14 @@ async fn keys_stay_out_of_logs_and_responses_and_revocation_is_immediate() {
     );
     let other_key = other["apiKey"].as_str().unwrap().to_owned();
     let mut server = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--no-demo"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--no-demo",
+            "--log-format",
+            "json",
+        ])
         .env("DATABASE_URL", &url)
         .env("RUST_LOG", "trace")
         .stdout(Stdio::null())
@@ -50,8 +57,10 @@ async fn keys_stay_out_of_logs_and_responses_and_revocation_is_immediate() {
             "server exited: {logs}"
         );
         logs.push_str(&line);
-        if let Some(rest) = line.split("url=http://").nth(1) {
-            break rest.split('/').next().unwrap().to_owned();
+        let event: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
+        if event["message"] == "listening" {
+            let url = event["url"].as_str().unwrap();
+            break url["http://".len()..].split('/').next().unwrap().to_owned();
         }
     };
     let graphql = format!("http://{addr}/graphql");
@@ -133,7 +142,27 @@ async fn keys_stay_out_of_logs_and_responses_and_revocation_is_immediate() {
     stderr.read_to_string(&mut logs).unwrap();
     assert!(server.wait().unwrap().success());
 
-    assert!(logs.contains("/graphql"), "requests were logged: {logs}");
+    // One JSON object per line; one access line per request, naming
+    // who asked by the key's public prefix.
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    let access: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|line| line["target"] == "chat_gateway::access")
+        .collect();
+    assert_eq!(access.len(), 7, "{access:#?}");
+    assert!(access.iter().all(|line| line["path"] == "/graphql"
+        && line["request_id"].as_str().is_some_and(|id| id.len() == 36)
+        && line["duration_ms"].is_number()));
+    let statuses: Vec<u64> = access
+        .iter()
+        .map(|l| l["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, [200, 200, 200, 401, 200, 200, 401]);
+    assert_eq!(access[0]["principal"], w.key[..20]);
+    assert_eq!(access[0]["operation_type"], "query");
     for key in [&w.key, &other_key, &wrong_secret] {
         let secret = key.rsplit('_').next().unwrap();
         assert!(!logs.contains(secret), "a key's secret is in the logs");

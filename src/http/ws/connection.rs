@@ -25,9 +25,10 @@ use crate::{
     graphql::response::{self, Shaped},
     http::request,
     net::Reads,
-    pipeline::{self, Allowed, Refusal},
+    pipeline::{self, Allowed, Observed, Refusal},
     sockets::Held,
     state::AppState,
+    telemetry::Transport,
 };
 
 /// How long a closing frame may take to write before the socket is dropped.
@@ -231,19 +232,25 @@ impl Connection {
             Err(error) => return Ok(Err(response::refusal(&error))),
         };
         let credential = Ok(ready.credential.clone());
-        let prepared = match pipeline::prepare(state, credential, incoming, Allowed::Any).await {
-            Ok(prepared) => prepared,
-            Err(Refusal::Whole(
-                error @ (AppError::Unauthenticated(_) | AppError::InvalidToken(_)),
-            )) => {
-                return Err(refused(&error));
-            }
-            Err(refusal) => return Ok(Err(refusal.into_shaped())),
-        };
+        let mut observed = Observed::start(state, Transport::Ws);
+        let seen = &mut observed.seen;
+        let prepared =
+            match pipeline::prepare(state, credential, incoming, Allowed::Any, seen).await {
+                Ok(prepared) => prepared,
+                Err(refusal) => {
+                    observed.note(refusal.outcome());
+                    return match refusal {
+                        Refusal::Whole(
+                            error @ (AppError::Unauthenticated(_) | AppError::InvalidToken(_)),
+                        ) => Err(refused(&error)),
+                        refusal => Ok(Err(refusal.into_shaped())),
+                    };
+                }
+            };
         // A `None` after the last result says "complete".
         let complete = || futures_util::stream::once(async { None });
         if prepared.operation() == OperationType::Subscription {
-            let results = pipeline::stream(state, prepared).map(Some);
+            let results = observed.over(pipeline::stream(state, prepared)).map(Some);
             return Ok(Ok(Box::pin(results.chain(complete()))));
         }
         // A query or mutation: one result, under the request timeout, as
@@ -251,8 +258,11 @@ impl Connection {
         let state = state.clone();
         let result = async move {
             let run = async { Ok(pipeline::run(&state, prepared).await) };
-            let shaped = pipeline::timed(&state, run).await;
-            Some(shaped.unwrap_or_else(Refusal::into_shaped))
+            let shaped = pipeline::timed(&state, run)
+                .await
+                .unwrap_or_else(Refusal::into_shaped);
+            observed.note(shaped.outcome);
+            Some(shaped)
         };
         let results = futures_util::stream::once(result);
         Ok(Ok(Box::pin(results.chain(complete()))))

@@ -9,7 +9,10 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::{graphql::response::Shaped, http::request::Params};
+use crate::{
+    graphql::response::{Body, Shaped},
+    http::request::Params,
+};
 
 /// A message from the client.
 #[derive(Deserialize)]
@@ -100,12 +103,12 @@ pub const ACK: &str = r#"{"type":"connection_ack"}"#;
 /// (nothing ran; an `error` ends the operation, no `complete` follows).
 pub fn result(id: &str, shaped: Shaped) -> (String, bool) {
     let id = quoted(id);
-    match shaped {
-        Shaped::Executed(payload) => (
+    match shaped.body {
+        Body::Executed(payload) => (
             format!(r#"{{"type":"next","id":{id},"payload":{payload}}}"#),
             false,
         ),
-        Shaped::RequestErrors(errors) => (
+        Body::RequestErrors(errors) => (
             format!(r#"{{"type":"error","id":{id},"payload":{errors}}}"#),
             true,
         ),
@@ -154,9 +157,19 @@ mod tests {
         }
     }
 
+    fn shaped(body: Body) -> Shaped {
+        Shaped {
+            body,
+            outcome: "ok",
+        }
+    }
+
     #[test]
     fn messages_are_json_with_the_id_escaped() {
-        let (next, ends) = result("a\"b", Shaped::Executed(r#"{"data":{"z":1,"a":2}}"#.into()));
+        let (next, ends) = result(
+            "a\"b",
+            shaped(Body::Executed(r#"{"data":{"z":1,"a":2}}"#.into())),
+        );
         assert!(!ends);
         assert_eq!(
             next,
@@ -164,7 +177,7 @@ mod tests {
         );
         let parsed: Value = serde_json::from_str(&next).unwrap();
         assert_eq!(parsed["id"], "a\"b");
-        let (error, ends) = result("1", Shaped::RequestErrors("[]".into()));
+        let (error, ends) = result("1", shaped(Body::RequestErrors("[]".into())));
         assert!(ends);
         assert_eq!(error, r#"{"type":"error","id":"1","payload":[]}"#);
         assert_eq!(complete("1"), r#"{"type":"complete","id":"1"}"#);

@@ -6,7 +6,7 @@ use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 use anyhow::Context as _;
 use axum::{
     Router,
-    http::{HeaderName, HeaderValue, Method, Request, header},
+    http::{HeaderName, HeaderValue, Method, header},
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
@@ -46,6 +46,7 @@ use crate::{
         Telemetry,
         access::{self, REQUEST_ID},
         metrics::Metrics,
+        spans,
     },
 };
 
@@ -57,7 +58,10 @@ pub fn router(state: AppState, cors_allowed_origins: &[HeaderValue]) -> Router {
     let router = Router::new()
         .route("/", get(|| async { Redirect::temporary("/graphql") }))
         .route("/graphql", get(http::graphql_get).post(http::graphql_post))
-        .route(&format!("{}/{{file}}", graphiql::ASSETS_PATH), get(graphiql::asset))
+        .route(
+            &format!("{}/{{file}}", graphiql::ASSETS_PATH),
+            get(graphiql::asset),
+        )
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
         .with_state(state)
@@ -66,16 +70,16 @@ pub fn router(state: AppState, cors_allowed_origins: &[HeaderValue]) -> Router {
         .layer(CatchPanicLayer::custom(panic_response))
         // The span names the path only: query strings may carry GraphQL
         // variables, and headers carry API keys; neither belongs in logs.
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-            let id = request
-                .headers()
-                .get(REQUEST_ID)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default();
-            tracing::info_span!("request", method = %request.method(), path = request.uri().path(), id)
-        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(spans::request_span)
+                .on_response(spans::record_response),
+        )
         // Every answer, a panic's too, is counted and logged, with its id.
-        .layer(axum::middleware::from_fn_with_state(telemetry, access::observe))
+        .layer(axum::middleware::from_fn_with_state(
+            telemetry,
+            access::observe,
+        ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
     if cors_allowed_origins.is_empty() {
@@ -234,6 +238,7 @@ impl Application {
             Metrics::new(
                 settings.metrics_max_operations as usize,
                 settings.metrics_workspace_label,
+                config.metrics_listen.is_some(),
             ),
             Duration::from_millis(settings.slow_operation_ms),
         ));
@@ -254,7 +259,11 @@ impl Application {
             metrics,
             state: AppState {
                 db,
-                schema: graphql::serving(),
+                schema: if config.telemetry.otlp_endpoint.is_some() {
+                    graphql::serving_traced()
+                } else {
+                    graphql::serving()
+                },
                 statements,
                 telemetry,
                 rate_limiter,

@@ -178,6 +178,8 @@ pub struct Observed {
     started: Instant,
     pub seen: Seen,
     outcome: &'static str,
+    /// The operation's span: its name and type are known once admitted.
+    pub span: tracing::Span,
 }
 
 impl Observed {
@@ -189,6 +191,14 @@ impl Observed {
             started: Instant::now(),
             seen: Seen::default(),
             outcome: "ok",
+            span: tracing::info_span!(
+                "graphql.operation",
+                otel.name = "graphql.operation",
+                graphql.operation.name = tracing::field::Empty,
+                graphql.operation.type = tracing::field::Empty,
+                graphql.document.hash = tracing::field::Empty,
+                outcome = tracing::field::Empty,
+            ),
         }
     }
 
@@ -213,6 +223,33 @@ impl Observed {
 
 impl Drop for Observed {
     fn drop(&mut self) {
+        let (span, seen) = (&self.span, &self.seen);
+        if seen.ty.is_some() {
+            let ty = seen.ty_str();
+            // The span has started: its name is the OpenTelemetry span's
+            // to change, no longer a field to record.
+            let name = match seen.name.as_deref() {
+                Some(name) => format!("{ty} {name}"),
+                None => ty.to_owned(),
+            };
+            {
+                use opentelemetry::trace::TraceContextExt;
+                use tracing_opentelemetry::OpenTelemetrySpanExt;
+                span.context().span().update_name(name);
+            }
+            span.record("graphql.operation.type", ty);
+        }
+        if let Some(name) = seen.name.as_deref() {
+            span.record("graphql.operation.name", name);
+        }
+        if let Some(hash) = seen.hash.as_deref() {
+            span.record("graphql.document.hash", hash);
+        }
+        span.record("outcome", self.outcome);
+        if self.outcome != "ok" {
+            use tracing_opentelemetry::OpenTelemetrySpanExt;
+            span.set_status(opentelemetry::trace::Status::error(self.outcome));
+        }
         let elapsed = self.started.elapsed();
         self.telemetry
             .operation(self.transport, &self.seen, self.outcome, elapsed);

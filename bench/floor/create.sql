@@ -21,11 +21,11 @@ RETURNING id AS chat_id, workspace_id, channel_id, owner_super_identity_id, resp
 INSERT INTO chat_events (workspace_id, chat_id, kind, message_id, created_at, channel_id, channel_type,
   owner_super_identity_id, owner_is_blocked, chat_created_at, responder_super_identity_id, ticket_id,
   ticket_status, last_message_at, removed, prev_responder_super_identity_id, prev_ticket_id,
-  prev_ticket_status, prev_last_message_at, prev_removed, actor_kind, actor_id, actor_name, tx)
+  prev_ticket_status, prev_last_message_at, prev_removed, actor_kind, actor_id, actor_name, tx, trace_parent)
 SELECT c.workspace_id, c.id, v.column3, v.column4, now(), c.channel_id, ch.type, c.owner_super_identity_id,
   COALESCE(eu.is_blocked, FALSE), c.created_at, c.responder_super_identity_id, c.ticket_id, t.status,
   c.last_message_at, c.removed_at IS NOT NULL, v.column5, v.column6, pt.status, v.column7, v.column8,
-  'api_key', 'bench', 'bench', pg_current_xact_id()::text::bigint
+  'api_key', 'bench', 'bench', pg_current_xact_id()::text::bigint, NULL
 FROM (VALUES (0, :chat_id::uuid, 'created', NULL::uuid, NULL::uuid, NULL::uuid,
               NULL::timestamptz, NULL::boolean)) AS v
 JOIN chats c ON c.id = v.column2 JOIN channels ch ON ch.id = c.channel_id

@@ -38,6 +38,8 @@ pub struct Model {
     pub actor_kind: Option<ActorKind>,
     pub actor_id: Option<String>,
     pub actor_name: Option<String>,
+    /// The W3C `traceparent` of the traced write that recorded it.
+    pub trace_parent: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -29,6 +29,7 @@ mod m20261206_000015_actors;
 mod m20261206_000016_event_positions;
 mod m20261206_000017_shard_chat_bucket_counts;
 mod m20261206_000018_bulk_load;
+mod m20261206_000019_event_trace_parent;
 
 /// The gateway's migrator, run at start-up and by `chat-gateway migrate`.
 pub struct Migrator;
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000016_event_positions::Migration),
             Box::new(m20261206_000017_shard_chat_bucket_counts::Migration),
             Box::new(m20261206_000018_bulk_load::Migration),
+            Box::new(m20261206_000019_event_trace_parent::Migration),
         ]
     }
 }

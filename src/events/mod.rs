@@ -34,6 +34,7 @@ use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, prelude::*,
 };
 use tokio::sync::Notify;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use self::fanout::{Fanout, Interest, Subscription};
@@ -47,6 +48,7 @@ use crate::{
         events::{self, Position},
         write::OnCommit,
     },
+    telemetry::spans,
 };
 
 /// Events read in one go.
@@ -288,7 +290,17 @@ impl EventBus {
             // With no subscriber here, the chats and messages would be
             // read for no one (a replica serving only writes and queries).
             if !self.0.fanout.pass_unwatched(last) {
-                for event in load(db, batch.events).await? {
+                // A span per delivered batch, linked to the writes' traces.
+                let span = tracing::info_span!(
+                    "chat_events.deliver",
+                    otel.name = "deliver chat events",
+                    events = batch.events.len(),
+                );
+                let parents = batch.events.iter();
+                spans::link_writes(&span, parents.filter_map(|e| e.trace_parent.as_deref()));
+                let events = load(db, batch.events).instrument(span.clone()).await?;
+                let _delivering = span.enter();
+                for event in events {
                     self.0.fanout.dispatch(Arc::new(event));
                 }
             }

@@ -10,6 +10,7 @@ use async_graphql::{
 };
 use entity::{channel, responder, responder_version, ticket};
 use sea_orm::{DatabaseConnection, DbErr};
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::{
@@ -28,6 +29,16 @@ use crate::{
 pub struct Scope {
     db: DatabaseConnection,
     workspace_id: Uuid,
+    /// The span current when the loaders were made (the operation's): a
+    /// batch runs in a task of its own, so its span names its parent.
+    parent: tracing::Span,
+}
+
+impl Scope {
+    /// The span of one batched load, `name`d, under the operation's span.
+    fn span(&self, name: &'static str) -> tracing::Span {
+        tracing::info_span!(parent: &self.parent, "graphql.load", otel.name = name)
+    }
 }
 
 macro_rules! loader {
@@ -40,7 +51,8 @@ macro_rules! loader {
             type Error = Arc<DbErr>;
 
             async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, $value>, Arc<DbErr>> {
-                let rows = $fetch(&self.0.db, self.0.workspace_id, keys).await?;
+                let span = self.0.span(concat!("load ", stringify!($name)));
+                let rows = $fetch(&self.0.db, self.0.workspace_id, keys).instrument(span).await?;
                 Ok(rows.into_iter().map(|row| ($key(&row), row)).collect())
             }
         }
@@ -83,10 +95,11 @@ impl Loader<Uuid> for RecentMessagesLoader {
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, RecentMessages>, Arc<DbErr>> {
-        Ok(group_recent(
-            keys,
-            lookup::recent_messages(&self.0.db, keys).await?,
-        ))
+        let span = self.0.span("load RecentMessagesLoader");
+        let messages = lookup::recent_messages(&self.0.db, keys)
+            .instrument(span)
+            .await?;
+        Ok(group_recent(keys, messages))
     }
 }
 
@@ -145,7 +158,10 @@ impl Loader<MessagesKey> for MessagePageLoader {
         }
         let mut pages = HashMap::new();
         for ((order, request, text), chat_ids) in groups {
-            let found = message::pages(&self.0.db, &chat_ids, order, request, text).await?;
+            let span = self.0.span("load MessagePageLoader");
+            let found = message::pages(&self.0.db, &chat_ids, order, request, text)
+                .instrument(span)
+                .await?;
             pages.extend(found.into_iter().map(|(chat_id, page)| {
                 let key = MessagesKey {
                     chat_id,
@@ -174,7 +190,8 @@ impl Loader<Uuid> for VersionsLoader {
         keys: &[Uuid],
     ) -> Result<HashMap<Uuid, Vec<responder_version::Model>>, Arc<DbErr>> {
         let mut versions: HashMap<Uuid, Vec<_>> = HashMap::new();
-        for version in browse::versions(&self.0.db, keys).await? {
+        let span = self.0.span("load VersionsLoader");
+        for version in browse::versions(&self.0.db, keys).instrument(span).await? {
             versions
                 .entry(version.responder_id)
                 .or_default()
@@ -192,7 +209,8 @@ impl Loader<Uuid> for MessageCountLoader {
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, u64>, Arc<DbErr>> {
-        Ok(message::counts(&self.0.db, keys).await?)
+        let span = self.0.span("load MessageCountLoader");
+        Ok(message::counts(&self.0.db, keys).instrument(span).await?)
     }
 }
 
@@ -231,6 +249,7 @@ impl Loaders {
         let scope = Scope {
             db: db.clone(),
             workspace_id,
+            parent: tracing::Span::current(),
         };
         Self {
             channel: cached(ChannelLoader(scope.clone())),

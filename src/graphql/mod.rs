@@ -15,6 +15,7 @@ pub mod operation;
 pub mod query;
 pub mod response;
 pub mod scopes;
+pub mod spans;
 pub mod subscription;
 pub mod trusted;
 pub mod types;
@@ -39,6 +40,14 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 /// ([`checker::Checker`], through [`admit::Admission::validate`]).
 pub fn serving() -> AppSchema {
     builder().validation_mode(ValidationMode::Fast).finish()
+}
+
+/// The serving schema with a span per root field (traces are on).
+pub fn serving_traced() -> AppSchema {
+    builder()
+        .validation_mode(ValidationMode::Fast)
+        .extension(spans::RootFieldSpans)
+        .finish()
 }
 
 /// The schema's builder, with its descriptions.

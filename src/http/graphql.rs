@@ -5,6 +5,8 @@
 //! execution under the request timeout. What fails before execution never
 //! reaches the database, except the key lookup.
 
+use tracing::Instrument;
+
 use axum::{
     body::Body,
     extract::{ConnectInfo, FromRequestParts, Request, State, ws::WebSocketUpgrade},
@@ -96,7 +98,7 @@ async fn run(
         let ready = pipeline::prepare(state, credential, incoming, allowed, seen).await?;
         Ok(pipeline::run(state, ready).await)
     };
-    let result = pipeline::timed(state, execution).await;
+    let result = pipeline::timed(state, execution.instrument(observed.span.clone())).await;
     observed.note(match &result {
         Ok(shaped) => shaped.outcome,
         Err(refusal) => refusal.outcome(),

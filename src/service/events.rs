@@ -158,13 +158,14 @@ fn insert(
          channel_id, channel_type, owner_super_identity_id, owner_is_blocked, chat_created_at, \
          responder_super_identity_id, ticket_id, ticket_status, last_message_at, removed, \
          prev_responder_super_identity_id, prev_ticket_id, prev_ticket_status, \
-         prev_last_message_at, prev_removed, actor_kind, actor_id, actor_name, tx) \
+         prev_last_message_at, prev_removed, actor_kind, actor_id, actor_name, tx, \
+         trace_parent) \
          SELECT c.workspace_id, c.id, v.column3, v.column4, {now}, \
          c.channel_id, ch.type, c.owner_super_identity_id, COALESCE(eu.is_blocked, FALSE), \
          c.created_at, c.responder_super_identity_id, c.ticket_id, t.status, \
          c.last_message_at, c.removed_at IS NOT NULL, \
          v.column5, v.column6, pt.status, v.column7, v.column8, \
-         {kind}, {id}, {name}, {tx} FROM (VALUES ",
+         {kind}, {id}, {name}, {tx}, {trace} FROM (VALUES ",
         tx = match backend {
             DbBackend::Postgres => "pg_current_xact_id()::text::bigint",
             _ => "0",
@@ -173,6 +174,7 @@ fn insert(
         kind = bind(sea_orm::ActiveEnum::to_value(&actor.kind).into()),
         id = bind(actor.id.clone().into()),
         name = bind(actor.name.clone().into()),
+        trace = bind(crate::telemetry::spans::current_traceparent().into()),
     );
     let rows: Vec<String> = events
         .iter()

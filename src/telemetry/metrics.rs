@@ -85,12 +85,16 @@ pub struct Metrics {
     reader_behind_seconds: prometheus::Gauge,
     names: OperationNames,
     workspace_label: bool,
+    /// Whether anything is recorded: without a metrics listener nobody
+    /// would read it.
+    recording: bool,
 }
 
 impl Metrics {
     /// Metrics that count at most `max_operations` operation names, with
-    /// a workspace label on operations when `workspace_label`.
-    pub fn new(max_operations: usize, workspace_label: bool) -> Self {
+    /// a workspace label on operations when `workspace_label`; none are
+    /// recorded unless `recording`.
+    pub fn new(max_operations: usize, workspace_label: bool, recording: bool) -> Self {
         let registry = Registry::new();
         let mut labels = vec!["operation_type", "operation_name", "outcome", "transport"];
         if workspace_label {
@@ -198,6 +202,7 @@ impl Metrics {
             reader_behind_seconds,
             names: OperationNames::new(max_operations),
             workspace_label,
+            recording,
         }
     }
 
@@ -212,6 +217,9 @@ impl Metrics {
         outcome: &str,
         elapsed: Duration,
     ) {
+        if !self.recording {
+            return;
+        }
         let ty = match ty {
             Some(OperationType::Query) => "query",
             Some(OperationType::Mutation) => "mutation",
@@ -236,6 +244,9 @@ impl Metrics {
 
     /// One HTTP response sent.
     pub fn http_response(&self, status: axum::http::StatusCode) {
+        if !self.recording {
+            return;
+        }
         self.http_requests
             .with_label_values(&[status.as_str()])
             .inc();
@@ -243,6 +254,9 @@ impl Metrics {
 
     /// One chat event handed to a subscription `lag` after its write.
     pub fn delivered(&self, lag: Duration) {
+        if !self.recording {
+            return;
+        }
         self.delivery_lag.observe(lag.as_secs_f64());
     }
 

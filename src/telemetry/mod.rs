@@ -1,13 +1,16 @@
 //! What the people who run the gateway see of it: Prometheus metrics on
 //! their own listener ([`metrics`]), one access line per HTTP request and
 //! a line per slow operation ([`access`]), logs as text or JSON
-//! ([`logs`]). Each operation is observed once, by the pipeline both
+//! ([`logs`]), and traces ([`spans`] the gateway makes, exported by
+//! [`traces`]). Each operation is observed once, by the pipeline both
 //! transports share, so a rule (what is counted, what is never logged)
 //! holds over HTTP and the WebSocket alike.
 
 pub mod access;
 pub mod logs;
 pub mod metrics;
+pub mod spans;
+pub mod traces;
 
 use std::{sync::Arc, time::Duration};
 

@@ -42,4 +42,5 @@ mod sockets;
 mod statements;
 mod subscriptions;
 mod tokens;
+mod traces;
 mod trusted;

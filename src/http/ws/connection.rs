@@ -6,6 +6,8 @@
 //! admitted, one request taken from the key's rate limit, and its results
 //! shaped by the same function as HTTP's ([`response::shape`]).
 
+use tracing::Instrument;
+
 use std::{pin::Pin, sync::Arc, time::Duration};
 
 use async_graphql::parser::types::OperationType;
@@ -234,19 +236,20 @@ impl Connection {
         let credential = Ok(ready.credential.clone());
         let mut observed = Observed::start(state, Transport::Ws);
         let seen = &mut observed.seen;
-        let prepared =
-            match pipeline::prepare(state, credential, incoming, Allowed::Any, seen).await {
-                Ok(prepared) => prepared,
-                Err(refusal) => {
-                    observed.note(refusal.outcome());
-                    return match refusal {
-                        Refusal::Whole(
-                            error @ (AppError::Unauthenticated(_) | AppError::InvalidToken(_)),
-                        ) => Err(refused(&error)),
-                        refusal => Ok(Err(refusal.into_shaped())),
-                    };
-                }
-            };
+        let span = observed.span.clone();
+        let prepare = pipeline::prepare(state, credential, incoming, Allowed::Any, seen);
+        let prepared = match prepare.instrument(span.clone()).await {
+            Ok(prepared) => prepared,
+            Err(refusal) => {
+                observed.note(refusal.outcome());
+                return match refusal {
+                    Refusal::Whole(
+                        error @ (AppError::Unauthenticated(_) | AppError::InvalidToken(_)),
+                    ) => Err(refused(&error)),
+                    refusal => Ok(Err(refusal.into_shaped())),
+                };
+            }
+        };
         // A `None` after the last result says "complete".
         let complete = || futures_util::stream::once(async { None });
         if prepared.operation() == OperationType::Subscription {
@@ -259,6 +262,7 @@ impl Connection {
         let result = async move {
             let run = async { Ok(pipeline::run(&state, prepared).await) };
             let shaped = pipeline::timed(&state, run)
+                .instrument(span)
                 .await
                 .unwrap_or_else(Refusal::into_shaped);
             observed.note(shaped.outcome);

@@ -6,8 +6,6 @@
 //! checked per field) → a shaped result. HTTP runs it per request; the
 //! WebSocket per `subscribe`, with the socket's credential.
 
-use std::{sync::Arc, time::Instant};
-
 use async_graphql::{Request, parser::types::OperationType};
 use futures_util::{Stream, StreamExt};
 
@@ -20,7 +18,7 @@ use crate::{
     },
     http::request::Incoming,
     state::AppState,
-    telemetry::{Seen, Telemetry, Transport},
+    telemetry::Seen,
 };
 
 /// A request that passed every check before execution.
@@ -167,91 +165,4 @@ pub fn stream(state: &AppState, ready: Ready) -> impl Stream<Item = Shaped> + Se
             let exhausted = executions.current().budget.exhausted();
             response::shape(result, max_bytes, exhausted)
         })
-}
-
-/// An operation being timed: observed once, with the outcome it ended
-/// with, when it is dropped (a subscription's stream ends or is dropped
-/// with it).
-pub struct Observed {
-    telemetry: Arc<Telemetry>,
-    transport: Transport,
-    started: Instant,
-    pub seen: Seen,
-    outcome: &'static str,
-    /// The operation's span: its name and type are known once admitted.
-    pub span: tracing::Span,
-}
-
-impl Observed {
-    /// Starts timing an operation that `transport` received.
-    pub fn start(state: &AppState, transport: Transport) -> Self {
-        Self {
-            telemetry: state.telemetry.clone(),
-            transport,
-            started: Instant::now(),
-            seen: Seen::default(),
-            outcome: "ok",
-            span: tracing::info_span!(
-                "graphql.operation",
-                otel.name = "graphql.operation",
-                graphql.operation.name = tracing::field::Empty,
-                graphql.operation.type = tracing::field::Empty,
-                graphql.document.hash = tracing::field::Empty,
-                outcome = tracing::field::Empty,
-            ),
-        }
-    }
-
-    /// Notes how a result of the operation went: its first error counts.
-    pub fn note(&mut self, outcome: &'static str) {
-        if self.outcome == "ok" {
-            self.outcome = outcome;
-        }
-    }
-
-    /// Each of `results` noted, and the operation observed when they end.
-    pub fn over(
-        mut self,
-        results: impl Stream<Item = Shaped> + Send + 'static,
-    ) -> impl Stream<Item = Shaped> + Send + 'static {
-        results.map(move |shaped| {
-            self.note(shaped.outcome);
-            shaped
-        })
-    }
-}
-
-impl Drop for Observed {
-    fn drop(&mut self) {
-        let (span, seen) = (&self.span, &self.seen);
-        if seen.ty.is_some() {
-            let ty = seen.ty_str();
-            // The span has started: its name is the OpenTelemetry span's
-            // to change, no longer a field to record.
-            let name = match seen.name.as_deref() {
-                Some(name) => format!("{ty} {name}"),
-                None => ty.to_owned(),
-            };
-            {
-                use opentelemetry::trace::TraceContextExt;
-                use tracing_opentelemetry::OpenTelemetrySpanExt;
-                span.context().span().update_name(name);
-            }
-            span.record("graphql.operation.type", ty);
-        }
-        if let Some(name) = seen.name.as_deref() {
-            span.record("graphql.operation.name", name);
-        }
-        if let Some(hash) = seen.hash.as_deref() {
-            span.record("graphql.document.hash", hash);
-        }
-        span.record("outcome", self.outcome);
-        if self.outcome != "ok" {
-            use tracing_opentelemetry::OpenTelemetrySpanExt;
-            span.set_status(opentelemetry::trace::Status::error(self.outcome));
-        }
-        let elapsed = self.started.elapsed();
-        self.telemetry
-            .operation(self.transport, &self.seen, self.outcome, elapsed);
-    }
 }

@@ -5,14 +5,13 @@
 //! execution under the request timeout. What fails before execution never
 //! reaches the database, except the key lookup.
 
-use tracing::Instrument;
-
 use axum::{
     body::Body,
     extract::{ConnectInfo, FromRequestParts, Request, State, ws::WebSocketUpgrade},
     http::{HeaderMap, Method, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use tracing::Instrument;
 
 use super::{
     accept::{self, Format},
@@ -25,9 +24,9 @@ use crate::{
     graphiql,
     graphql::response::{self, Shaped},
     net::Peer,
-    pipeline::{self, Allowed, Observed, Refusal},
+    pipeline::{self, Allowed, Refusal},
     state::AppState,
-    telemetry::Transport,
+    telemetry::{Transport, observed::Observed},
 };
 
 /// `POST /graphql`: runs a query or mutation for the key's workspace.
@@ -91,7 +90,7 @@ async fn run(
     } else {
         Allowed::Any
     };
-    let mut observed = Observed::start(state, Transport::Http);
+    let mut observed = Observed::start(&state.telemetry, Transport::Http);
     let seen = &mut observed.seen;
     let execution = async {
         let credential = credentials::from_headers(headers);

@@ -9,6 +9,7 @@
 pub mod access;
 pub mod logs;
 pub mod metrics;
+pub mod observed;
 pub mod spans;
 pub mod traces;
 

@@ -6,8 +6,6 @@
 //! admitted, one request taken from the key's rate limit, and its results
 //! shaped by the same function as HTTP's ([`response::shape`]).
 
-use tracing::Instrument;
-
 use std::{pin::Pin, sync::Arc, time::Duration};
 
 use async_graphql::parser::types::OperationType;
@@ -19,6 +17,7 @@ use futures_util::{
 use serde_json::Value;
 use tokio::{sync::OwnedSemaphorePermit, time::Sleep};
 use tokio_stream::StreamMap;
+use tracing::Instrument;
 
 use super::protocol::{self, ClientMessage, Close};
 use crate::{
@@ -27,10 +26,10 @@ use crate::{
     graphql::response::{self, Shaped},
     http::request,
     net::Reads,
-    pipeline::{self, Allowed, Observed, Refusal},
+    pipeline::{self, Allowed, Refusal},
     sockets::Held,
     state::AppState,
-    telemetry::Transport,
+    telemetry::{Transport, observed::Observed},
 };
 
 /// How long a closing frame may take to write before the socket is dropped.
@@ -234,7 +233,7 @@ impl Connection {
             Err(error) => return Ok(Err(response::refusal(&error))),
         };
         let credential = Ok(ready.credential.clone());
-        let mut observed = Observed::start(state, Transport::Ws);
+        let mut observed = Observed::start(&state.telemetry, Transport::Ws);
         let seen = &mut observed.seen;
         let span = observed.span.clone();
         let prepare = pipeline::prepare(state, credential, incoming, Allowed::Any, seen);

@@ -81,7 +81,8 @@ pub fn router(state: AppState, cors_allowed_origins: &[HeaderValue]) -> Router {
             access::observe,
         ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(axum::middleware::map_request(access::plain_request_id));
     if cors_allowed_origins.is_empty() {
         // No CORS headers at all: browsers keep pages of other origins out.
         return router;

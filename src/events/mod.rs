@@ -291,13 +291,19 @@ impl EventBus {
             // read for no one (a replica serving only writes and queries).
             if !self.0.fanout.pass_unwatched(last) {
                 // A span per delivered batch, linked to the writes' traces.
-                let span = tracing::info_span!(
+                // Traced when a write it delivers was, or as a new trace.
+                let mut parents = batch.events.iter().filter_map(|e| e.trace_parent.as_ref());
+                let traced = parents.next().is_some() || spans::sample_root();
+                let span = spans::span!(
+                    traced,
                     "chat_events.deliver",
                     otel.name = "deliver chat events",
                     events = batch.events.len(),
                 );
-                let parents = batch.events.iter();
-                spans::link_writes(&span, parents.filter_map(|e| e.trace_parent.as_deref()));
+                if traced {
+                    let parents = batch.events.iter();
+                    spans::link_writes(&span, parents.filter_map(|e| e.trace_parent.as_deref()));
+                }
                 let events = load(db, batch.events).instrument(span.clone()).await?;
                 let _delivering = span.enter();
                 for event in events {

@@ -11,6 +11,8 @@ use async_graphql::{
 use entity::{channel, responder, responder_version, ticket};
 use sea_orm::{DatabaseConnection, DbErr};
 use tracing::Instrument;
+
+use crate::telemetry::spans::{span, traced_under};
 use uuid::Uuid;
 
 use crate::{
@@ -37,7 +39,8 @@ pub struct Scope {
 impl Scope {
     /// The span of one batched load, `name`d, under the operation's span.
     fn span(&self, name: &'static str) -> tracing::Span {
-        tracing::info_span!(parent: &self.parent, "graphql.load", otel.name = name)
+        let traced = traced_under(&self.parent);
+        span!(traced, parent: &self.parent, "graphql.load", otel.name = name)
     }
 }
 

@@ -13,6 +13,8 @@ use async_graphql::{
 };
 use tracing::Instrument;
 
+use crate::telemetry::spans::{span, traced_under};
+
 /// The extension that makes root fields' spans.
 pub struct RootFieldSpans;
 
@@ -33,7 +35,8 @@ impl Extension for RootFieldSpans {
         if info.path_node.parent.is_some() {
             return next.run(ctx, info).await;
         }
-        let span = tracing::info_span!(
+        let span = span!(
+            traced_under(&tracing::Span::current()),
             "graphql.resolve",
             otel.name = %format_args!("{}.{}", info.parent_type, info.name),
             graphql.field.name = info.name,

@@ -18,6 +18,27 @@ use super::{Seen, Telemetry};
 /// The header a request's id travels in (taken from the request, or made).
 pub const REQUEST_ID: &str = "x-request-id";
 
+/// Longest request id taken from a client.
+const MAX_REQUEST_ID: usize = 128;
+
+/// Drops a request id the client sent that is longer than
+/// [`MAX_REQUEST_ID`] or not plain (letters, digits, `-`, `_`, `.`, `:`),
+/// so that one is made in its place: what logs and responses repeat stays
+/// short and harmless.
+pub async fn plain_request_id(mut request: Request) -> Request {
+    let plain = request.headers().get(REQUEST_ID).is_none_or(|id| {
+        id.len() <= MAX_REQUEST_ID
+            && id
+                .as_bytes()
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
+    });
+    if !plain {
+        request.headers_mut().remove(REQUEST_ID);
+    }
+    request
+}
+
 /// Observes `request` on its way through `next`.
 pub async fn observe(
     State(telemetry): State<Arc<Telemetry>>,

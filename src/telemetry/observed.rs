@@ -7,7 +7,10 @@ use std::{sync::Arc, time::Instant};
 
 use futures_util::{Stream, StreamExt};
 
-use super::{Seen, Telemetry, Transport};
+use super::{
+    Seen, Telemetry, Transport,
+    spans::{sample_root, span, traced_under},
+};
 use crate::graphql::response::Shaped;
 
 /// An operation being timed: observed once, with the outcome it ended
@@ -26,13 +29,21 @@ pub struct Observed {
 impl Observed {
     /// Starts timing an operation that `transport` received.
     pub fn start(telemetry: &Arc<Telemetry>, transport: Transport) -> Self {
+        // Within the HTTP request's span, or (a WebSocket's operation) a
+        // trace of its own.
+        let current = tracing::Span::current();
+        let traced = match current.metadata() {
+            Some(_) => traced_under(&current),
+            None => sample_root(),
+        };
         Self {
             telemetry: telemetry.clone(),
             transport,
             started: Instant::now(),
             seen: Seen::default(),
             outcome: "ok",
-            span: tracing::info_span!(
+            span: span!(
+                traced,
                 "graphql.operation",
                 otel.name = "graphql.operation",
                 graphql.operation.name = tracing::field::Empty,

@@ -1,11 +1,15 @@
-//! The spans the gateway makes that are not one call's: the HTTP
-//! request's (joining the caller's trace from `traceparent`), and the links
-//! from an event's delivery back to the write that recorded it (by the
-//! `traceparent` the write keeps with its events). Without the exporter
-//! ([`super::traces`]) they are plain `tracing` spans and the links are
-//! no-ops.
+//! The spans the gateway makes, and whether each is traced.
+//!
+//! Sampling is decided once, where a trace starts here: the HTTP request
+//! (the caller's `traceparent` decides, else `--otlp-sampling-ratio`), an
+//! operation on a WebSocket, a batch of events delivered. Spans made below
+//! one inherit its decision through their target ([`TRACED`] or
+//! [`UNTRACED`]), and the exporter's layer sees only traced spans (and
+//! the SQL statements within them): an unsampled request costs what it
+//! costs without traces, instead of building spans nobody will export.
+//! Without the exporter ([`super::traces`]) nothing is traced.
 
-use std::time::Duration;
+use std::{sync::OnceLock, time::Duration};
 
 use axum::http::{Request, Response};
 use opentelemetry::{propagation::TextMapPropagator, trace::TraceContextExt};
@@ -15,6 +19,46 @@ use tracing::Span as Traced;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::access::REQUEST_ID;
+
+/// The target of spans that are traced.
+pub const TRACED: &str = "chat_gateway::traced";
+/// The target of spans that are not (a decision not to sample, or no
+/// exporter).
+pub const UNTRACED: &str = "chat_gateway::untraced";
+
+/// `--otlp-sampling-ratio`, once the exporter runs (it is the process's).
+static RATIO: OnceLock<f64> = OnceLock::new();
+
+/// Traces new roots at `ratio` from now on.
+pub(super) fn sample_at(ratio: f64) {
+    let _ = RATIO.set(ratio);
+}
+
+/// Whether a trace that starts here is sampled.
+pub fn sample_root() -> bool {
+    RATIO
+        .get()
+        .is_some_and(|ratio| rand::random::<f64>() < *ratio)
+}
+
+/// Whether spans made under `parent` are traced: when it is.
+pub fn traced_under(parent: &Traced) -> bool {
+    parent
+        .metadata()
+        .is_some_and(|meta| meta.target() == TRACED)
+}
+
+/// An `info` span, traced or not.
+macro_rules! span {
+    ($traced:expr, $($span:tt)+) => {
+        if $traced {
+            tracing::info_span!(target: "chat_gateway::traced", $($span)+)
+        } else {
+            tracing::info_span!(target: "chat_gateway::untraced", $($span)+)
+        }
+    };
+}
+pub(crate) use span;
 
 /// The span of one HTTP request (the server span of its trace): named by
 /// method and path (never the query string, which may carry variables),
@@ -26,7 +70,18 @@ pub fn request_span<B>(request: &Request<B>) -> Traced {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     let (method, path) = (request.method(), request.uri().path());
-    let span = tracing::info_span!(
+    let parent = request
+        .headers()
+        .contains_key("traceparent")
+        .then(|| TraceContextPropagator::new().extract(&HeaderExtractor(request.headers())))
+        .filter(|parent| parent.span().span_context().is_valid());
+    let traced = RATIO.get().is_some()
+        && match &parent {
+            Some(parent) => parent.span().span_context().is_sampled(),
+            None => sample_root(),
+        };
+    let span = span!(
+        traced,
         "request",
         otel.name = %format_args!("{method} {}", route(path)),
         otel.kind = "server",
@@ -34,12 +89,11 @@ pub fn request_span<B>(request: &Request<B>) -> Traced {
         path,
         id,
     );
-    if request.headers().contains_key("traceparent") {
-        let parent = TraceContextPropagator::new().extract(&HeaderExtractor(request.headers()));
-        if parent.span().span_context().is_valid() {
-            // Without the exporter's layer there is nothing to join.
-            let _ = span.set_parent(parent);
-        }
+    if !traced {
+        return span;
+    }
+    if let Some(parent) = parent {
+        let _ = span.set_parent(parent);
     }
     span.set_attribute("http.request.method", method.to_string());
     span.set_attribute("url.path", path.to_owned());
@@ -56,9 +110,9 @@ fn route(path: &str) -> &str {
     }
 }
 
-/// The W3C `traceparent` of the current span, when it is traced and
-/// sampled: what a write records with its events, so that their delivery
-/// links back to it.
+/// The W3C `traceparent` of the current span, when it is traced: what a
+/// write records with its events, so that their delivery is traced too
+/// and links back to it.
 pub fn current_traceparent() -> Option<String> {
     let context = Traced::current().context();
     let span = context.span();
@@ -93,6 +147,9 @@ pub fn link_writes<'a>(span: &Traced, parents: impl IntoIterator<Item = &'a str>
 
 /// Notes the response's status on the request's span.
 pub fn record_response<B>(response: &Response<B>, _: Duration, span: &Traced) {
+    if !traced_under(span) {
+        return;
+    }
     let status = response.status();
     span.set_attribute("http.response.status_code", i64::from(status.as_u16()));
     if status.is_server_error() {

@@ -22,7 +22,7 @@ use opentelemetry_sdk::{
 use tokio::sync::{mpsc, oneshot};
 use tracing_subscriber::{Layer, filter::DynFilterFn};
 
-use super::{logs::Extra, metrics::SPANS_DROPPED};
+use super::{logs::Extra, metrics::SPANS_DROPPED, spans};
 
 /// Finished spans waiting for export; more are dropped.
 const QUEUE: usize = 8_192;
@@ -76,21 +76,23 @@ pub fn start(endpoint: &str, ratio: f64) -> anyhow::Result<(Extra, Tracing)> {
     tokio::spawn(export(exporter, queued, flushes));
     let provider = SdkTracerProvider::builder()
         .with_span_processor(Bounded { queue })
-        .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(
-            ratio,
-        ))))
+        // Decided before a span is made (spans::sample_root): whatever
+        // reaches the SDK is kept.
+        .with_sampler(Sampler::AlwaysOn)
         .with_resource(resource)
         .build();
     let tracer = provider.tracer(SERVICE_NAME);
-    // Spans only (log lines stay log lines): the gateway's, and sea-orm's
-    // one per SQL statement within them (not the background reads and
-    // sweeps, which would each be a trace of their own, every second).
+    spans::sample_at(ratio);
+    // Spans only (log lines stay log lines): the gateway's traced ones
+    // (sampling is decided where a trace starts, see `spans`), and
+    // sea-orm's one per SQL statement within them (not the background
+    // reads and sweeps, which would each be a trace of their own).
     let ours = DynFilterFn::new(|meta, cx| {
         if !meta.is_span() {
             return false;
         }
         let target = meta.target();
-        target.starts_with("chat_gateway")
+        target == spans::TRACED
             || (target.starts_with("sea_orm")
                 && *meta.level() <= tracing::Level::INFO
                 && cx.lookup_current().is_some())

@@ -287,3 +287,34 @@ async fn readiness_fails_while_the_event_listener_stays_disconnected() {
     admin.execute_unprepared(&allow(true)).await.unwrap();
     assert_eq!(readiness(&app, reqwest::StatusCode::OK).await, "ready");
 }
+
+/// A request id is taken from the request when it is plain and short, and
+/// made otherwise; either way the response carries the one logged.
+#[tokio::test]
+async fn a_plain_request_id_is_kept_and_any_other_replaced() {
+    let app = TestApp::spawn().await;
+    let id = |sent: Option<&str>| {
+        let mut request = app.client.get(app.url("/healthz"));
+        if let Some(sent) = sent {
+            request = request.header("x-request-id", sent);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            response.headers()["x-request-id"]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    assert_eq!(id(Some("client-42.a:b_c")).await, "client-42.a:b_c");
+    for replaced in [
+        None,
+        Some("x".repeat(129).as_str()),
+        Some("a b"),
+        Some("<script>"),
+    ] {
+        let made = id(replaced).await;
+        assert_eq!(made.len(), 36, "{replaced:?} -> {made}");
+        assert!(uuid::Uuid::parse_str(&made).is_ok(), "{made}");
+    }
+}

@@ -40,6 +40,9 @@ async fn keys_stay_out_of_logs_and_responses_and_revocation_is_immediate() {
             "--no-demo",
             "--log-format",
             "json",
+            // Every operation is slow: its line must hold no key either.
+            "--slow-operation-ms",
+            "1",
         ])
         .env("DATABASE_URL", &url)
         .env("RUST_LOG", "trace")
@@ -163,6 +166,23 @@ async fn keys_stay_out_of_logs_and_responses_and_revocation_is_immediate() {
     assert_eq!(statuses, [200, 200, 200, 401, 200, 200, 401]);
     assert_eq!(access[0]["principal"], w.key[..20]);
     assert_eq!(access[0]["operation_type"], "query");
+    // Slow operations name their document by its hash, never its text.
+    let slow: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|line| line["target"] == "chat_gateway::slow")
+        .collect();
+    let hashed = |line: &&serde_json::Value| line["document_hash"].as_str().unwrap().len() == 64;
+    assert!(
+        slow.iter().any(hashed),
+        "no slow-operation line with a hash"
+    );
+    for line in slow {
+        // Empty for a document refused before it was read.
+        let hash = line["document_hash"].as_str().unwrap();
+        assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()), "{line}");
+        assert!(line["duration_ms"].as_f64().unwrap() >= 1.0, "{line}");
+        assert_eq!(line["level"], "WARN");
+    }
     for key in [&w.key, &other_key, &wrong_secret] {
         let secret = key.rsplit('_').next().unwrap();
         assert!(!logs.contains(secret), "a key's secret is in the logs");

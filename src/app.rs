@@ -260,11 +260,12 @@ impl Application {
             metrics,
             state: AppState {
                 db,
-                schema: if config.telemetry.otlp_endpoint.is_some() {
-                    graphql::serving_traced()
-                } else {
-                    graphql::serving()
-                },
+                schema: graphql::serving(),
+                traced_schema: config
+                    .telemetry
+                    .otlp_endpoint
+                    .is_some()
+                    .then(graphql::serving_traced),
                 statements,
                 telemetry,
                 rate_limiter,

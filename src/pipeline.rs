@@ -145,7 +145,7 @@ pub async fn run(state: &AppState, ready: Ready) -> Shaped {
     } = ready;
     let session = state.sessions.open(principal);
     let execution = session.execution();
-    let result = state.schema.execute(request.data(session)).await;
+    let result = state.schema().execute(request.data(session)).await;
     let exhausted = execution.budget.exhausted();
     response::shape(result, state.limits.max_response_bytes, exhausted)
 }
@@ -159,7 +159,7 @@ pub fn stream(state: &AppState, ready: Ready) -> impl Stream<Item = Shaped> + Se
     let executions = session.executions();
     let max_bytes = state.limits.max_response_bytes;
     state
-        .schema
+        .schema()
         .execute_stream(request.data(session))
         .map(move |result| {
             let exhausted = executions.current().budget.exhausted();

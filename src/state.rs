@@ -27,6 +27,9 @@ pub struct AppState {
     /// The GraphQL schema that runs requests (documents are validated in
     /// full by [`Admission`] first).
     pub schema: AppSchema,
+    /// The same with a span per root field, for traced operations (with
+    /// an exporter only: an extension costs every field of every request).
+    pub traced_schema: Option<AppSchema>,
     /// Counts the SQL statements run, for `/metrics`.
     pub statements: StatementCounter,
     /// Metrics, and what is logged of operations.
@@ -67,4 +70,17 @@ pub struct AppState {
     /// Flips to true when the server starts shutting down: sockets close
     /// with 1001.
     pub stopping: watch::Receiver<bool>,
+}
+
+impl AppState {
+    /// The schema to run an operation on: with root-field spans when the
+    /// current span (the operation's) is traced.
+    pub fn schema(&self) -> &AppSchema {
+        match &self.traced_schema {
+            Some(traced) if crate::telemetry::spans::traced_under(&tracing::Span::current()) => {
+                traced
+            }
+            _ => &self.schema,
+        }
+    }
 }

@@ -20,7 +20,11 @@ use opentelemetry_sdk::{
     trace::{Sampler, SdkTracerProvider, Span, SpanData, SpanExporter, SpanProcessor},
 };
 use tokio::sync::{mpsc, oneshot};
-use tracing_subscriber::{Layer, filter::DynFilterFn};
+use tracing::subscriber::Interest;
+use tracing_subscriber::{
+    Layer,
+    filter::{DynFilterFn, LevelFilter},
+};
 
 use super::{logs::Extra, metrics::SPANS_DROPPED, spans};
 
@@ -92,11 +96,20 @@ pub fn start(endpoint: &str, ratio: f64) -> anyhow::Result<(Extra, Tracing)> {
             return false;
         }
         let target = meta.target();
-        target == spans::TRACED
-            || (target.starts_with("sea_orm")
-                && *meta.level() <= tracing::Level::INFO
-                && cx.lookup_current().is_some())
-    });
+        target == spans::TRACED || (is_statement(meta) && cx.lookup_current().is_some())
+    })
+    // Decided per callsite where it can be, so that every other span and
+    // event keeps tracing's cached "never" and its level fast path.
+    .with_callsite_filter(|meta| {
+        if meta.is_span() && meta.target() == spans::TRACED {
+            Interest::always()
+        } else if is_statement(meta) {
+            Interest::sometimes()
+        } else {
+            Interest::never()
+        }
+    })
+    .with_max_level_hint(LevelFilter::INFO);
     let layer = tracing_opentelemetry::layer()
         .with_tracer(tracer)
         .with_location(false)
@@ -109,6 +122,11 @@ pub fn start(endpoint: &str, ratio: f64) -> anyhow::Result<(Extra, Tracing)> {
         _provider: provider,
     };
     Ok((layer, tracing))
+}
+
+/// Whether `meta` is sea-orm's span of one SQL statement.
+fn is_statement(meta: &tracing::Metadata<'_>) -> bool {
+    meta.is_span() && meta.target().starts_with("sea_orm") && *meta.level() <= tracing::Level::INFO
 }
 
 /// Hands finished spans to the export task without waiting.

@@ -189,6 +189,11 @@ async fn a_callers_trace_is_continued_with_operation_field_and_statement_spans()
         }
         assert!(attempt < 40, "the subscription never attached");
     }
+    // An operation over the socket is a trace of its own, spans alike.
+    socket
+        .subscribe("q", "query OverSocket { chats { totalCount } }", json!({}))
+        .await;
+    socket.next("q").await;
     let query = json!({
         "query": "query Inbox($search: String) { chats(filter: { search: $search }) { totalCount items { id owner { __typename } } } }",
         "variables": {"search": MARKER},
@@ -211,6 +216,7 @@ async fn a_callers_trace_is_continued_with_operation_field_and_statement_spans()
         let names = names_in_trace(spans);
         names.iter().any(|n| n == "query Inbox")
             && names.iter().any(|n| n == "mutation Open")
+            && spans.iter().any(|(_, s)| s.name == "query OverSocket")
             && spans.iter().any(|(_, s)| s.name == "deliver chat events")
     })
     .await;
@@ -314,6 +320,23 @@ async fn a_callers_trace_is_continued_with_operation_field_and_statement_spans()
             assert!(!value.contains(secret), "{} carries the key", span.name);
         }
     }
+    // Over the socket: the operation, its root field and its statement.
+    let socket_op = spans
+        .iter()
+        .map(|(_, span)| span)
+        .find(|span| span.name == "query OverSocket")
+        .unwrap();
+    assert_eq!(
+        attribute(socket_op, "graphql.operation.name").as_deref(),
+        Some("OverSocket")
+    );
+    let below: Vec<&Span> = spans
+        .iter()
+        .map(|(_, span)| span)
+        .filter(|span| span.trace_id == socket_op.trace_id && span.span_id != socket_op.span_id)
+        .collect();
+    assert!(below.iter().any(|s| s.name == "Query.chats"), "{below:?}");
+    assert!(below.iter().any(|s| attribute(s, "db.statement").is_some()));
     // The delivery of the write's event links to the write's trace.
     let writes: Vec<&Span> = named("mutation Open");
     assert!(!writes.is_empty());

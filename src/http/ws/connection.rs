@@ -252,7 +252,8 @@ impl Connection {
         // A `None` after the last result says "complete".
         let complete = || futures_util::stream::once(async { None });
         if prepared.operation() == OperationType::Subscription {
-            let results = observed.over(pipeline::stream(state, prepared)).map(Some);
+            let results = span.in_scope(|| pipeline::stream(state, prepared));
+            let results = observed.over(results).map(Some);
             return Ok(Ok(Box::pin(results.chain(complete()))));
         }
         // A query or mutation: one result, under the request timeout, as

@@ -19,7 +19,7 @@ use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
-use crate::config::DatabaseConfig;
+use crate::{config::DatabaseConfig, telemetry::spans};
 
 /// How many SQL statements a connection pool has run, and, while asked to,
 /// which ones (tests read the plans of the statements a request really ran).
@@ -150,8 +150,11 @@ async fn open(
     let mut db = Database::connect(options).await?;
     let counter = StatementCounter::default();
     let observer = counter.clone();
+    let backend = db.get_database_backend();
     db.set_metric_callback(move |info| {
         observer.observe(info.statement);
+        // Called as the statement returns, in its caller's span.
+        spans::statement(backend, &info.statement.sql, info.elapsed, info.failed);
         tracing::trace!(
             target: "chat_gateway::sql",
             elapsed_us = info.elapsed.as_micros() as u64,

@@ -290,20 +290,8 @@ impl EventBus {
             // With no subscriber here, the chats and messages would be
             // read for no one (a replica serving only writes and queries).
             if !self.0.fanout.pass_unwatched(last) {
-                // A span per delivered batch, linked to the writes' traces.
-                // Traced when a write it delivers was, or as a new trace.
-                let mut parents = batch.events.iter().filter_map(|e| e.trace_parent.as_ref());
-                let traced = parents.next().is_some() || spans::sample_root();
-                let span = spans::span!(
-                    traced,
-                    "chat_events.deliver",
-                    otel.name = "deliver chat events",
-                    events = batch.events.len(),
-                );
-                if traced {
-                    let parents = batch.events.iter();
-                    spans::link_writes(&span, parents.filter_map(|e| e.trace_parent.as_deref()));
-                }
+                let parents = batch.events.iter();
+                let span = spans::delivery(parents.map(|e| e.trace_parent.as_deref()));
                 let events = load(db, batch.events).instrument(span.clone()).await?;
                 let _delivering = span.enter();
                 for event in events {

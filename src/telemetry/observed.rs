@@ -6,6 +6,8 @@
 use std::{sync::Arc, time::Instant};
 
 use futures_util::{Stream, StreamExt};
+use opentelemetry::trace::{Status, TraceContextExt};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::{
     Seen, Telemetry, Transport,
@@ -76,34 +78,37 @@ impl Observed {
 impl Drop for Observed {
     fn drop(&mut self) {
         let (span, seen) = (&self.span, &self.seen);
-        if seen.ty.is_some() {
-            let ty = seen.ty_str();
-            // The span has started: its name is the OpenTelemetry span's
-            // to change, no longer a field to record.
-            let name = match seen.name.as_deref() {
-                Some(name) => format!("{ty} {name}"),
-                None => ty.to_owned(),
-            };
-            {
-                use opentelemetry::trace::TraceContextExt;
-                use tracing_opentelemetry::OpenTelemetrySpanExt;
-                span.context().span().update_name(name);
-            }
-            span.record("graphql.operation.type", ty);
-        }
-        if let Some(name) = seen.name.as_deref() {
-            span.record("graphql.operation.name", name);
-        }
-        if let Some(hash) = seen.hash.as_deref() {
-            span.record("graphql.document.hash", hash);
-        }
-        span.record("outcome", self.outcome);
-        if self.outcome != "ok" {
-            use tracing_opentelemetry::OpenTelemetrySpanExt;
-            span.set_status(opentelemetry::trace::Status::error(self.outcome));
+        if !span.is_disabled() {
+            name(span, seen, self.outcome);
         }
         let elapsed = self.started.elapsed();
         self.telemetry
             .operation(self.transport, &self.seen, self.outcome, elapsed);
+    }
+}
+
+/// Names the operation's (traced) `span` after what was `seen`, and notes
+/// its `outcome`.
+fn name(span: &tracing::Span, seen: &Seen, outcome: &str) {
+    if seen.ty.is_some() {
+        let ty = seen.ty_str();
+        // The span has started: its name is the OpenTelemetry span's
+        // to change, no longer a field to record.
+        let name = match seen.name.as_deref() {
+            Some(name) => format!("{ty} {name}"),
+            None => ty.to_owned(),
+        };
+        span.context().span().update_name(name);
+        span.record("graphql.operation.type", ty);
+    }
+    if let Some(name) = seen.name.as_deref() {
+        span.record("graphql.operation.name", name);
+    }
+    if let Some(hash) = seen.hash.as_deref() {
+        span.record("graphql.document.hash", hash);
+    }
+    span.record("outcome", outcome);
+    if outcome != "ok" {
+        span.set_status(Status::error(outcome.to_owned()));
     }
 }

@@ -9,12 +9,20 @@
 //! costs without traces, instead of building spans nobody will export.
 //! Without the exporter ([`super::traces`]) nothing is traced.
 
-use std::{sync::OnceLock, time::Duration};
+use std::{
+    sync::OnceLock,
+    time::{Duration, SystemTime},
+};
 
 use axum::http::{Request, Response};
-use opentelemetry::{propagation::TextMapPropagator, trace::TraceContextExt};
+use opentelemetry::{
+    KeyValue,
+    propagation::TextMapPropagator,
+    trace::{Span as _, SpanKind, Status, TraceContextExt, Tracer as _},
+};
 use opentelemetry_http::HeaderExtractor;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
+use sea_orm::DbBackend;
 use tracing::Span as Traced;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
@@ -48,13 +56,15 @@ pub fn traced_under(parent: &Traced) -> bool {
         .is_some_and(|meta| meta.target() == TRACED)
 }
 
-/// An `info` span, traced or not.
+/// An `info` span when `$traced`; otherwise none at all: below the
+/// request's span (which logs keep for its id), an untraced span would
+/// only cost its fields' formatting for log lines that never show it.
 macro_rules! span {
     ($traced:expr, $($span:tt)+) => {
         if $traced {
             tracing::info_span!(target: "chat_gateway::traced", $($span)+)
         } else {
-            tracing::info_span!(target: "chat_gateway::untraced", $($span)+)
+            tracing::Span::none()
         }
     };
 }
@@ -80,8 +90,12 @@ pub fn request_span<B>(request: &Request<B>) -> Traced {
             Some(parent) => parent.span().span_context().is_sampled(),
             None => sample_root(),
         };
-    let span = span!(
-        traced,
+    if !traced {
+        // What log lines within the request show of it.
+        return tracing::info_span!(target: "chat_gateway::untraced", "request", method = %method, path, id);
+    }
+    let span = tracing::info_span!(
+        target: "chat_gateway::traced",
         "request",
         otel.name = %format_args!("{method} {}", route(path)),
         otel.kind = "server",
@@ -89,9 +103,6 @@ pub fn request_span<B>(request: &Request<B>) -> Traced {
         path,
         id,
     );
-    if !traced {
-        return span;
-    }
     if let Some(parent) = parent {
         let _ = span.set_parent(parent);
     }
@@ -128,8 +139,64 @@ pub fn current_traceparent() -> Option<String> {
     ))
 }
 
+/// The span of a batch of events delivered to this process's
+/// subscribers, given the `traceparent` each event's write kept: traced
+/// when one of those writes was (linked to each), or as a new trace.
+pub fn delivery<'a>(parents: impl Iterator<Item = Option<&'a str>> + Clone) -> Traced {
+    let mut written = parents.clone().flatten().peekable();
+    let traced = written.peek().is_some() || sample_root();
+    let span = span!(
+        traced,
+        "chat_events.deliver",
+        otel.name = "deliver chat events",
+        events = parents.count(),
+    );
+    if traced {
+        link_writes(&span, written);
+    }
+    span
+}
+
+/// A span for one SQL statement that took `elapsed` and has just
+/// returned, when the span it ran in is traced: a child of it, with
+/// `db.system` and `db.statement` (the text; values are bound apart).
+/// Made after the fact from the statement's own timing, so an untraced
+/// statement costs one look at the current span.
+pub fn statement(backend: DbBackend, sql: &str, elapsed: Duration, failed: bool) {
+    let current = Traced::current();
+    if !traced_under(&current) {
+        return;
+    }
+    let tracer = opentelemetry::global::tracer(super::traces::SERVICE_NAME);
+    let end = SystemTime::now();
+    let operation = sql
+        .split_whitespace()
+        .next()
+        .unwrap_or("SQL")
+        .to_ascii_uppercase();
+    let system = match backend {
+        DbBackend::Postgres => "postgresql",
+        DbBackend::Sqlite => "sqlite",
+        _ => "other_sql",
+    };
+    let mut span = tracer
+        .span_builder(operation.clone())
+        .with_kind(SpanKind::Client)
+        .with_start_time(end.checked_sub(elapsed).unwrap_or(end))
+        .with_attributes([
+            KeyValue::new("db.system", system),
+            KeyValue::new("db.operation.name", operation),
+            KeyValue::new("db.statement", sql.to_owned()),
+        ])
+        .start_with_context(&tracer, &current.context());
+    if failed {
+        span.set_status(Status::error("the statement failed"));
+    }
+    span.end_with_timestamp(end);
+}
+
 /// Links `span` to each write whose `traceparent` is in `parents`.
-pub fn link_writes<'a>(span: &Traced, parents: impl IntoIterator<Item = &'a str>) {
+fn link_writes<'a>(span: &Traced, parents: impl IntoIterator<Item = &'a str>) {
     let mut linked = std::collections::HashSet::new();
     for parent in parents {
         if !linked.insert(parent) {

@@ -20,11 +20,7 @@ use opentelemetry_sdk::{
     trace::{Sampler, SdkTracerProvider, Span, SpanData, SpanExporter, SpanProcessor},
 };
 use tokio::sync::{mpsc, oneshot};
-use tracing::subscriber::Interest;
-use tracing_subscriber::{
-    Layer,
-    filter::{DynFilterFn, LevelFilter},
-};
+use tracing_subscriber::{Layer, filter::filter_fn};
 
 use super::{logs::Extra, metrics::SPANS_DROPPED, spans};
 
@@ -37,7 +33,7 @@ const LINGER: Duration = Duration::from_millis(500);
 /// Longest one export may take (a collector that does not answer).
 const EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The service name when `OTEL_SERVICE_NAME` does not give one.
-const SERVICE_NAME: &str = "chat-gateway";
+pub const SERVICE_NAME: &str = "chat-gateway";
 
 /// The running exporter: flush it before the process exits.
 pub struct Tracing {
@@ -86,30 +82,13 @@ pub fn start(endpoint: &str, ratio: f64) -> anyhow::Result<(Extra, Tracing)> {
         .with_resource(resource)
         .build();
     let tracer = provider.tracer(SERVICE_NAME);
+    // For the statements' spans, made on the SDK directly.
+    opentelemetry::global::set_tracer_provider(provider.clone());
     spans::sample_at(ratio);
-    // Spans only (log lines stay log lines): the gateway's traced ones
-    // (sampling is decided where a trace starts, see `spans`), and
-    // sea-orm's one per SQL statement within them (not the background
-    // reads and sweeps, which would each be a trace of their own).
-    let ours = DynFilterFn::new(|meta, cx| {
-        if !meta.is_span() {
-            return false;
-        }
-        let target = meta.target();
-        target == spans::TRACED || (is_statement(meta) && cx.lookup_current().is_some())
-    })
-    // Decided per callsite where it can be, so that every other span and
-    // event keeps tracing's cached "never" and its level fast path.
-    .with_callsite_filter(|meta| {
-        if meta.is_span() && meta.target() == spans::TRACED {
-            Interest::always()
-        } else if is_statement(meta) {
-            Interest::sometimes()
-        } else {
-            Interest::never()
-        }
-    })
-    .with_max_level_hint(LevelFilter::INFO);
+    // Traced spans only (log lines stay log lines; sampling is decided
+    // where a trace starts, see `spans`). SQL statements are made by
+    // `spans::statement`, straight on the SDK.
+    let ours = filter_fn(|meta| meta.is_span() && meta.target() == spans::TRACED);
     let layer = tracing_opentelemetry::layer()
         .with_tracer(tracer)
         .with_location(false)
@@ -122,11 +101,6 @@ pub fn start(endpoint: &str, ratio: f64) -> anyhow::Result<(Extra, Tracing)> {
         _provider: provider,
     };
     Ok((layer, tracing))
-}
-
-/// Whether `meta` is sea-orm's span of one SQL statement.
-fn is_statement(meta: &tracing::Metadata<'_>) -> bool {
-    meta.is_span() && meta.target().starts_with("sea_orm") && *meta.level() <= tracing::Level::INFO
 }
 
 /// Hands finished spans to the export task without waiting.

@@ -17,7 +17,7 @@ use tracing_subscriber::{
 use super::metrics::POOL_ACQUIRE;
 
 /// What is logged without `RUST_LOG`: the gateway's own news, not each
-/// migration the migrator applies nor each statement sea-orm spans.
+/// migration the migrator applies, nor sea-orm's own chatter.
 const DEFAULT_LOG: &str = "info,sea_orm_migration=warn,sea_orm=warn";
 
 /// The target sqlx reports each connection acquisition on.

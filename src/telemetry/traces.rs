@@ -1,6 +1,7 @@
-//! Traces, when `--otlp-endpoint` is given: the `tracing` spans of
-//! requests, operations, root fields, batched loads and SQL statements
-//! become OpenTelemetry spans, exported over OTLP/HTTP (protobuf) to
+//! Traces, when `--otlp-endpoint` is given: the traced `tracing` spans
+//! (requests, operations, root fields, batched loads, deliveries; see
+//! [`super::spans`], which also makes the SQL statements' spans) become
+//! OpenTelemetry spans, exported over OTLP/HTTP (protobuf) to
 //! `<endpoint>/v1/traces`.
 //!
 //! A request that carries a W3C `traceparent` continues the caller's

@@ -93,6 +93,10 @@ impl Drop for Gateway {
 }
 
 fn serve(app: &TestApp, endpoint: &str, ratio: &str) -> Gateway {
+    serve_with(app, endpoint, ratio, &[])
+}
+
+fn serve_with(app: &TestApp, endpoint: &str, ratio: &str, more: &[&str]) -> Gateway {
     let mut child = Command::new(BIN)
         .args([
             "serve",
@@ -103,6 +107,7 @@ fn serve(app: &TestApp, endpoint: &str, ratio: &str) -> Gateway {
             "json",
         ])
         .args(["--otlp-endpoint", endpoint, "--otlp-sampling-ratio", ratio])
+        .args(more)
         .env("DATABASE_URL", app.database_url())
         .env("OTEL_SERVICE_NAME", "gateway-under-test")
         .env_remove("RUST_LOG")
@@ -402,5 +407,49 @@ async fn only_sampled_traces_are_exported() {
             .iter()
             .any(|(_, s)| s.name.contains("Untraced") || s.name.contains("NotSampled"))
     );
+    drop(gateway);
+}
+
+/// A port nothing listens on (bound, then let go).
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn a_collector_that_is_gone_holds_up_no_request_and_its_spans_are_counted_as_dropped() {
+    let app = TestApp::spawn().await;
+    let w = app.world("Acme").await;
+    let collector = format!("http://127.0.0.1:{}", closed_port());
+    let metrics = format!("127.0.0.1:{}", closed_port());
+    let gateway = serve_with(&app, &collector, "1.0", &["--metrics-listen", &metrics]);
+    let traceparent = format!("00-{TRACE}-{CALLER}-01");
+    for _ in 0..20 {
+        let query = json!({"query": "query Traced { chats { totalCount } }"});
+        let answered = post(&gateway, &w.key, Some(&traceparent), query).await;
+        assert!(
+            answered["data"]["chats"]["totalCount"].is_number(),
+            "{answered}"
+        );
+    }
+    let dropped = || async {
+        let text = reqwest::get(format!("http://{metrics}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        crate::operating::samples(&text, "otel_spans_dropped_total")[""]
+    };
+    // Each request made at least its request, operation, field and
+    // statement spans; every batch failed.
+    let patience = Instant::now() + Duration::from_secs(30);
+    while dropped().await < 80.0 {
+        assert!(
+            Instant::now() < patience,
+            "the spans were not counted as dropped"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     drop(gateway);
 }

@@ -62,7 +62,7 @@ struct Parsed {
 pub struct Admitted {
     /// The type of the operation the request selects.
     pub ty: OperationType,
-    /// Its name; `None` when anonymous.
+    /// Its name, cut to [`MAX_NAME_CHARS`]; `None` when anonymous.
     pub name: Option<Arc<str>>,
     /// The SHA-256 of the document's text, in hex (a trusted document's
     /// id), as logs name a document without quoting it.
@@ -83,6 +83,19 @@ impl Admitted {
         self.validated
             .as_ref()
             .is_some_and(|flag| flag.load(Ordering::Relaxed))
+    }
+}
+
+/// Longest operation name logs, metrics and spans repeat: a name is the
+/// client's text, as long as the document lets it be, and each distinct
+/// one becomes a metric series.
+const MAX_NAME_CHARS: usize = 128;
+
+/// `name`, cut to [`MAX_NAME_CHARS`].
+fn bounded(name: &str) -> Arc<str> {
+    match name.char_indices().nth(MAX_NAME_CHARS) {
+        Some((end, _)) => Arc::from(&name[..end]),
+        None => Arc::from(name),
     }
 }
 
@@ -137,7 +150,7 @@ impl Admission {
         };
         let operation =
             operation::select(&document, request.operation_name.as_deref()).map_err(as_error)?;
-        let name = operation::name(&document, request.operation_name.as_deref()).map(Arc::from);
+        let name = operation::name(&document, request.operation_name.as_deref()).map(bounded);
         let registry = &self.checker.env().registry;
         let variables = coerce::variables(registry, &operation.node, &request.variables)?;
         let root = match operation.node.ty {

@@ -20,7 +20,7 @@ use prometheus::{
 };
 use uuid::Uuid;
 
-use super::Transport;
+use super::{Transport, operation_type};
 
 /// Operation durations' buckets, in seconds: a one-chat read takes about a
 /// millisecond, the request timeout is tens of seconds.
@@ -220,12 +220,8 @@ impl Metrics {
         if !self.recording {
             return;
         }
-        let ty = match ty {
-            Some(OperationType::Query) => "query",
-            Some(OperationType::Mutation) => "mutation",
-            Some(OperationType::Subscription) => "subscription",
-            None => "unknown",
-        };
+        // Refused before its document was read.
+        let ty = ty.map_or("unknown", operation_type);
         let name = self.names.label(name.unwrap_or_default());
         let workspace = workspace.map(|id| id.to_string()).unwrap_or_default();
         let mut labels = vec![ty, name.as_ref(), outcome, transport.as_str()];

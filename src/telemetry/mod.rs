@@ -51,14 +51,19 @@ pub struct Seen {
 }
 
 impl Seen {
-    /// The operation's type as logs and metrics write it.
+    /// The operation's type as logs write it; `""` when refused before
+    /// its document was read.
     pub fn ty_str(&self) -> &'static str {
-        match self.ty {
-            Some(OperationType::Query) => "query",
-            Some(OperationType::Mutation) => "mutation",
-            Some(OperationType::Subscription) => "subscription",
-            None => "",
-        }
+        self.ty.map_or("", operation_type)
+    }
+}
+
+/// An operation type as logs, metrics and spans write it.
+pub fn operation_type(ty: OperationType) -> &'static str {
+    match ty {
+        OperationType::Query => "query",
+        OperationType::Mutation => "mutation",
+        OperationType::Subscription => "subscription",
     }
 }
 

@@ -318,3 +318,17 @@ async fn a_plain_request_id_is_kept_and_any_other_replaced() {
         assert!(uuid::Uuid::parse_str(&made).is_ok(), "{made}");
     }
 }
+
+/// An operation name is the client's text: metrics, logs and spans repeat
+/// it cut to 128 characters, however long the document made it.
+#[tokio::test]
+async fn a_long_operation_name_is_cut_before_it_is_counted() {
+    let app = TestApp::spawn().await;
+    let w = app.world("Acme").await;
+    let name = "N".repeat(10_000);
+    app.data(&w.key, &format!("query {name} {{ __typename }}"), json!({}))
+        .await;
+    let text = scrape(&app).await;
+    assert!(!text.contains(&name), "the whole name is in the metrics");
+    assert_eq!(operations(&text, "query", &name[..128], "ok", "http"), 1.0);
+}

@@ -22,7 +22,7 @@ use prost::Message;
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{TestApp, World},
+    helpers::{TestApp, World, metric},
     socket::Socket,
 };
 
@@ -140,10 +140,6 @@ async fn spans_until(received: &Received, done: impl Fn(&[(String, Span)]) -> bo
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER: &str = "00f067aa0ba902b7";
 const MARKER: &str = "variable-value-never-exported";
@@ -213,7 +209,7 @@ async fn a_callers_trace_is_continued_with_operation_field_and_statement_spans()
     let names_in_trace = |spans: &[(String, Span)]| -> Vec<String> {
         spans
             .iter()
-            .filter(|(_, span)| hex(&span.trace_id) == TRACE)
+            .filter(|(_, span)| hex::encode(&span.trace_id) == TRACE)
             .map(|(_, span)| span.name.clone())
             .collect()
     };
@@ -230,7 +226,7 @@ async fn a_callers_trace_is_continued_with_operation_field_and_statement_spans()
     let spans = received.lock().unwrap().clone();
     let in_trace: Vec<&Span> = spans
         .iter()
-        .filter(|(_, span)| hex(&span.trace_id) == TRACE)
+        .filter(|(_, span)| hex::encode(&span.trace_id) == TRACE)
         .map(|(_, span)| span)
         .collect();
     assert!(
@@ -251,7 +247,7 @@ async fn a_callers_trace_is_continued_with_operation_field_and_statement_spans()
     let requests = named("POST /graphql");
     assert!(requests.len() >= 2, "{:?}", names_in_trace(&spans));
     for request in &requests {
-        assert_eq!(hex(&request.parent_span_id), CALLER);
+        assert_eq!(hex::encode(&request.parent_span_id), CALLER);
         assert_eq!(request.kind, 2, "a server span");
         assert_eq!(
             text(&request.attributes, "http.request.method").as_deref(),
@@ -351,9 +347,10 @@ async fn a_callers_trace_is_continued_with_operation_field_and_statement_spans()
         .filter(|span| span.name == "deliver chat events")
         .collect();
     assert!(
-        deliveries
+        deliveries.iter().any(|d| d
+            .links
             .iter()
-            .any(|d| d.links.iter().any(|link| hex(&link.trace_id) == TRACE
+            .any(|link| hex::encode(&link.trace_id) == TRACE
                 && writes
                     .iter()
                     .any(|w| in_trace_below(&spans, &link.span_id, &w.span_id)))),
@@ -399,7 +396,9 @@ async fn only_sampled_traces_are_exported() {
     tokio::time::sleep(Duration::from_millis(1_000)).await;
     let spans = received.lock().unwrap().clone();
     assert!(
-        spans.iter().all(|(_, span)| hex(&span.trace_id) == TRACE),
+        spans
+            .iter()
+            .all(|(_, span)| hex::encode(&span.trace_id) == TRACE),
         "a span of an unsampled trace was exported"
     );
     assert!(
@@ -432,19 +431,12 @@ async fn a_collector_that_is_gone_holds_up_no_request_and_its_spans_are_counted_
             "{answered}"
         );
     }
-    let dropped = || async {
-        let text = reqwest::get(format!("http://{metrics}/metrics"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        crate::operating::samples(&text, "otel_spans_dropped_total")[""]
-    };
+    let base = format!("http://{metrics}");
+    let dropped = || metric(&base, "otel_spans_dropped_total");
     // Each request made at least its request, operation, field and
     // statement spans; every batch failed.
     let patience = Instant::now() + Duration::from_secs(30);
-    while dropped().await < 80.0 {
+    while dropped().await < 80 {
         assert!(
             Instant::now() < patience,
             "the spans were not counted as dropped"

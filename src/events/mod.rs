@@ -156,7 +156,8 @@ struct Inner {
     announce: Notify,
     /// The reader's connections, once started.
     reader: OnceLock<DatabaseConnection>,
-    /// Where the reader has read up to.
+    /// Where the reader has read up to (its own state, and what
+    /// `/metrics` reads of it).
     read_up_to: Mutex<Position>,
 }
 
@@ -207,7 +208,7 @@ impl EventBus {
             tokio::spawn(async move { bus.announce_forever(db).await });
         }
         let bus = self.clone();
-        tokio::spawn(async move { bus.read_forever(db, start, retention).await });
+        tokio::spawn(async move { bus.read_forever(db, retention).await });
         Ok(())
     }
 
@@ -237,13 +238,12 @@ impl EventBus {
         self.0.read_up_to.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    async fn read_forever(self, db: DatabaseConnection, start: Position, retention: Duration) {
-        let mut read_up_to = start;
+    async fn read_forever(self, db: DatabaseConnection, retention: Duration) {
         let mut failures = 0u32;
         let mut next_prune = tokio::time::Instant::now();
         let mut held_back = HELD_BACK;
         loop {
-            let wait = match self.read_new(&db, &mut read_up_to).await {
+            let wait = match self.read_new(&db).await {
                 Ok(false) => {
                     failures = 0;
                     held_back = HELD_BACK;
@@ -275,15 +275,13 @@ impl EventBus {
         }
     }
 
-    /// Reads and dispatches every event after `read_up_to`, moving it on;
-    /// returns whether newer ones wait behind a running transaction.
-    async fn read_new(
-        &self,
-        db: &DatabaseConnection,
-        read_up_to: &mut Position,
-    ) -> AppResult<bool> {
+    /// Reads and dispatches every event after where the reader stands,
+    /// moving it on; returns whether newer ones wait behind a running
+    /// transaction.
+    async fn read_new(&self, db: &DatabaseConnection) -> AppResult<bool> {
         loop {
-            let batch = events::since(db, None, *read_up_to, BATCH).await?;
+            let read_up_to = *self.read_position();
+            let batch = events::since(db, None, read_up_to, BATCH).await?;
             let Some(last) = batch.events.last().map(Position::of) else {
                 return Ok(batch.held_back);
             };
@@ -298,7 +296,6 @@ impl EventBus {
                     self.0.fanout.dispatch(Arc::new(event));
                 }
             }
-            *read_up_to = last;
             *self.read_position() = last;
         }
     }

@@ -145,15 +145,110 @@ fn insert(
     now: DateTime<Utc>,
     events: &[NewEvent],
 ) -> Statement {
-    let mut values: Vec<sea_orm::Value> = Vec::new();
-    let mut bind = |value: sea_orm::Value| {
-        values.push(value);
-        match backend {
-            DbBackend::Postgres => format!("${}", values.len()),
+    let mut binds = Binds::new(backend);
+    let head = head(&mut binds, actor, now, &PRIOR_GIVEN);
+    let rows: Vec<String> = events
+        .iter()
+        .enumerate()
+        .map(|(i, event)| {
+            let prior = event.prior.as_ref();
+            let row = [
+                binds.bind((i as i32).into()),
+                binds.bind(event.chat_id.into()),
+                binds.bind(sea_orm::ActiveEnum::to_value(&event.kind).into()),
+                binds.bind(event.message_id.into()),
+                binds.bind(prior.and_then(|p| p.responder_super_identity_id).into()),
+                binds.bind(prior.and_then(|p| p.ticket_id).into()),
+                binds.bind(prior.and_then(|p| p.last_message_at).into()),
+                binds.bind(prior.map(|p| p.removed).into()),
+            ];
+            format!("({})", row.join(", "))
+        })
+        .collect();
+    let tail = tail("chats", &PRIOR_GIVEN, binds.bind(workspace_id.into()));
+    let sql = format!("{head}(VALUES {}) AS v {tail}", rows.join(", "));
+    Statement::from_sql_and_values(backend, sql, binds.values)
+}
+
+/// The INSERT of one event as part of a larger PostgreSQL statement that
+/// makes the write: `changed` names the statement's `WITH` query that
+/// returns the chat's row as the write left it (every column of `chats`,
+/// and the prior `last_message_at` as `prior_last_message_at`), whose
+/// responder, ticket and removal the write did not change. Binds its
+/// values after those already in `binds`.
+pub(super) fn insert_one_changed(
+    binds: &mut Binds,
+    changed: &str,
+    workspace_id: Uuid,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    kind: ChatEventKind,
+    message_id: Uuid,
+) -> String {
+    let head = head(binds, actor, now, &PRIOR_UNCHANGED);
+    let source = format!(
+        "(SELECT 0 AS column1, id AS column2, {kind} AS column3, {message}::uuid AS column4 \
+         FROM {changed}) AS v",
+        kind = binds.bind(sea_orm::ActiveEnum::to_value(&kind).into()),
+        message = binds.bind(message_id.into()),
+    );
+    let tail = tail(changed, &PRIOR_UNCHANGED, binds.bind(workspace_id.into()));
+    format!("{head}{source} {tail}")
+}
+
+/// Bind parameters in the order a statement names them.
+pub(super) struct Binds {
+    backend: DbBackend,
+    pub values: Vec<sea_orm::Value>,
+}
+
+impl Binds {
+    pub fn new(backend: DbBackend) -> Self {
+        Self {
+            backend,
+            values: Vec::new(),
+        }
+    }
+
+    /// Binds `value`; returns its placeholder.
+    pub fn bind(&mut self, value: sea_orm::Value) -> String {
+        self.values.push(value);
+        match self.backend {
+            DbBackend::Postgres => format!("${}", self.values.len()),
             _ => "?".to_owned(),
         }
-    };
-    let head = format!(
+    }
+}
+
+/// Where an event's "before" columns come from: the responder, the
+/// ticket, `last_message_at` and removal the chat had before the write.
+struct PriorColumns {
+    responder: &'static str,
+    ticket: &'static str,
+    last_message_at: &'static str,
+    removed: &'static str,
+}
+
+/// Given by the write, in the VALUES list.
+const PRIOR_GIVEN: PriorColumns = PriorColumns {
+    responder: "v.column5",
+    ticket: "v.column6",
+    last_message_at: "v.column7",
+    removed: "v.column8",
+};
+
+/// A post: only `last_message_at` moved, and the statement read its prior
+/// value.
+const PRIOR_UNCHANGED: PriorColumns = PriorColumns {
+    responder: "c.responder_super_identity_id",
+    ticket: "c.ticket_id",
+    last_message_at: "c.prior_last_message_at",
+    removed: "FALSE",
+};
+
+/// `INSERT ... SELECT ... FROM `, up to the events' source `v`.
+fn head(binds: &mut Binds, actor: &Actor, now: DateTime<Utc>, prior: &PriorColumns) -> String {
+    format!(
         "INSERT INTO chat_events (workspace_id, chat_id, kind, message_id, created_at, \
          channel_id, channel_type, owner_super_identity_id, owner_is_blocked, chat_created_at, \
          responder_super_identity_id, ticket_id, ticket_status, last_message_at, removed, \
@@ -164,48 +259,36 @@ fn insert(
          c.channel_id, ch.type, c.owner_super_identity_id, COALESCE(eu.is_blocked, FALSE), \
          c.created_at, c.responder_super_identity_id, c.ticket_id, t.status, \
          c.last_message_at, c.removed_at IS NOT NULL, \
-         v.column5, v.column6, pt.status, v.column7, v.column8, \
-         {kind}, {id}, {name}, {tx}, {trace} FROM (VALUES ",
-        tx = match backend {
+         {responder}, {ticket}, pt.status, {last_message_at}, {removed}, \
+         {kind}, {id}, {name}, {tx}, {trace} FROM ",
+        responder = prior.responder,
+        ticket = prior.ticket,
+        last_message_at = prior.last_message_at,
+        removed = prior.removed,
+        tx = match binds.backend {
             DbBackend::Postgres => "pg_current_xact_id()::text::bigint",
             _ => "0",
         },
-        now = bind(now.into()),
-        kind = bind(sea_orm::ActiveEnum::to_value(&actor.kind).into()),
-        id = bind(actor.id.clone().into()),
-        name = bind(actor.name.clone().into()),
-        trace = bind(crate::telemetry::spans::current_traceparent().into()),
-    );
-    let rows: Vec<String> = events
-        .iter()
-        .enumerate()
-        .map(|(i, event)| {
-            let prior = event.prior.as_ref();
-            let row = [
-                bind((i as i32).into()),
-                bind(event.chat_id.into()),
-                bind(sea_orm::ActiveEnum::to_value(&event.kind).into()),
-                bind(event.message_id.into()),
-                bind(prior.and_then(|p| p.responder_super_identity_id).into()),
-                bind(prior.and_then(|p| p.ticket_id).into()),
-                bind(prior.and_then(|p| p.last_message_at).into()),
-                bind(prior.map(|p| p.removed).into()),
-            ];
-            format!("({})", row.join(", "))
-        })
-        .collect();
-    let tail = format!(
-        ") AS v \
-         JOIN chats c ON c.id = v.column2 \
+        now = binds.bind(now.into()),
+        kind = binds.bind(sea_orm::ActiveEnum::to_value(&actor.kind).into()),
+        id = binds.bind(actor.id.clone().into()),
+        name = binds.bind(actor.name.clone().into()),
+        trace = binds.bind(crate::telemetry::spans::current_traceparent().into()),
+    )
+}
+
+/// The joins after the events' source `v`: its chat (from `chats`, the
+/// table or a `WITH` query), channel, tickets and owner.
+fn tail(chats: &str, prior: &PriorColumns, workspace: String) -> String {
+    format!(
+        "JOIN {chats} c ON c.id = v.column2 \
          JOIN channels ch ON ch.id = c.channel_id \
          LEFT JOIN tickets t ON t.id = c.ticket_id \
-         LEFT JOIN tickets pt ON pt.id = v.column6 \
+         LEFT JOIN tickets pt ON pt.id = {ticket} \
          LEFT JOIN external_users eu ON eu.super_identity_id = c.owner_super_identity_id \
-         WHERE c.workspace_id = {} ORDER BY v.column1",
-        bind(workspace_id.into()),
-    );
-    let sql = format!("{head}{}{tail}", rows.join(", "));
-    Statement::from_sql_and_values(backend, sql, values)
+         WHERE c.workspace_id = {workspace} ORDER BY v.column1",
+        ticket = prior.ticket,
+    )
 }
 
 /// Up to `limit` events after `after`, of every workspace or of one, in

@@ -6,7 +6,7 @@
 //! write that rolled back. A write dropped before [`Write::commit`] (an
 //! error, a cancelled request) rolls back with its transaction.
 
-use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
+use sea_orm::{ConnectionTrait, QueryResult, Statement, TransactionSession, TransactionTrait};
 use uuid::Uuid;
 
 use super::{
@@ -59,6 +59,19 @@ where
             on_commit: Some(on_commit),
             ..self
         }
+    }
+
+    /// Runs `statement`, a whole write and its events in one statement (a
+    /// transaction of its own), then tells the reader if it returned a
+    /// row, which it must do exactly when it recorded events.
+    pub async fn at_once(&self, statement: Statement) -> AppResult<Option<QueryResult>> {
+        let row = self.db.query_one_raw(statement).await?;
+        if let Some(on_commit) = self.on_commit
+            && row.is_some()
+        {
+            on_commit.committed();
+        }
+        Ok(row)
     }
 
     /// Begins a write.

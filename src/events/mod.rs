@@ -25,7 +25,7 @@ pub mod stream;
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, OnceLock},
+    sync::{Arc, OnceLock},
     time::Duration,
 };
 
@@ -33,7 +33,7 @@ use entity::{chat_event, enums::ChatEventKind, message};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, prelude::*,
 };
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 use tracing::Instrument;
 use uuid::Uuid;
 
@@ -43,7 +43,7 @@ use crate::{
     service::{
         self,
         actor::Actor,
-        chat::filter::FilterFacts,
+        chat::filter::{ChatFilter, FilterFacts},
         chat::{self, row::ChatRow},
         events::{self, Position},
         write::OnCommit,
@@ -105,6 +105,35 @@ impl ChatEvent {
     }
 }
 
+/// How a follower with a filter sees an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// As what it is: the chat is in the filter after the write.
+    As(ChatEventKind),
+    /// The write took the chat out of the filter.
+    LeftFilter,
+}
+
+/// How a follower with `filter` sees `event`, judged by its chat as the
+/// write left it and as it was before (so a replay from a cursor sees
+/// what a live follower saw): as its own kind when the chat is in the
+/// filter after it, as leaving it when it was in the filter before and is
+/// not after, not at all otherwise.
+pub fn seen_through(filter: &ChatFilter, event: &ChatEvent) -> Option<Seen> {
+    // An event recorded before the outbox kept the facts: the chat as read.
+    let row_facts = || event.chat.as_deref().map(FilterFacts::of);
+    let after = event.after.clone().or_else(row_facts)?;
+    // A removal reaches lists that leave removed chats out: they drop it.
+    let removal = event.kind == ChatEventKind::Removed;
+    if filter.matches(&after, filter.include_removed || removal) {
+        return Some(Seen::As(event.kind));
+    }
+    let before = event.before.as_ref()?;
+    filter
+        .matches(before, filter.include_removed)
+        .then_some(Seen::LeftFilter)
+}
+
 /// What filters read of the chat of `event`, after the write and before it.
 fn facts(event: &chat_event::Model) -> (Option<FilterFacts>, Option<FilterFacts>) {
     let (Some(channel_id), Some(owner), Some(created_at), Some(removed)) = (
@@ -156,9 +185,9 @@ struct Inner {
     announce: Notify,
     /// The reader's connections, once started.
     reader: OnceLock<DatabaseConnection>,
-    /// Where the reader has read up to (its own state, and what
-    /// `/metrics` reads of it).
-    read_up_to: Mutex<Position>,
+    /// Where the reader has read up to (its own state, what `/metrics`
+    /// reads of it, and what the webhook worker waits on).
+    read_up_to: watch::Sender<Position>,
 }
 
 impl EventBus {
@@ -172,7 +201,7 @@ impl EventBus {
             wake: Notify::new(),
             announce: Notify::new(),
             reader: OnceLock::new(),
-            read_up_to: Mutex::new(Position::MIN),
+            read_up_to: watch::Sender::new(Position::MIN),
         }))
     }
 
@@ -200,7 +229,7 @@ impl EventBus {
     pub async fn start(&self, db: DatabaseConnection, retention: Duration) -> AppResult<()> {
         let start = events::start_position(&db).await?;
         self.0.fanout.start_at(start);
-        *self.read_position() = start;
+        self.0.read_up_to.send_replace(start);
         let _ = self.0.reader.set(db.clone());
         if db.get_database_backend() == DbBackend::Postgres {
             let bus = self.clone();
@@ -230,12 +259,13 @@ impl EventBus {
         let Some(db) = self.0.reader.get() else {
             return Ok((0, 0.0));
         };
-        let read_up_to = *self.read_position();
+        let read_up_to = *self.0.read_up_to.borrow();
         events::unread(db, read_up_to).await
     }
 
-    fn read_position(&self) -> std::sync::MutexGuard<'_, Position> {
-        self.0.read_up_to.lock().unwrap_or_else(|e| e.into_inner())
+    /// Where the reader stands, changing as it reads.
+    pub fn watch_position(&self) -> watch::Receiver<Position> {
+        self.0.read_up_to.subscribe()
     }
 
     async fn read_forever(self, db: DatabaseConnection, retention: Duration) {
@@ -280,7 +310,7 @@ impl EventBus {
     /// transaction.
     async fn read_new(&self, db: &DatabaseConnection) -> AppResult<bool> {
         loop {
-            let read_up_to = *self.read_position();
+            let read_up_to = *self.0.read_up_to.borrow();
             let batch = events::since(db, None, read_up_to, BATCH).await?;
             let Some(last) = batch.events.last().map(Position::of) else {
                 return Ok(batch.held_back);
@@ -296,7 +326,7 @@ impl EventBus {
                     self.0.fanout.dispatch(Arc::new(event));
                 }
             }
-            *self.read_position() = last;
+            self.0.read_up_to.send_replace(last);
         }
     }
 }

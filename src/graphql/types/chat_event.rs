@@ -4,36 +4,24 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Object};
-use entity::enums;
 
 use super::{actor::Actor, chat::Chat, enums::ChatEventKind, message::Message};
 use crate::{
-    events::ChatEvent,
+    events::{ChatEvent, Seen, seen_through},
     graphql::{
         context::{ContextExt, or_null},
         scopes::{MESSAGES_READ, all_of, require, requires_scopes},
     },
-    service::chat::filter::{ChatFilter, FilterFacts},
+    service::chat::filter::ChatFilter,
 };
 
-/// What a subscriber with `filter` gets of `event`, judged by its chat as
-/// the write left it and as it was before (so a replay from a cursor gets
-/// what a live subscriber got): the event's own kind when the chat is in
-/// the filter after it, LEFT_FILTER when it was in the filter before and
-/// is not after, nothing otherwise.
+/// What a subscriber with `filter` gets of `event` ([`seen_through`]):
+/// the event's own kind, LEFT_FILTER, or nothing.
 pub fn delivered_as(filter: &ChatFilter, event: &ChatEvent) -> Option<ChatEventKind> {
-    // An event recorded before the outbox kept the facts: the chat as read.
-    let row_facts = || event.chat.as_deref().map(FilterFacts::of);
-    let after = event.after.clone().or_else(row_facts)?;
-    // A removal reaches lists that leave removed chats out: they drop it.
-    let removal = event.kind == enums::ChatEventKind::Removed;
-    if filter.matches(&after, filter.include_removed || removal) {
-        return Some(event.kind.into());
-    }
-    let before = event.before.as_ref()?;
-    filter
-        .matches(before, filter.include_removed)
-        .then_some(ChatEventKind::LeftFilter)
+    Some(match seen_through(filter, event)? {
+        Seen::As(kind) => kind.into(),
+        Seen::LeftFilter => ChatEventKind::LeftFilter,
+    })
 }
 
 /// One event as a subscriber sees it.

@@ -40,6 +40,7 @@ use crate::{
     listen, net,
     rate_limit::RateLimiter,
     secret,
+    service::webhook::target::Targets,
     service::{api_key, idempotency, secrets},
     sockets::Sockets,
     telemetry::{
@@ -48,6 +49,7 @@ use crate::{
         metrics::Metrics,
         spans,
     },
+    webhooks,
 };
 
 /// The HTTP routes over `state`; browsers on `cors_allowed_origins` may
@@ -253,7 +255,27 @@ impl Application {
             cursors: EventCursors::new(&cursor_key),
             max_response_bytes: limits.max_response_bytes,
             telemetry: telemetry.clone(),
+            webhook_targets: Targets {
+                allow_http: config.webhooks.webhook_allow_http,
+                allow_private: config.webhooks.webhook_allow_private,
+            },
         };
+        // The webhook worker too: its sends wait on receivers, and must
+        // not hold the connections requests or the reader need.
+        let webhook_config = crate::config::DatabaseConfig {
+            db_max_connections: 4,
+            ..config.database.clone()
+        };
+        let (webhook_db, _) =
+            db::connect(&webhook_config, statement_timeout, db::Create::IfMissing).await?;
+        webhooks::spawn(
+            webhook_db,
+            &events,
+            &config.webhooks,
+            config.event_retention_hours,
+            sessions.cursors.clone(),
+        )
+        .context("cannot start the webhook sender")?;
         Ok(Self {
             listener,
             local_addr,

@@ -162,6 +162,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub limits: Limits,
+
+    #[command(flatten)]
+    pub webhooks: WebhookConfig,
 }
 
 /// Bearer JWTs from the customer's identity provider (OIDC): with a JWKS
@@ -480,6 +483,97 @@ impl Default for TelemetryConfig {
     }
 }
 
+/// How webhooks are sent.
+#[derive(Debug, Clone, Args)]
+pub struct WebhookConfig {
+    /// The waits before each retry of a failed webhook delivery,
+    /// comma-separated (`5s`, `1m`, `10m`, `1h`, `24h`...; 1 to 20 of
+    /// them). A delivery still failing after the last one disables its
+    /// endpoint.
+    #[arg(long, env = "WEBHOOK_RETRY_SCHEDULE", default_value = "5s,1m,10m,1h,6h,24h",
+          value_parser = parse_schedule)]
+    pub webhook_retry_schedule: Schedule,
+
+    /// Seconds a webhook receiver has to answer before the attempt counts
+    /// as failed (1 to 60).
+    #[arg(long, env = "WEBHOOK_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub webhook_timeout_secs: u64,
+
+    /// Webhook requests this process has in flight at once, over every
+    /// endpoint (1 to 1,000).
+    #[arg(long, env = "WEBHOOK_CONCURRENCY", default_value_t = 32,
+          value_parser = clap::value_parser!(u64).range(1..=1_000))]
+    pub webhook_concurrency: u64,
+
+    /// Webhook requests this process has in flight at once to one endpoint
+    /// (1 to 100), so a slow one cannot take every slot.
+    #[arg(long, env = "WEBHOOK_CONCURRENCY_PER_ENDPOINT", default_value_t = 4,
+          value_parser = clap::value_parser!(u64).range(1..=100))]
+    pub webhook_concurrency_per_endpoint: u64,
+
+    /// Accept `http://` webhook URLs (by default only https).
+    #[arg(long, env = "WEBHOOK_ALLOW_HTTP",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub webhook_allow_http: bool,
+
+    /// Send webhooks to loopback, private and link-local addresses too (by
+    /// default refused, so that a URL cannot reach into the gateway's own
+    /// network). For development and tests.
+    #[arg(long, env = "WEBHOOK_ALLOW_PRIVATE",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub webhook_allow_private: bool,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        Self {
+            webhook_retry_schedule: parse_schedule("5s,1m,10m,1h,6h,24h").unwrap_or_default(),
+            webhook_timeout_secs: 10,
+            webhook_concurrency: 32,
+            webhook_concurrency_per_endpoint: 4,
+            webhook_allow_http: false,
+            webhook_allow_private: false,
+        }
+    }
+}
+
+/// Waits between retries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Schedule(pub Vec<std::time::Duration>);
+
+/// `5s,1m,10m,1h`: durations with a unit of s, m, h or d, comma-separated.
+pub fn parse_schedule(text: &str) -> Result<Schedule, String> {
+    let waits = text
+        .split(',')
+        .map(str::trim)
+        .map(|part| {
+            let split = part
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(part.len());
+            let (number, unit) = part.split_at(split);
+            let number: u64 = number
+                .parse()
+                .map_err(|_| format!("{part:?} is not a duration such as 5s, 10m, 1h or 1d"))?;
+            let seconds = match unit {
+                "s" => 1,
+                "m" => 60,
+                "h" => 3_600,
+                "d" => 86_400,
+                _ => return Err(format!("{part:?} needs a unit: s, m, h or d (as in 5s)")),
+            };
+            if number == 0 || number * seconds > 7 * 86_400 {
+                return Err(format!("{part:?} must be more than 0 and at most 7d"));
+            }
+            Ok(std::time::Duration::from_secs(number * seconds))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if waits.len() > 20 {
+        return Err("at most 20 retries".into());
+    }
+    Ok(Schedule(waits))
+}
+
 /// An OTLP base URL: `http://` or `https://`, a host, no query.
 fn parse_otlp_endpoint(text: &str) -> Result<String, String> {
     let url = text.trim_end_matches('/');
@@ -543,6 +637,7 @@ impl Config {
             only_trusted_documents: false,
             jwt: JwtConfig::default(),
             limits: Limits::default(),
+            webhooks: WebhookConfig::default(),
         }
     }
 }

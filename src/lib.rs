@@ -47,3 +47,5 @@ pub mod sockets;
 pub mod state;
 
 pub mod telemetry;
+/// Sending chat events to webhook endpoints.
+pub mod webhooks;

@@ -17,4 +17,6 @@ pub mod responder_version;
 pub mod super_identity;
 pub mod ticket;
 pub mod user;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;
 pub mod workspace;

@@ -30,6 +30,7 @@ mod m20261206_000016_event_positions;
 mod m20261206_000017_shard_chat_bucket_counts;
 mod m20261206_000018_bulk_load;
 mod m20261206_000019_event_trace_parent;
+mod m20261206_000020_create_webhooks;
 
 /// The gateway's migrator, run at start-up and by `chat-gateway migrate`.
 pub struct Migrator;
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_shard_chat_bucket_counts::Migration),
             Box::new(m20261206_000018_bulk_load::Migration),
             Box::new(m20261206_000019_event_trace_parent::Migration),
+            Box::new(m20261206_000020_create_webhooks::Migration),
         ]
     }
 }

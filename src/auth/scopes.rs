@@ -21,17 +21,21 @@ pub enum Scope {
     DirectoryRead,
     /// Open subscriptions.
     EventsSubscribe,
+    /// Register, change and remove webhook endpoints; read, replay and
+    /// redeliver their deliveries (which carry chats and messages).
+    WebhooksManage,
 }
 
 impl Scope {
     /// Every scope, in the order the documentation lists them.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::ChatsRead,
         Self::ChatsWrite,
         Self::MessagesRead,
         Self::MessagesWrite,
         Self::DirectoryRead,
         Self::EventsSubscribe,
+        Self::WebhooksManage,
     ];
 
     /// As tokens and keys spell it.
@@ -43,6 +47,7 @@ impl Scope {
             Self::MessagesWrite => "messages:write",
             Self::DirectoryRead => "directory:read",
             Self::EventsSubscribe => "events:subscribe",
+            Self::WebhooksManage => "webhooks:manage",
         }
     }
 
@@ -68,7 +73,7 @@ pub struct Scopes(u8);
 
 impl Scopes {
     /// Every scope: what a key made without `--scopes` holds.
-    pub const ALL: Self = Self(0b11_1111);
+    pub const ALL: Self = Self(0b111_1111);
 
     /// Whether it holds `scope`.
     pub fn contains(self, scope: Scope) -> bool {
@@ -159,7 +164,7 @@ mod tests {
             Scopes::from_claim("openid chats:write profile"),
             Scopes::default().with(Scope::ChatsWrite)
         );
-        assert_eq!(Scopes::ALL.iter().count(), 6);
-        assert_eq!(Scopes::ALL.to_claim().split(' ').count(), 6);
+        assert_eq!(Scopes::ALL.iter().count(), 7);
+        assert_eq!(Scopes::ALL.to_claim().split(' ').count(), 7);
     }
 }

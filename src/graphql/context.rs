@@ -15,7 +15,7 @@ use crate::{
     auth::Principal,
     error::{AppError, AppResult},
     events::EventBus,
-    service::write::Writer,
+    service::{webhook::target::Targets, write::Writer},
     telemetry::Telemetry,
 };
 
@@ -34,6 +34,8 @@ pub struct Session {
     pub cursors: EventCursors,
     /// Where deliveries are counted.
     pub telemetry: Arc<Telemetry>,
+    /// Where webhook endpoints may point.
+    pub webhook_targets: Targets,
     /// The current execution: the request's, or a subscription's current
     /// event's (see [`Executions`]).
     execution: Executions,
@@ -104,6 +106,7 @@ pub struct Sessions {
     /// What a response may hold (0: no limit).
     pub max_response_bytes: usize,
     pub telemetry: Arc<Telemetry>,
+    pub webhook_targets: Targets,
 }
 
 impl Sessions {
@@ -117,6 +120,7 @@ impl Sessions {
             principal,
             cursors: self.cursors.clone(),
             telemetry: self.telemetry.clone(),
+            webhook_targets: self.webhook_targets,
             execution,
         }
     }

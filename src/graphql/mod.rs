@@ -20,11 +20,27 @@ pub mod subscription;
 pub mod trusted;
 pub mod types;
 pub mod walk;
+pub mod webhooks;
 
-use async_graphql::{Schema, SchemaBuilder, ValidationMode};
+use async_graphql::{MergedObject, Schema, SchemaBuilder, ValidationMode};
 use chrono::{DateTime, Utc};
 
-use self::{mutation::MutationRoot, query::QueryRoot, subscription::SubscriptionRoot};
+use self::{
+    mutation::MutationRoot,
+    query::QueryRoot,
+    subscription::SubscriptionRoot,
+    webhooks::{WebhookMutation, WebhookQuery},
+};
+
+/// Reads of the caller's workspace: chats and directory, then webhooks.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct Query(QueryRoot, WebhookQuery);
+
+/// Writes to the caller's workspace: chats and messages, then webhooks.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct Mutation(MutationRoot, WebhookMutation);
 
 /// What the `DateTime` scalar says of itself (async-graphql's says nothing).
 const DATE_TIME: &str = "An instant in time, as RFC 3339 text in UTC, to the microsecond, \
@@ -32,7 +48,7 @@ e.g. `2026-01-31T09:30:00.123456+00:00` (the fraction is left out when it is zer
 Inputs accept any RFC 3339 offset and are converted to UTC.";
 
 /// The gateway's schema.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+pub type AppSchema = Schema<Query, Mutation, SubscriptionRoot>;
 
 /// The schema as it serves requests: no extension, so fields resolve on
 /// async-graphql's fast path, and only the validation execution needs,
@@ -51,8 +67,8 @@ pub fn serving_traced() -> AppSchema {
 }
 
 /// The schema's builder, with its descriptions.
-pub fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
-    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
+pub fn builder() -> SchemaBuilder<Query, Mutation, SubscriptionRoot> {
+    Schema::build(Query::default(), Mutation::default(), SubscriptionRoot)
         .override_output_type_description::<DateTime<Utc>>(DATE_TIME)
         .override_input_type_description::<DateTime<Utc>>(DATE_TIME)
 }

@@ -25,7 +25,7 @@ use crate::{error::AppError, service};
 pub struct MutationRoot;
 
 /// Writes to the caller's workspace.
-#[Object(name = "Mutation")]
+#[Object]
 impl MutationRoot {
     /// Creates a chat. The channel, owner and responder must belong to the
     /// workspace (NOT_FOUND otherwise); the owner must be a user or an

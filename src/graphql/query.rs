@@ -32,7 +32,7 @@ use crate::{
 pub struct QueryRoot;
 
 /// Reads of the caller's workspace.
-#[Object(name = "Query")]
+#[Object]
 impl QueryRoot {
     /// Retrieves a chat of the workspace, removed or not. NOT_FOUND when no
     /// chat of the workspace has this ID.

@@ -29,6 +29,8 @@ pub const DIRECTORY_READ: &[Scope] = &[Scope::DirectoryRead];
 pub const CHAT_EVENTS: &[Scope] = &[Scope::EventsSubscribe, Scope::ChatsRead];
 /// Following a chat's messages live.
 pub const MESSAGE_EVENTS: &[Scope] = &[Scope::EventsSubscribe, Scope::MessagesRead];
+/// Managing webhook endpoints and their deliveries.
+pub const WEBHOOKS_MANAGE: &[Scope] = &[Scope::WebhooksManage];
 
 /// The field needs every scope of one of the inner lists.
 #[TypeDirective(name = "requiresScopes", location = "FieldDefinition")]

@@ -17,6 +17,7 @@ pub mod lookup;
 pub mod message;
 pub mod search;
 pub mod secrets;
+pub mod webhook;
 pub mod workspace;
 pub mod write;
 

@@ -7,7 +7,7 @@ use async_graphql::{Object, OutputType, SimpleObject};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 
-use super::{chat::Chat, message::Message, owner::Owner, ticket::Ticket};
+use super::{chat::Chat, message::Message, owner::Owner, ticket::Ticket, webhook::WebhookDelivery};
 use crate::{
     error::{AppError, AppResult},
     service::keyset::{KeysetRequest, Position},
@@ -91,6 +91,7 @@ pub struct PageInfo {
 #[graphql(concrete(name = "MessageEdge", params(Message)))]
 #[graphql(concrete(name = "TicketEdge", params(Ticket)))]
 #[graphql(concrete(name = "OwnerEdge", params(Owner)))]
+#[graphql(concrete(name = "WebhookDeliveryEdge", params(WebhookDelivery)))]
 pub struct Edge<N: OutputType> {
     /// An opaque position in the list: pass it as `after` or `before`.
     pub cursor: String,
@@ -131,6 +132,18 @@ impl<N: OutputType> Page<N> {
         let page_info = PageInfo {
             has_next_page,
             has_previous_page,
+            start_cursor: edges.first().map(|e| e.cursor.clone()),
+            end_cursor: edges.last().map(|e| e.cursor.clone()),
+        };
+        Self { edges, page_info }
+    }
+
+    /// `edges`, read forwards with their own cursors: `has_more` says
+    /// whether more follow, `after` whether the page began at a cursor.
+    pub fn forward(edges: Vec<Edge<N>>, has_more: bool, after: bool) -> Self {
+        let page_info = PageInfo {
+            has_next_page: has_more,
+            has_previous_page: after,
             start_cursor: edges.first().map(|e| e.cursor.clone()),
             end_cursor: edges.last().map(|e| e.cursor.clone()),
         };
@@ -178,6 +191,11 @@ plain_connection!(
     /// A page of the workspace's chat owners, platform and external users,
     /// by super identity id (a Relay connection).
     OwnerConnection of Owner, "owners"
+);
+plain_connection!(
+    /// A page of an endpoint's webhook deliveries, newest first (a Relay
+    /// connection).
+    WebhookDeliveryConnection of WebhookDelivery, "deliveries"
 );
 
 #[cfg(test)]

@@ -14,3 +14,4 @@ pub mod owner;
 pub mod pagination;
 pub mod responder;
 pub mod ticket;
+pub mod webhook;

@@ -1,0 +1,409 @@
+//! Deliveries: made from events by whichever process holds an endpoint's
+//! row ([`lock_endpoint`], [`add`]), claimed when due by whichever process
+//! gets there first ([`claim`]), and settled by the one that sent them
+//! ([`settle`]).
+//!
+//! Order per chat: a delivery is due only when no earlier delivery of its
+//! chat to its endpoint is still pending, so a failing one holds back its
+//! chat's later events and no other chat's. A claim lasts [`CLAIM`]: a
+//! process that dies while sending leaves its claims to expire, and
+//! another process sends them again (at least once).
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{
+    enums::ChatEventKind,
+    webhook_delivery::{ActiveModel, Column, Entity, Model},
+    webhook_endpoint,
+};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, Statement, prelude::*,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{
+    error::{AppError, AppResult},
+    service::{self, events::Position},
+};
+
+/// How long a claim holds a delivery: longer than the longest attempt.
+pub const CLAIM: Duration = Duration::minutes(2);
+/// Most deliveries one page of [`list`] holds.
+pub const MAX_PAGE: u64 = 100;
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Not yet acknowledged: due now or at its next attempt.
+    Pending,
+    /// A 2xx acknowledged it.
+    Delivered,
+    /// Given up: the retry schedule ran out, or the endpoint answered 410.
+    Failed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn of(model: &Model) -> Self {
+        match model.status.as_str() {
+            "delivered" => Self::Delivered,
+            "failed" => Self::Failed,
+            _ => Self::Pending,
+        }
+    }
+}
+
+/// One attempt to send a delivery.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attempt {
+    pub at: DateTime<Utc>,
+    /// The HTTP status answered, if any.
+    pub status: Option<u16>,
+    /// Why no status came back (timeout, refused connection, ...), or what
+    /// was wrong with the one that did.
+    pub error: Option<String>,
+    pub duration_ms: u64,
+}
+
+/// The attempts of `delivery`, oldest first.
+pub fn attempts(delivery: &Model) -> Vec<Attempt> {
+    serde_json::from_str(&delivery.attempts).unwrap_or_default()
+}
+
+/// A delivery to add: one event for one endpoint.
+pub struct NewDelivery {
+    pub chat_id: Uuid,
+    pub position: Position,
+    pub kind: ChatEventKind,
+    /// The body, exactly as it will be sent.
+    pub payload: String,
+}
+
+/// The endpoint `id`, locked for this transaction so that one process at
+/// a time turns its events into deliveries; `None` when it is gone,
+/// disabled, or another process holds it now (PostgreSQL; SQLite has one
+/// writer).
+pub async fn lock_endpoint(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+) -> AppResult<Option<webhook_endpoint::Model>> {
+    let mut query =
+        webhook_endpoint::Entity::find_by_id(id).filter(webhook_endpoint::Column::Enabled.eq(true));
+    if txn.get_database_backend() == DbBackend::Postgres {
+        query = query.lock_with_behavior(
+            sea_orm::sea_query::LockType::Update,
+            sea_orm::sea_query::LockBehavior::SkipLocked,
+        );
+    }
+    Ok(query.one(txn).await?)
+}
+
+/// Adds `deliveries` to `endpoint`, due now, and moves its position to
+/// `read_up_to` (in the transaction that locked it).
+pub async fn add(
+    txn: &impl ConnectionTrait,
+    endpoint: &webhook_endpoint::Model,
+    deliveries: Vec<NewDelivery>,
+    read_up_to: Position,
+) -> AppResult<()> {
+    let now = service::now();
+    if !deliveries.is_empty() {
+        let rows = deliveries.into_iter().map(|new| ActiveModel {
+            id: Set(Uuid::new_v4()),
+            endpoint_id: Set(endpoint.id),
+            workspace_id: Set(endpoint.workspace_id),
+            chat_id: Set(new.chat_id),
+            event_tx: Set(new.position.tx),
+            event_seq: Set(new.position.seq),
+            kind: Set(new.kind),
+            payload: Set(new.payload),
+            status: Set(Status::Pending.as_str().to_owned()),
+            attempts: Set("[]".to_owned()),
+            next_attempt_at: Set(Some(now)),
+            claimed_until: Set(None),
+            created_at: Set(now),
+            delivered_at: Set(None),
+            ..Default::default()
+        });
+        Entity::insert_many(rows)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    webhook_endpoint::Entity::update_many()
+        .col_expr(
+            webhook_endpoint::Column::CursorTx,
+            Expr::value(read_up_to.tx),
+        )
+        .col_expr(
+            webhook_endpoint::Column::CursorSeq,
+            Expr::value(read_up_to.seq),
+        )
+        .filter(webhook_endpoint::Column::Id.eq(endpoint.id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Endpoints, enabled, with a delivery due now, other than `busy`.
+pub async fn due_endpoints(db: &impl ConnectionTrait, busy: &[Uuid]) -> AppResult<Vec<Uuid>> {
+    let now = service::now();
+    let ids: Vec<Uuid> = Entity::find()
+        .select_only()
+        .column(Column::EndpointId)
+        .distinct()
+        .filter(Column::Status.eq(Status::Pending.as_str()))
+        .filter(Column::NextAttemptAt.lte(now))
+        .filter(Column::EndpointId.is_not_in(busy.iter().copied()))
+        .filter(
+            Column::EndpointId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(webhook_endpoint::Column::Id)
+                    .from(webhook_endpoint::Entity)
+                    .and_where(webhook_endpoint::Column::Enabled.eq(true))
+                    .to_owned(),
+            ),
+        )
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(ids)
+}
+
+/// Claims up to `limit` deliveries of `endpoint_id` that are due: pending,
+/// their time come, claimed by no one (or by a process whose claim ran
+/// out), and first of their chat among the endpoint's pending ones.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    endpoint_id: Uuid,
+    limit: u64,
+) -> AppResult<Vec<Model>> {
+    let backend = db.get_database_backend();
+    let now = service::now();
+    let (lock, p): (&str, fn(usize) -> String) = match backend {
+        DbBackend::Postgres => ("FOR UPDATE SKIP LOCKED", |i| format!("${i}")),
+        _ => ("", |_| "?".to_owned()),
+    };
+    // The NOT EXISTS reads every earlier pending delivery of the chat,
+    // claimed or not: one being sent holds its successors too.
+    let sql = format!(
+        "UPDATE webhook_deliveries SET claimed_until = {p3} WHERE seq IN ( \
+         SELECT d.seq FROM webhook_deliveries d \
+         WHERE d.endpoint_id = {p1} AND d.status = 'pending' AND d.next_attempt_at <= {p2} \
+         AND (d.claimed_until IS NULL OR d.claimed_until < {p2}) \
+         AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e \
+           WHERE e.endpoint_id = d.endpoint_id AND e.chat_id = d.chat_id \
+           AND e.status = 'pending' AND e.seq < d.seq) \
+         ORDER BY d.seq LIMIT {p4} {lock}) \
+         RETURNING *",
+        p1 = p(1),
+        p2 = p(2),
+        p3 = p(3),
+        p4 = p(4),
+    );
+    let values: Vec<sea_orm::Value> = match backend {
+        DbBackend::Postgres => vec![
+            endpoint_id.into(),
+            now.into(),
+            (now + CLAIM).into(),
+            (limit as i64).into(),
+        ],
+        // SQLite binds in the order the placeholders appear.
+        _ => vec![
+            (now + CLAIM).into(),
+            endpoint_id.into(),
+            now.into(),
+            now.into(),
+            (limit as i64).into(),
+        ],
+    };
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    let mut claimed = rows
+        .iter()
+        .map(|row| Model::from_query_result(row, ""))
+        .collect::<Result<Vec<_>, _>>()?;
+    claimed.sort_by_key(|d| d.seq);
+    Ok(claimed)
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, Copy)]
+pub enum Outcome {
+    /// A 2xx.
+    Acknowledged,
+    /// 410 Gone: the receiver asks for no more.
+    Gone,
+    /// Anything else: try again on the schedule.
+    Failed,
+}
+
+/// Records `attempt` of `delivery` and what follows from it, given the
+/// retry `schedule` (the wait before each retry). Returns why the
+/// endpoint was disabled, if this disabled it.
+pub async fn settle(
+    db: &impl ConnectionTrait,
+    delivery: &Model,
+    attempt: Attempt,
+    outcome: Outcome,
+    schedule: &[std::time::Duration],
+) -> AppResult<Option<String>> {
+    let now = service::now();
+    let mut all = attempts(delivery);
+    let described = describe(&attempt);
+    all.push(attempt);
+    let tried = all.len();
+    let mut change = Entity::update_many()
+        .col_expr(
+            Column::Attempts,
+            Expr::value(serde_json::to_string(&all).unwrap_or_else(|_| "[]".into())),
+        )
+        .col_expr(
+            Column::ClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        );
+    let mut disabled = None;
+    let (status, next) = match outcome {
+        Outcome::Acknowledged => {
+            change = change.col_expr(Column::DeliveredAt, Expr::value(Some(now)));
+            (Status::Delivered, None)
+        }
+        Outcome::Gone => {
+            disabled = Some(format!(
+                "answered 410 Gone to delivery {} at {now}",
+                delivery.id
+            ));
+            (Status::Failed, None)
+        }
+        Outcome::Failed => match retry_wait(schedule, tried) {
+            Some(wait) => (Status::Pending, Some(now + wait)),
+            None => {
+                disabled = Some(format!(
+                    "delivery {} failed {tried} times, through the whole retry schedule; \
+                     the last attempt: {described}",
+                    delivery.id
+                ));
+                (Status::Failed, None)
+            }
+        },
+    };
+    change
+        .col_expr(Column::Status, Expr::value(status.as_str()))
+        .col_expr(Column::NextAttemptAt, Expr::value(next))
+        .filter(Column::Seq.eq(delivery.seq))
+        .exec(db)
+        .await?;
+    if let Some(reason) = &disabled {
+        webhook_endpoint::Entity::update_many()
+            .col_expr(webhook_endpoint::Column::Enabled, Expr::value(false))
+            .col_expr(
+                webhook_endpoint::Column::DisabledReason,
+                Expr::value(reason.clone()),
+            )
+            .col_expr(webhook_endpoint::Column::UpdatedAt, Expr::value(now))
+            .filter(webhook_endpoint::Column::Id.eq(delivery.endpoint_id))
+            .exec(db)
+            .await?;
+    }
+    Ok(disabled)
+}
+
+/// The wait before the next attempt after `tried` attempts: the
+/// schedule's `tried`-th entry; `None` when it has run out.
+fn retry_wait(schedule: &[std::time::Duration], tried: usize) -> Option<Duration> {
+    let wait = schedule.get(tried.checked_sub(1)?)?;
+    Duration::from_std(*wait).ok()
+}
+
+fn describe(attempt: &Attempt) -> String {
+    match (attempt.status, &attempt.error) {
+        (_, Some(error)) => error.clone(),
+        (Some(status), None) => format!("HTTP {status}"),
+        (None, None) => "no answer".to_owned(),
+    }
+}
+
+/// Deletes the deliveries no longer pending made before `before`; returns
+/// how many.
+pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> AppResult<u64> {
+    let done = Entity::delete_many()
+        .filter(Column::Status.ne(Status::Pending.as_str()))
+        .filter(Column::CreatedAt.lt(before))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected)
+}
+
+/// A page of `endpoint_id`'s deliveries, newest first, after the delivery
+/// `after` (its id), of `status` if given; and whether more follow.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    endpoint_id: Uuid,
+    first: u64,
+    after: Option<Uuid>,
+    status: Option<Status>,
+) -> AppResult<(Vec<Model>, bool)> {
+    let mut query = Entity::find().filter(Column::EndpointId.eq(endpoint_id));
+    if let Some(after) = after {
+        let from = Entity::find()
+            .filter(Column::EndpointId.eq(endpoint_id))
+            .filter(Column::Id.eq(after))
+            .one(db)
+            .await?
+            .ok_or_else(|| {
+                AppError::invalid("after", "is not a cursor of this endpoint's deliveries")
+            })?;
+        query = query.filter(Column::Seq.lt(from.seq));
+    }
+    if let Some(status) = status {
+        query = query.filter(Column::Status.eq(status.as_str()));
+    }
+    let mut page = query
+        .order_by_desc(Column::Seq)
+        .limit(first + 1)
+        .all(db)
+        .await?;
+    let more = page.len() as u64 > first;
+    page.truncate(first as usize);
+    Ok((page, more))
+}
+
+/// The workspace's delivery `id`; NOT_FOUND otherwise.
+pub async fn get(db: &impl ConnectionTrait, workspace_id: Uuid, id: Uuid) -> AppResult<Model> {
+    Entity::find()
+        .filter(Column::Id.eq(id))
+        .filter(Column::WorkspaceId.eq(workspace_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found_at("WebhookDelivery", "deliveryId"))
+}
+
+/// Sends the workspace's delivery `id` again, under the same
+/// `webhook-id`: pending and due now (when its endpoint is enabled).
+pub async fn redeliver(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    id: Uuid,
+) -> AppResult<Model> {
+    let delivery = get(db, workspace_id, id).await?;
+    Entity::update_many()
+        .col_expr(Column::Status, Expr::value(Status::Pending.as_str()))
+        .col_expr(Column::NextAttemptAt, Expr::value(Some(service::now())))
+        .col_expr(
+            Column::ClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(Column::Seq.eq(delivery.seq))
+        .exec(db)
+        .await?;
+    get(db, workspace_id, id).await
+}

@@ -1,0 +1,280 @@
+//! The process's webhook worker. Two steps, on every event the reader
+//! reads and at least once a second:
+//!
+//! 1. For each enabled endpoint whose row it can lock, turn the events
+//!    after the endpoint's position into deliveries (those its kinds and
+//!    filter take), and move the position, in one transaction.
+//! 2. Claim due deliveries and send them, each in its own task, within
+//!    bounds: in flight at once per endpoint and over all.
+//!
+//! Every replica runs the same worker against the same tables; the row
+//! locks and claims (`FOR UPDATE SKIP LOCKED` on PostgreSQL) share the
+//! work without a leader, and nothing of it is held in memory across
+//! steps: a process that dies leaves its claims to run out, and another
+//! sends them.
+
+mod payload;
+mod send;
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use entity::webhook_endpoint;
+use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, prelude::*};
+use tokio::sync::{Notify, Semaphore};
+use uuid::Uuid;
+
+use crate::{
+    config::WebhookConfig,
+    error::AppResult,
+    events::{self, EventBus, Seen},
+    graphql::event_cursor::EventCursors,
+    service::{
+        self,
+        events::{Position, since},
+        webhook::{
+            delivery::{self, NewDelivery},
+            endpoint, filter,
+            kinds::EventType,
+            target::Targets,
+        },
+    },
+};
+
+pub use send::Sender;
+
+/// Events one endpoint takes per transaction.
+const BATCH: u64 = 200;
+/// How often the worker looks even without a new event (retries come due).
+const POLL: Duration = Duration::from_secs(1);
+/// How long a sent attempt waits for the database to record it (doubling
+/// waits from 100 ms up to this).
+const SETTLE_PATIENCE: Duration = Duration::from_secs(30);
+/// How often settled deliveries past the retention are deleted.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+
+/// The worker's settings and what it shares with its tasks.
+struct Worker {
+    db: DatabaseConnection,
+    sender: Sender,
+    cursors: EventCursors,
+    schedule: Vec<Duration>,
+    per_endpoint: usize,
+    slots: Arc<Semaphore>,
+    /// Deliveries in flight, per endpoint.
+    in_flight: Mutex<HashMap<Uuid, usize>>,
+    /// Told when a delivery is settled (a slot is free again).
+    settled: Notify,
+}
+
+/// Starts the worker: it wakes when `bus` reads events, and keeps settled
+/// deliveries as long as events (`retention_hours`).
+pub fn spawn(
+    db: DatabaseConnection,
+    bus: &EventBus,
+    config: &WebhookConfig,
+    retention_hours: u64,
+    cursors: EventCursors,
+) -> anyhow::Result<()> {
+    let targets = Targets {
+        allow_http: config.webhook_allow_http,
+        allow_private: config.webhook_allow_private,
+    };
+    let sender = Sender::new(targets, Duration::from_secs(config.webhook_timeout_secs))?;
+    let worker = Arc::new(Worker {
+        db,
+        sender,
+        cursors,
+        schedule: config.webhook_retry_schedule.0.clone(),
+        per_endpoint: config.webhook_concurrency_per_endpoint as usize,
+        slots: Arc::new(Semaphore::new(config.webhook_concurrency as usize)),
+        in_flight: Mutex::new(HashMap::new()),
+        settled: Notify::new(),
+    });
+    let mut read = bus.watch_position();
+    let retention = chrono::Duration::hours(retention_hours as i64);
+    let mut next_prune = tokio::time::Instant::now();
+    tokio::spawn(async move {
+        loop {
+            if tokio::time::Instant::now() >= next_prune {
+                next_prune += PRUNE_EVERY;
+                let before = service::now() - retention;
+                if let Err(error) = delivery::prune(&worker.db, before).await {
+                    tracing::warn!(?error, "cannot prune webhook deliveries");
+                }
+            }
+            if let Err(error) = worker.enqueue_all().await {
+                tracing::warn!(?error, "cannot turn chat events into webhook deliveries");
+            }
+            if let Err(error) = worker.clone().send_due().await {
+                tracing::warn!(?error, "cannot claim webhook deliveries");
+            }
+            tokio::select! {
+                _ = read.changed() => {}
+                _ = worker.settled.notified() => {}
+                _ = tokio::time::sleep(POLL) => {}
+            }
+        }
+    });
+    Ok(())
+}
+
+impl Worker {
+    /// Step 1 for every enabled endpoint.
+    async fn enqueue_all(&self) -> AppResult<()> {
+        let Some(newest) = service::events::newest(&self.db).await? else {
+            return Ok(());
+        };
+        use sea_orm::sea_query::ExprTrait;
+        // Only endpoints with events to read take a write transaction (on
+        // SQLite, the database's one writer lock).
+        let behind: Vec<Uuid> = webhook_endpoint::Entity::find()
+            .select_only()
+            .column(webhook_endpoint::Column::Id)
+            .filter(webhook_endpoint::Column::Enabled.eq(true))
+            .filter(
+                Expr::tuple([
+                    Expr::col(webhook_endpoint::Column::CursorTx),
+                    Expr::col(webhook_endpoint::Column::CursorSeq),
+                ])
+                .lt(Expr::tuple([Expr::val(newest.tx), Expr::val(newest.seq)])),
+            )
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        for id in behind {
+            while self.enqueue(id).await? {}
+        }
+        Ok(())
+    }
+
+    /// Turns a batch of the endpoint's events into deliveries; returns
+    /// whether a full batch was read (more may follow).
+    async fn enqueue(&self, id: Uuid) -> AppResult<bool> {
+        let txn = service::begin_write(&self.db).await?;
+        let Some(endpoint) = delivery::lock_endpoint(&txn, id).await? else {
+            return Ok(false);
+        };
+        let from = Position {
+            tx: endpoint.cursor_tx,
+            seq: endpoint.cursor_seq,
+        };
+        let batch = since(&txn, Some(endpoint.workspace_id), from, BATCH).await?;
+        let Some(last) = batch.events.last().map(Position::of) else {
+            return Ok(false);
+        };
+        let full = batch.events.len() as u64 == BATCH;
+        let chat_filter = endpoint.filter.as_deref().map(filter::load).transpose()?;
+        let loaded = events::load(&txn, batch.events).await?;
+        let deliveries = loaded
+            .iter()
+            .filter_map(|event| {
+                let seen = match &chat_filter {
+                    Some(chat_filter) => match events::seen_through(chat_filter, event)? {
+                        Seen::As(kind) => EventType::Chat(kind),
+                        Seen::LeftFilter => EventType::LeftFilter,
+                    },
+                    None => EventType::Chat(event.kind),
+                };
+                endpoint::takes(&endpoint, seen).then(|| NewDelivery {
+                    chat_id: event.chat_id,
+                    position: event.position,
+                    kind: event.kind,
+                    payload: payload::body(
+                        event,
+                        seen,
+                        self.cursors.seal(event.workspace_id, event.position),
+                    ),
+                })
+            })
+            .collect();
+        delivery::add(&txn, &endpoint, deliveries, last).await?;
+        txn.commit().await?;
+        Ok(full)
+    }
+
+    /// Step 2: claims what is due, within the free slots, and sends it.
+    async fn send_due(self: Arc<Self>) -> AppResult<()> {
+        let busy: Vec<Uuid> = self
+            .in_flight()
+            .iter()
+            .filter(|(_, n)| **n >= self.per_endpoint)
+            .map(|(id, _)| *id)
+            .collect();
+        for endpoint_id in delivery::due_endpoints(&self.db, &busy).await? {
+            let free = self.slots.available_permits();
+            let room = self.per_endpoint - self.in_flight().get(&endpoint_id).copied().unwrap_or(0);
+            let limit = room.min(free);
+            if limit == 0 {
+                continue;
+            }
+            let claimed = delivery::claim(&self.db, endpoint_id, limit as u64).await?;
+            if claimed.is_empty() {
+                continue;
+            }
+            let Some(endpoint) = webhook_endpoint::Entity::find_by_id(endpoint_id)
+                .one(&self.db)
+                .await?
+            else {
+                continue;
+            };
+            let endpoint = Arc::new(endpoint);
+            for claimed in claimed {
+                let Ok(permit) = self.slots.clone().try_acquire_owned() else {
+                    // The claim runs out and the delivery is sent later.
+                    break;
+                };
+                *self.in_flight().entry(endpoint_id).or_default() += 1;
+                let worker = self.clone();
+                let endpoint = endpoint.clone();
+                tokio::spawn(async move {
+                    worker.deliver(&endpoint, &claimed).await;
+                    drop(permit);
+                    if let Some(n) = worker.in_flight().get_mut(&endpoint_id) {
+                        *n = n.saturating_sub(1);
+                    }
+                    worker.settled.notify_one();
+                });
+            }
+        }
+        Ok(())
+    }
+
+    async fn deliver(
+        &self,
+        endpoint: &webhook_endpoint::Model,
+        claimed: &entity::webhook_delivery::Model,
+    ) {
+        let (attempt, outcome) = self.sender.send(endpoint, claimed).await;
+        // A database that went away meanwhile (a restart) is retried for a
+        // while: an attempt not recorded is sent again once its claim runs
+        // out, which a receiver that acknowledged it sees as a repeat.
+        let mut wait = Duration::from_millis(100);
+        loop {
+            match delivery::settle(&self.db, claimed, attempt.clone(), outcome, &self.schedule)
+                .await
+            {
+                Ok(Some(reason)) => {
+                    tracing::warn!(endpoint = %endpoint.id, %reason, "webhook endpoint disabled");
+                }
+                Ok(None) => {}
+                Err(error) if wait < SETTLE_PATIENCE => {
+                    tracing::warn!(?error, ?wait, "cannot record a webhook attempt; retrying");
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                    continue;
+                }
+                // Its claim runs out, and it is sent again: at least once.
+                Err(error) => tracing::warn!(?error, "cannot record a webhook attempt"),
+            }
+            return;
+        }
+    }
+
+    fn in_flight(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, usize>> {
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

@@ -588,7 +588,8 @@ async fn api_keys_are_made_with_scopes_and_list_shows_them() {
         "messages:read",
         "messages:write",
         "directory:read",
-        "events:subscribe"
+        "events:subscribe",
+        "webhooks:manage"
     ]);
     let by_name = |name: &str| {
         listed

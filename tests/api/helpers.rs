@@ -211,8 +211,14 @@ impl TestApp {
     /// A second gateway process on this test's database (a replica behind
     /// the same load balancer); it stops when dropped.
     pub async fn replica(&self) -> Replica {
+        self.replica_with(|_| {}).await
+    }
+
+    /// [`Self::replica`], its configuration adjusted by `configure`.
+    pub async fn replica_with(&self, configure: impl FnOnce(&mut Config)) -> Replica {
         let mut config = Config::for_database(self.database_url());
         config.metrics_listen = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
+        configure(&mut config);
         let app = Application::build(config)
             .await
             .expect("the replica starts");

@@ -44,3 +44,4 @@ mod subscriptions;
 mod tokens;
 mod traces;
 mod trusted;
+mod webhooks;

@@ -970,3 +970,168 @@ async fn a_filtered_endpoint_gets_its_chats_events_and_left_filter_when_one_leav
         assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
     }
 }
+
+/// The ```LANG block of the README's "### Webhooks" section.
+fn readme_block(lang: &str) -> String {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = &readme[readme.find("\n### Webhooks\n").expect("a Webhooks section")..];
+    let start = section.find(&format!("```{lang}\n")).expect("the block") + lang.len() + 4;
+    section[start..start + section[start..].find("```\n").unwrap()].to_owned()
+}
+
+/// A Python with the reference `standardwebhooks` package, made once in
+/// target/.
+fn python_with_standardwebhooks() -> std::path::PathBuf {
+    let venv = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("webhook-python");
+    let python = venv.join("bin/python");
+    let lock = std::fs::File::create(
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("webhook-python.lock"),
+    )
+    .unwrap();
+    lock.lock().unwrap();
+    if !venv.join("ready").exists() {
+        let made = std::process::Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .expect("python3 runs (Python is needed)");
+        assert!(made.success(), "python3 -m venv failed");
+        let installed = std::process::Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "standardwebhooks==1.3.0"])
+            .status()
+            .unwrap();
+        assert!(installed.success(), "pip install standardwebhooks failed");
+        std::fs::write(venv.join("ready"), "").unwrap();
+    }
+    python
+}
+
+/// A process that prints one JSON line per verified delivery.
+struct Snippet {
+    child: tokio::process::Child,
+    lines: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+    port: u16,
+}
+
+impl Snippet {
+    async fn start(mut command: tokio::process::Command, secret: &str, port: u16) -> Self {
+        use tokio::io::AsyncBufReadExt;
+        let mut child = command
+            .env("WEBHOOK_SECRET", secret)
+            .env("PORT", port.to_string())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the snippet starts");
+        let lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        for _ in 0..600 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Self { child, lines, port };
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the snippet never listened on {port}");
+    }
+
+    async fn next(&mut self) -> Value {
+        let line = tokio::time::timeout(Duration::from_secs(60), self.lines.next_line())
+            .await
+            .expect("a verified delivery within a minute")
+            .unwrap()
+            .expect("the snippet is still running");
+        serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"))
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn the_readmes_node_and_python_receivers_verify_real_deliveries() {
+    let app = gateway(3).await;
+    let w = app.world("Acme").await;
+    let register = readme_block("graphql");
+    let python = tokio::task::spawn_blocking(python_with_standardwebhooks)
+        .await
+        .unwrap();
+    tokio::task::spawn_blocking(crate::conformance::install_audit)
+        .await
+        .unwrap();
+    let mut receivers = Vec::new();
+    for lang in ["js", "python"] {
+        let port = free_port();
+        // The README's registration, pointed at this receiver.
+        let mutation = register.replace(
+            "https://crm.example.com/hooks/chat-gateway",
+            &format!("http://127.0.0.1:{port}/"),
+        );
+        let data = app.data(&w.key, &mutation, json!({})).await;
+        let secret = data["createWebhookEndpoint"]["secret"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let command = if lang == "js" {
+            let mut node = tokio::process::Command::new("node");
+            node.arg("webhook-receiver.mjs").current_dir(CONFORMANCE);
+            node
+        } else {
+            let script = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+                .join(format!("webhook-receiver-{port}.py"));
+            std::fs::write(&script, readme_block("python")).unwrap();
+            let mut py = tokio::process::Command::new(&python);
+            py.arg(script);
+            py
+        };
+        receivers.push(Snippet::start(command, &secret, port).await);
+    }
+    // The README's filter takes WhatsApp chats only.
+    let whatsapp = w
+        .channels
+        .iter()
+        .find(|c| c.channel_type == entity::enums::ChannelType::Whatsapp)
+        .unwrap();
+    for channel in [w.channels[0].id, whatsapp.id] {
+        let data = app
+            .data(
+                &w.key,
+                "mutation($input: CreateChatInput!) { createChat(input: $input) { id } }",
+                json!({ "input": { "channelId": channel, "ownerSuperIdentityId": w.customer.super_identity_id } }),
+            )
+            .await;
+        let chat = data["createChat"]["id"].as_str().unwrap().to_owned();
+        post_message(&app, &w, &chat, "Hi, my parcel has not arrived").await;
+    }
+    for receiver in &mut receivers {
+        let created = receiver.next().await;
+        assert_eq!(created["type"], "chat.created", "{created}");
+        assert!(created["id"].as_str().is_some_and(|id| !id.is_empty()));
+        let posted = receiver.next().await;
+        assert_eq!(posted["type"], "chat.message_posted", "{posted}");
+        // A forged request is refused.
+        let forged = reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{}/", receiver.port))
+            .header("webhook-id", "msg_forged")
+            .header(
+                "webhook-timestamp",
+                chrono::Utc::now().timestamp().to_string(),
+            )
+            .header("webhook-signature", "v1,Zm9yZ2Vk")
+            .body(r#"{"type":"chat.created"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    }
+    for receiver in &mut receivers {
+        let _ = receiver.child.kill().await;
+    }
+}

@@ -35,6 +35,12 @@ impl Targets {
             )));
         }
         let url = Url::parse(text).map_err(|e| invalid(format!("is not a URL: {e}")))?;
+        // Normalised (an international name in punycode), it may grow.
+        if url.as_str().len() > MAX_URL_CHARS {
+            return Err(invalid(format!(
+                "must be at most {MAX_URL_CHARS} characters"
+            )));
+        }
         match url.scheme() {
             "https" => {}
             "http" if self.allow_http => {}

@@ -145,20 +145,20 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        // What is due, and what waits behind an earlier delivery of its
-        // chat.
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_webhook_deliveries_pending")
-                    .table(WebhookDeliveries::Table)
-                    .col(WebhookDeliveries::Status)
-                    .col(WebhookDeliveries::EndpointId)
-                    .col(WebhookDeliveries::ChatId)
-                    .col(WebhookDeliveries::Seq)
-                    .to_owned(),
-            )
-            .await?;
+        // Pending deliveries only (settled ones pile up until pruned): an
+        // endpoint's in order, and what waits behind an earlier one of its
+        // chat. Partial indexes are written the same on both backends.
+        let db = manager.get_connection();
+        db.execute_unprepared(
+            "CREATE INDEX idx_webhook_deliveries_pending ON webhook_deliveries \
+             (endpoint_id, seq) WHERE status = 'pending'",
+        )
+        .await?;
+        db.execute_unprepared(
+            "CREATE INDEX idx_webhook_deliveries_pending_chat ON webhook_deliveries \
+             (endpoint_id, chat_id, seq) WHERE status = 'pending'",
+        )
+        .await?;
         // An endpoint's deliveries, newest first.
         manager
             .create_index(

@@ -4,8 +4,8 @@
 //! ([`settle`]).
 //!
 //! Order per chat: a delivery is due only when no earlier delivery of its
-//! chat to its endpoint is still pending, so a failing one holds back its
-//! chat's later events and no other chat's. A claim lasts [`CLAIM`]: a
+//! chat to its endpoint is still pending (it is its chat's head), so a
+//! failing one holds back its chat's later events and no other chat's. A claim lasts [`CLAIM`]: a
 //! process that dies while sending leaves its claims to expire, and
 //! another process sends them again (at least once).
 
@@ -153,34 +153,40 @@ pub async fn add(
     Ok(())
 }
 
-/// Endpoints, enabled, with a delivery due now, other than `busy`.
+/// Endpoints, enabled, with a delivery pending, other than `busy`: one
+/// probe of the pending index per endpoint, however many are pending.
 pub async fn due_endpoints(db: &impl ConnectionTrait, busy: &[Uuid]) -> AppResult<Vec<Uuid>> {
-    let now = service::now();
-    let ids: Vec<Uuid> = Entity::find()
-        .select_only()
-        .column(Column::EndpointId)
-        .distinct()
-        .filter(Column::Status.eq(Status::Pending.as_str()))
-        .filter(Column::NextAttemptAt.lte(now))
-        .filter(Column::EndpointId.is_not_in(busy.iter().copied()))
-        .filter(
-            Column::EndpointId.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(webhook_endpoint::Column::Id)
-                    .from(webhook_endpoint::Entity)
-                    .and_where(webhook_endpoint::Column::Enabled.eq(true))
-                    .to_owned(),
-            ),
+    use sea_orm::sea_query::{Alias, ExprTrait, Query};
+    let pending = Query::select()
+        .expr(Expr::val(1))
+        .from_as(Entity, Alias::new("d"))
+        .and_where(
+            Expr::col((Alias::new("d"), Column::EndpointId))
+                .equals((webhook_endpoint::Entity, webhook_endpoint::Column::Id)),
         )
+        .and_where(Expr::col((Alias::new("d"), Column::Status)).eq(Status::Pending.as_str()))
+        .to_owned();
+    let ids: Vec<Uuid> = webhook_endpoint::Entity::find()
+        .select_only()
+        .column(webhook_endpoint::Column::Id)
+        .filter(webhook_endpoint::Column::Enabled.eq(true))
+        .filter(webhook_endpoint::Column::Id.is_not_in(busy.iter().copied()))
+        .filter(Expr::exists(pending))
         .into_tuple()
         .all(db)
         .await?;
     Ok(ids)
 }
 
-/// Claims up to `limit` deliveries of `endpoint_id` that are due: pending,
-/// their time come, claimed by no one (or by a process whose claim ran
-/// out), and first of their chat among the endpoint's pending ones.
+/// Claims up to `limit` deliveries of `endpoint_id` that are due: first
+/// of their chat among the endpoint's pending ones (a chat's head), their
+/// time come, and claimed by no one (or by a process whose claim ran out).
+///
+/// Only heads are candidates, so a head another process holds locked
+/// (skipped on PostgreSQL) holds back its chat this round rather than
+/// letting the chat's next delivery through; and finding them reads the
+/// pending index once (the first pending of each chat) however long the
+/// backlog behind them is.
 pub async fn claim(
     db: &impl ConnectionTrait,
     endpoint_id: Uuid,
@@ -188,43 +194,32 @@ pub async fn claim(
 ) -> AppResult<Vec<Model>> {
     let backend = db.get_database_backend();
     let now = service::now();
-    let (lock, p): (&str, fn(usize) -> String) = match backend {
-        DbBackend::Postgres => ("FOR UPDATE SKIP LOCKED", |i| format!("${i}")),
-        _ => ("", |_| "?".to_owned()),
+    let mut values: Vec<sea_orm::Value> = Vec::new();
+    let mut bind = |value: sea_orm::Value| {
+        values.push(value);
+        match backend {
+            DbBackend::Postgres => format!("${}", values.len()),
+            _ => "?".to_owned(),
+        }
     };
-    // The NOT EXISTS reads every earlier pending delivery of the chat,
-    // claimed or not: one being sent holds its successors too.
+    let until = bind((now + CLAIM).into());
+    let endpoint = bind(endpoint_id.into());
+    let (now_a, now_b) = (bind(now.into()), bind(now.into()));
+    let limit = bind((limit as i64).into());
+    let lock = match backend {
+        DbBackend::Postgres => "FOR UPDATE SKIP LOCKED",
+        _ => "",
+    };
     let sql = format!(
-        "UPDATE webhook_deliveries SET claimed_until = {p3} WHERE seq IN ( \
-         SELECT d.seq FROM webhook_deliveries d \
-         WHERE d.endpoint_id = {p1} AND d.status = 'pending' AND d.next_attempt_at <= {p2} \
-         AND (d.claimed_until IS NULL OR d.claimed_until < {p2}) \
-         AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e \
-           WHERE e.endpoint_id = d.endpoint_id AND e.chat_id = d.chat_id \
-           AND e.status = 'pending' AND e.seq < d.seq) \
-         ORDER BY d.seq LIMIT {p4} {lock}) \
-         RETURNING *",
-        p1 = p(1),
-        p2 = p(2),
-        p3 = p(3),
-        p4 = p(4),
+        "UPDATE webhook_deliveries SET claimed_until = {until} WHERE seq IN ( \
+         SELECT seq FROM webhook_deliveries WHERE seq IN ( \
+           SELECT MIN(seq) FROM webhook_deliveries \
+           WHERE endpoint_id = {endpoint} AND status = 'pending' GROUP BY chat_id) \
+         AND status = 'pending' AND next_attempt_at <= {now_a} \
+         AND (claimed_until IS NULL OR claimed_until < {now_b}) \
+         ORDER BY seq LIMIT {limit} {lock}) \
+         RETURNING *"
     );
-    let values: Vec<sea_orm::Value> = match backend {
-        DbBackend::Postgres => vec![
-            endpoint_id.into(),
-            now.into(),
-            (now + CLAIM).into(),
-            (limit as i64).into(),
-        ],
-        // SQLite binds in the order the placeholders appear.
-        _ => vec![
-            (now + CLAIM).into(),
-            endpoint_id.into(),
-            now.into(),
-            now.into(),
-            (limit as i64).into(),
-        ],
-    };
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?;

@@ -25,10 +25,12 @@ use crate::{
 };
 
 /// What a receiver answers.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Reply {
     Status(u16),
     Hang,
+    /// 307 to this address.
+    Redirect(SocketAddr),
 }
 
 /// One request a receiver got.
@@ -108,7 +110,8 @@ async fn receive(
     State((got, script)): State<(Arc<Mutex<Vec<Received>>>, Script)>,
     headers: HeaderMap,
     body: Bytes,
-) -> StatusCode {
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
     let received = Received {
         headers: headers
             .iter()
@@ -123,11 +126,16 @@ async fn receive(
         before
     };
     match script(&received, before) {
-        Reply::Status(status) => StatusCode::from_u16(status).unwrap(),
+        Reply::Status(status) => StatusCode::from_u16(status).unwrap().into_response(),
         Reply::Hang => {
             tokio::time::sleep(Duration::from_secs(3_600)).await;
-            StatusCode::OK
+            StatusCode::OK.into_response()
         }
+        Reply::Redirect(to) => (
+            StatusCode::TEMPORARY_REDIRECT,
+            [("location", format!("http://{to}/hook"))],
+        )
+            .into_response(),
     }
 }
 
@@ -443,7 +451,13 @@ async fn a_receiver_that_hangs_is_retried_and_one_that_answers_410_is_disabled_a
     let hangs = Receiver::start(|_, _| Reply::Hang).await;
     let gone = Receiver::start(|_, _| Reply::Status(410)).await;
     let healthy = Receiver::start(|_, _| Reply::Status(200)).await;
+    // A redirect is not followed: to the healthy receiver, it would arrive
+    // there twice.
+    let to = healthy.addr;
+    let redirects = Receiver::start(move |_, _| Reply::Redirect(to)).await;
     let kinds = json!(["CREATED"]);
+    let (redirecting, _) =
+        register(&app, &w.key, &redirects.url(), kinds.clone(), Value::Null).await;
     let (hanging, _) = register(&app, &w.key, &hangs.url(), kinds.clone(), Value::Null).await;
     let (gone_id, _) = register(&app, &w.key, &gone.url(), kinds.clone(), Value::Null).await;
     register(&app, &w.key, &healthy.url(), kinds, Value::Null).await;
@@ -495,6 +509,19 @@ async fn a_receiver_that_hangs_is_retried_and_one_that_answers_410_is_disabled_a
         .until("the second event", |got| got.len() == 2)
         .await;
     assert_eq!(gone.got().len(), 1);
+    let redirected = state(redirecting).await;
+    // Its oldest delivery (newest first): chat One's.
+    let edges = redirected["deliveries"]["edges"].as_array().unwrap();
+    let attempts = edges.last().unwrap()["node"]["attempts"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(attempts.len(), 2, "{redirected}");
+    for attempt in &attempts {
+        assert_eq!(attempt["httpStatus"], 307);
+        assert_eq!(attempt["error"], "redirects are not followed");
+    }
+    assert_eq!(healthy.got().len(), 2, "a redirect was followed");
 }
 
 #[tokio::test]

@@ -184,8 +184,8 @@ pub async fn due_endpoints(db: &impl ConnectionTrait, busy: &[Uuid]) -> AppResul
 ///
 /// Only heads are candidates, so a head another process holds locked
 /// (skipped on PostgreSQL) holds back its chat this round rather than
-/// letting the chat's next delivery through; and finding them reads the
-/// pending index once (the first pending of each chat) however long the
+/// letting the chat's next delivery through; and finding them takes one
+/// probe of the pending index per chat on PostgreSQL, however long the
 /// backlog behind them is.
 pub async fn claim(
     db: &impl ConnectionTrait,
@@ -206,15 +206,35 @@ pub async fn claim(
     let endpoint = bind(endpoint_id.into());
     let (now_a, now_b) = (bind(now.into()), bind(now.into()));
     let limit = bind((limit as i64).into());
-    let lock = match backend {
-        DbBackend::Postgres => "FOR UPDATE SKIP LOCKED",
-        _ => "",
+    let (heads, lock) = match backend {
+        // One index probe per chat (a loose index scan), where a GROUP BY
+        // would read the whole backlog.
+        DbBackend::Postgres => (
+            format!(
+                "WITH RECURSIVE heads AS ( \
+                   (SELECT chat_id, seq FROM webhook_deliveries \
+                    WHERE endpoint_id = {endpoint} AND status = 'pending' \
+                    ORDER BY chat_id, seq LIMIT 1) \
+                   UNION ALL \
+                   SELECT next.chat_id, next.seq FROM heads CROSS JOIN LATERAL ( \
+                     SELECT chat_id, seq FROM webhook_deliveries \
+                     WHERE endpoint_id = {endpoint} AND status = 'pending' \
+                     AND chat_id > heads.chat_id ORDER BY chat_id, seq LIMIT 1) next) \
+                 SELECT seq FROM heads"
+            ),
+            "FOR UPDATE SKIP LOCKED",
+        ),
+        _ => (
+            format!(
+                "SELECT MIN(seq) FROM webhook_deliveries \
+                 WHERE endpoint_id = {endpoint} AND status = 'pending' GROUP BY chat_id"
+            ),
+            "",
+        ),
     };
     let sql = format!(
         "UPDATE webhook_deliveries SET claimed_until = {until} WHERE seq IN ( \
-         SELECT seq FROM webhook_deliveries WHERE seq IN ( \
-           SELECT MIN(seq) FROM webhook_deliveries \
-           WHERE endpoint_id = {endpoint} AND status = 'pending' GROUP BY chat_id) \
+         SELECT seq FROM webhook_deliveries WHERE seq IN ({heads}) \
          AND status = 'pending' AND next_attempt_at <= {now_a} \
          AND (claimed_until IS NULL OR claimed_until < {now_b}) \
          ORDER BY seq LIMIT {limit} {lock}) \

@@ -204,7 +204,7 @@ impl Worker {
             .filter(|(_, n)| **n >= self.per_endpoint)
             .map(|(id, _)| *id)
             .collect();
-        for endpoint_id in delivery::due_endpoints(&self.db, &busy).await? {
+        for endpoint_id in delivery::sending_endpoints(&self.db, &busy).await? {
             let free = self.slots.available_permits();
             let room = self.per_endpoint - self.in_flight().get(&endpoint_id).copied().unwrap_or(0);
             let limit = room.min(free);

@@ -176,7 +176,7 @@ pub async fn sending_endpoints(db: &impl ConnectionTrait, busy: &[Uuid]) -> AppR
 /// (skipped on PostgreSQL) holds back its chat this round rather than
 /// letting the chat's next delivery through; and finding them takes one
 /// probe of the pending index per chat on PostgreSQL, however long the
-/// backlog behind them is.
+/// backlog behind them is ([`heads`]).
 pub async fn claim(
     db: &impl ConnectionTrait,
     endpoint_id: Uuid,
@@ -184,43 +184,16 @@ pub async fn claim(
 ) -> AppResult<Vec<Model>> {
     let backend = db.get_database_backend();
     let now = service::now();
-    let mut values: Vec<sea_orm::Value> = Vec::new();
-    let mut bind = |value: sea_orm::Value| {
-        values.push(value);
-        match backend {
-            DbBackend::Postgres => format!("${}", values.len()),
-            _ => "?".to_owned(),
-        }
-    };
-    let until = bind((now + CLAIM).into());
-    let endpoint = bind(endpoint_id.into());
-    let (now_a, now_b) = (bind(now.into()), bind(now.into()));
-    let limit = bind((limit as i64).into());
-    let (heads, lock) = match backend {
-        // One index probe per chat (a loose index scan), where a GROUP BY
-        // would read the whole backlog.
-        DbBackend::Postgres => (
-            format!(
-                "WITH RECURSIVE heads AS ( \
-                   (SELECT chat_id, seq FROM webhook_deliveries \
-                    WHERE endpoint_id = {endpoint} AND status = 'pending' \
-                    ORDER BY chat_id, seq LIMIT 1) \
-                   UNION ALL \
-                   SELECT next.chat_id, next.seq FROM heads CROSS JOIN LATERAL ( \
-                     SELECT chat_id, seq FROM webhook_deliveries \
-                     WHERE endpoint_id = {endpoint} AND status = 'pending' \
-                     AND chat_id > heads.chat_id ORDER BY chat_id, seq LIMIT 1) next) \
-                 SELECT seq FROM heads"
-            ),
-            "FOR UPDATE SKIP LOCKED",
-        ),
-        _ => (
-            format!(
-                "SELECT MIN(seq) FROM webhook_deliveries \
-                 WHERE endpoint_id = {endpoint} AND status = 'pending' GROUP BY chat_id"
-            ),
-            "",
-        ),
+    let heads = heads(db, endpoint_id).await?;
+    if heads.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The heads are the database's own integers: written out, they give
+    // the planner a list of primary keys, whatever its statistics say.
+    let heads: Vec<String> = heads.iter().map(i64::to_string).collect();
+    let (p, lock): (fn(usize) -> String, &str) = match backend {
+        DbBackend::Postgres => (|i| format!("${i}"), "FOR UPDATE SKIP LOCKED"),
+        _ => (|_| "?".to_owned(), ""),
     };
     let sql = format!(
         "UPDATE webhook_deliveries SET claimed_until = {until} WHERE seq IN ( \
@@ -228,8 +201,19 @@ pub async fn claim(
          AND status = 'pending' AND next_attempt_at <= {now_a} \
          AND (claimed_until IS NULL OR claimed_until < {now_b}) \
          ORDER BY seq LIMIT {limit} {lock}) \
-         RETURNING *"
+         RETURNING *",
+        until = p(1),
+        heads = heads.join(", "),
+        now_a = p(2),
+        now_b = p(3),
+        limit = p(4),
     );
+    let values: Vec<sea_orm::Value> = vec![
+        (now + CLAIM).into(),
+        now.into(),
+        now.into(),
+        (limit as i64).into(),
+    ];
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?;
@@ -239,6 +223,42 @@ pub async fn claim(
         .collect::<Result<Vec<_>, _>>()?;
     claimed.sort_by_key(|d| d.seq);
     Ok(claimed)
+}
+
+/// The first pending delivery of each chat of `endpoint_id` (its seq).
+/// PostgreSQL: one index probe per chat (a loose index scan), where a
+/// GROUP BY reads the whole backlog; SQLite (one process, small) groups.
+async fn heads(db: &impl ConnectionTrait, endpoint_id: Uuid) -> AppResult<Vec<i64>> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "WITH RECURSIVE heads AS ( \
+               (SELECT chat_id, seq FROM webhook_deliveries \
+                WHERE endpoint_id = $1 AND status = 'pending' \
+                ORDER BY chat_id, seq LIMIT 1) \
+               UNION ALL \
+               SELECT next.chat_id, next.seq FROM heads CROSS JOIN LATERAL ( \
+                 SELECT chat_id, seq FROM webhook_deliveries \
+                 WHERE endpoint_id = $1 AND status = 'pending' \
+                 AND chat_id > heads.chat_id ORDER BY chat_id, seq LIMIT 1) next) \
+             SELECT seq FROM heads"
+        }
+        _ => {
+            "SELECT MIN(seq) AS seq FROM webhook_deliveries \
+             WHERE endpoint_id = ? AND status = 'pending' GROUP BY chat_id"
+        }
+    };
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [endpoint_id.into()],
+        ))
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| row.try_get::<i64>("", "seq"))
+        .collect::<Result<_, _>>()?)
 }
 
 /// How an attempt ended.

@@ -264,6 +264,7 @@ impl Application {
         // not hold the connections requests or the reader need.
         let webhook_config = crate::config::DatabaseConfig {
             db_max_connections: 4,
+            plan_every_time: true,
             ..config.database.clone()
         };
         let (webhook_db, _) =

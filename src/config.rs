@@ -30,6 +30,13 @@ pub struct DatabaseConfig {
     #[arg(long, global = true, env = "DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5,
           value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub db_acquire_timeout_secs: u64,
+
+    /// PostgreSQL plans each statement of this pool on every execution
+    /// instead of once per connection: for a pool whose tables change size
+    /// by orders of magnitude while it runs (the webhook queue), where a
+    /// plan made when a table was empty would stay a sequential scan.
+    #[arg(skip)]
+    pub plan_every_time: bool,
 }
 
 /// Settings of the `serve` subcommand (the default). Its flags come
@@ -423,6 +430,7 @@ impl DatabaseConfig {
             database_url: url.into(),
             db_max_connections: 10,
             db_acquire_timeout_secs: 5,
+            plan_every_time: false,
         }
     }
 }

@@ -103,6 +103,11 @@ async fn open(
 ) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
     // PostgreSQL reads 0 as no limit.
     let statement_timeout_ms = statement_timeout.map_or(0, |t| t.as_millis()).to_string();
+    let plan_cache_mode = if config.plan_every_time {
+        "force_custom_plan"
+    } else {
+        "force_generic_plan"
+    };
     let mut options = ConnectOptions::new(config.database_url.clone());
     options
         .max_connections(config.db_max_connections)
@@ -134,10 +139,11 @@ async fn open(
         // costlier than a custom one, so by default it re-plans every
         // execution, and planning the chat row's seven-table join costs
         // ~30 ms against ~1 ms to run it. The generic plans of these
-        // statements are the same index walks, so plan once per connection.
+        // statements are the same index walks, so plan once per connection
+        // (but see `plan_every_time`).
         .map_sqlx_postgres_opts(move |opts| {
             opts.options([
-                ("plan_cache_mode", "force_generic_plan"),
+                ("plan_cache_mode", plan_cache_mode),
                 // A slow or stuck statement is cancelled server-side
                 // (SQLSTATE 57014, reported as TIMEOUT) instead of holding
                 // its connection past the request's own deadline.

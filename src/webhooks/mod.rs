@@ -53,6 +53,8 @@ const POLL: Duration = Duration::from_secs(1);
 /// How long a sent attempt waits for the database to record it (doubling
 /// waits from 100 ms up to this).
 const SETTLE_PATIENCE: Duration = Duration::from_secs(30);
+/// Deliveries claimed ahead per send slot (see `Worker::send_due`).
+const QUEUED_PER_SLOT: usize = 4;
 /// How often settled deliveries past the retention are deleted.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
@@ -62,10 +64,18 @@ struct Worker {
     sender: Sender,
     cursors: EventCursors,
     schedule: Vec<Duration>,
+    /// How long a claim holds: the queued rounds of the longest attempt,
+    /// and a margin.
+    hold: Duration,
+    /// Sends in flight at once to one endpoint, and over all.
     per_endpoint: usize,
+    overall: usize,
     slots: Arc<Semaphore>,
-    /// Deliveries in flight, per endpoint.
-    in_flight: Mutex<HashMap<Uuid, usize>>,
+    /// Each endpoint's send slots.
+    lanes: Mutex<HashMap<Uuid, Arc<Semaphore>>>,
+    /// Deliveries claimed and not yet settled (queued or in flight), per
+    /// endpoint.
+    claimed: Mutex<HashMap<Uuid, usize>>,
     /// Told when a delivery is settled (a slot is free again).
     settled: Notify,
 }
@@ -89,9 +99,13 @@ pub fn spawn(
         sender,
         cursors,
         schedule: config.webhook_retry_schedule.0.clone(),
+        hold: Duration::from_secs(config.webhook_timeout_secs) * (QUEUED_PER_SLOT as u32 + 1)
+            + Duration::from_secs(30),
         per_endpoint: config.webhook_concurrency_per_endpoint as usize,
+        overall: config.webhook_concurrency as usize,
         slots: Arc::new(Semaphore::new(config.webhook_concurrency as usize)),
-        in_flight: Mutex::new(HashMap::new()),
+        lanes: Mutex::new(HashMap::new()),
+        claimed: Mutex::new(HashMap::new()),
         settled: Notify::new(),
     });
     let mut read = bus.watch_position();
@@ -196,22 +210,34 @@ impl Worker {
         Ok(full)
     }
 
-    /// Step 2: claims what is due, within the free slots, and sends it.
+    /// Step 2: claims what is due and sends it. A claim takes up to
+    /// [`QUEUED_PER_SLOT`] times as many deliveries as may be in flight
+    /// (per endpoint, and over all), so one read of an endpoint's chat
+    /// heads serves several rounds of sends; each send then waits for its
+    /// endpoint's slot and an overall one. A claim holds for that many
+    /// rounds of the longest attempt, and a margin (`hold`).
     async fn send_due(self: Arc<Self>) -> AppResult<()> {
+        let per_endpoint = self.per_endpoint * QUEUED_PER_SLOT;
+        let overall = self.overall * QUEUED_PER_SLOT;
         let busy: Vec<Uuid> = self
-            .in_flight()
+            .claimed()
             .iter()
-            .filter(|(_, n)| **n >= self.per_endpoint)
+            .filter(|(_, n)| **n >= per_endpoint)
             .map(|(id, _)| *id)
             .collect();
         for endpoint_id in delivery::sending_endpoints(&self.db, &busy).await? {
-            let free = self.slots.available_permits();
-            let room = self.per_endpoint - self.in_flight().get(&endpoint_id).copied().unwrap_or(0);
-            let limit = room.min(free);
+            let (held, total) = {
+                let claimed = self.claimed();
+                let held = claimed.get(&endpoint_id).copied().unwrap_or(0);
+                (held, claimed.values().sum::<usize>())
+            };
+            let limit = per_endpoint
+                .saturating_sub(held)
+                .min(overall.saturating_sub(total));
             if limit == 0 {
                 continue;
             }
-            let claimed = delivery::claim(&self.db, endpoint_id, limit as u64).await?;
+            let claimed = delivery::claim(&self.db, endpoint_id, limit as u64, self.hold).await?;
             if claimed.is_empty() {
                 continue;
             }
@@ -222,18 +248,22 @@ impl Worker {
                 continue;
             };
             let endpoint = Arc::new(endpoint);
+            let lane = self.lane(endpoint_id);
+            *self.claimed().entry(endpoint_id).or_default() += claimed.len();
             for claimed in claimed {
-                let Ok(permit) = self.slots.clone().try_acquire_owned() else {
-                    // The claim runs out and the delivery is sent later.
-                    break;
-                };
-                *self.in_flight().entry(endpoint_id).or_default() += 1;
                 let worker = self.clone();
                 let endpoint = endpoint.clone();
+                let lane = lane.clone();
                 tokio::spawn(async move {
-                    worker.deliver(&endpoint, &claimed).await;
-                    drop(permit);
-                    if let Some(n) = worker.in_flight().get_mut(&endpoint_id) {
+                    // Its endpoint's slot first, so one endpoint's queue
+                    // never holds the overall slots while it waits.
+                    if let (Ok(_lane), Ok(_slot)) = (
+                        lane.acquire_owned().await,
+                        worker.slots.clone().acquire_owned().await,
+                    ) {
+                        worker.deliver(&endpoint, &claimed).await;
+                    }
+                    if let Some(n) = worker.claimed().get_mut(&endpoint_id) {
                         *n = n.saturating_sub(1);
                     }
                     worker.settled.notify_one();
@@ -241,6 +271,16 @@ impl Worker {
             }
         }
         Ok(())
+    }
+
+    /// The in-flight limit of `endpoint_id`'s sends.
+    fn lane(&self, endpoint_id: Uuid) -> Arc<Semaphore> {
+        self.lanes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(endpoint_id)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_endpoint)))
+            .clone()
     }
 
     async fn deliver(
@@ -274,7 +314,7 @@ impl Worker {
         }
     }
 
-    fn in_flight(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, usize>> {
-        self.in_flight.lock().unwrap_or_else(|e| e.into_inner())
+    fn claimed(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, usize>> {
+        self.claimed.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -5,9 +5,11 @@
 //!
 //! Order per chat: a delivery is due only when no earlier delivery of its
 //! chat to its endpoint is still pending (it is its chat's head), so a
-//! failing one holds back its chat's later events and no other chat's. A claim lasts [`CLAIM`]: a
-//! process that dies while sending leaves its claims to expire, and
-//! another process sends them again (at least once).
+//! failing one holds back its chat's later events and no other chat's.
+//!
+//! A claim lasts as long as its claimant says sending may take: a process
+//! that dies while sending leaves its claims to expire, and another
+//! process sends them again (at least once).
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{
@@ -27,8 +29,6 @@ use crate::{
     service::{self, events::Position},
 };
 
-/// How long a claim holds a delivery: longer than the longest attempt.
-pub const CLAIM: Duration = Duration::minutes(2);
 /// Most deliveries one page of [`list`] holds.
 pub const MAX_PAGE: u64 = 100;
 
@@ -181,6 +181,7 @@ pub async fn claim(
     db: &impl ConnectionTrait,
     endpoint_id: Uuid,
     limit: u64,
+    hold: std::time::Duration,
 ) -> AppResult<Vec<Model>> {
     let backend = db.get_database_backend();
     let now = service::now();
@@ -209,7 +210,7 @@ pub async fn claim(
         limit = p(4),
     );
     let values: Vec<sea_orm::Value> = vec![
-        (now + CLAIM).into(),
+        (now + Duration::from_std(hold).unwrap_or(Duration::minutes(5))).into(),
         now.into(),
         now.into(),
         (limit as i64).into(),

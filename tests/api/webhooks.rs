@@ -807,7 +807,7 @@ async fn create_through(addr: SocketAddr, w: &World, title: &str) {
 
 #[tokio::test]
 #[ignore = "PostgreSQL only: TEST_DATABASE_URL=... cargo test -- --include-ignored"]
-async fn two_replicas_share_deliveries_through_a_database_restart_under_one_id_per_event() {
+async fn two_replicas_share_deliveries_through_a_database_outage_under_one_id_per_event() {
     fn allow(c: &mut chat_gateway::config::Config) {
         c.webhooks.webhook_allow_http = true;
         c.webhooks.webhook_allow_private = true;
@@ -845,18 +845,33 @@ async fn two_replicas_share_deliveries_through_a_database_restart_under_one_id_p
         create_through(gateways[i % 2], &w, &format!("chat {i}")).await;
     }
     // As a restart does: every connection of the database is cut, the
-    // gateways' pools, listeners and webhook workers alike.
+    // gateways' pools, listeners and webhook workers alike, and for three
+    // seconds none can be made (the admin's connection does it: a database
+    // cannot close itself to connections). Half the writes go meanwhile.
     use sea_orm::ConnectionTrait;
-    app.db
-        .execute_unprepared(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE datname = current_database() AND pid <> pg_backend_pid()",
-        )
+    let admin = sea_orm::Database::connect(std::env::var("TEST_DATABASE_URL").unwrap())
         .await
         .unwrap();
-    for i in 20..40 {
-        create_through(gateways[i % 2], &w, &format!("chat {i}")).await;
-    }
+    let url = app.database_url();
+    let name = url.rsplit('/').next().unwrap();
+    let allow = |on: bool| format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS {on}");
+    admin.execute_unprepared(&allow(false)).await.unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        ))
+        .await
+        .unwrap();
+    let writes = async {
+        for i in 20..40 {
+            create_through(gateways[i % 2], &w, &format!("chat {i}")).await;
+        }
+    };
+    let outage = async {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        admin.execute_unprepared(&allow(true)).await.unwrap();
+    };
+    tokio::join!(writes, outage);
     let titles = |got: &[Received]| -> HashMap<String, Vec<String>> {
         let mut ids: HashMap<String, Vec<String>> = HashMap::new();
         for r in got {

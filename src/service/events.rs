@@ -57,6 +57,10 @@ pub struct Batch {
     /// Whether newer events exist that wait for an older transaction to
     /// end: read again soon.
     pub held_back: bool,
+    /// The oldest transaction running when it was read (`i64::MAX` on
+    /// SQLite): every event yet to be written or read has a `tx` at
+    /// least this.
+    pub frontier: i64,
 }
 
 /// What of a chat a write can change and a filter reads, as it stood
@@ -315,7 +319,11 @@ pub async fn since(
     let settled = events.partition_point(|event| event.tx < frontier);
     let held_back = settled < events.len();
     events.truncate(settled);
-    Ok(Batch { events, held_back })
+    Ok(Batch {
+        events,
+        held_back,
+        frontier,
+    })
 }
 
 /// Events strictly after `after`: a row comparison, which both backends

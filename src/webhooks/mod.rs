@@ -178,6 +178,24 @@ impl Worker {
         };
         let batch = since(&txn, Some(endpoint.workspace_id), from, BATCH).await?;
         let Some(last) = batch.events.last().map(Position::of) else {
+            // None of its workspace's: it may pass every event it was woken
+            // for, so that it is not behind the newest (and locked again)
+            // on every other workspace's event. PostgreSQL: to just before
+            // the oldest running transaction, whose events and any later
+            // ones come after that. SQLite: to the newest event, which this
+            // transaction's write lock keeps the newest.
+            let passed = if batch.frontier == i64::MAX {
+                service::events::newest(&txn).await?
+            } else {
+                Some(Position {
+                    tx: batch.frontier - 1,
+                    seq: i64::MAX,
+                })
+            };
+            if let Some(passed) = passed.filter(|passed| *passed > from) {
+                delivery::add(&txn, &endpoint, Vec::new(), passed).await?;
+                txn.commit().await?;
+            }
             return Ok(false);
         };
         let full = batch.events.len() as u64 == BATCH;

@@ -708,6 +708,13 @@ async fn another_workspace_never_sees_manages_or_receives_this_ones_webhooks() {
         "{:?}",
         other_receiver.got()
     );
+    // Its endpoint passed our events without a delivery; its own still come.
+    let theirs = create_chat(&app, &other, "Other's").await;
+    let got = other_receiver
+        .until("the other workspace's own event", |got| !got.is_empty())
+        .await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].chat_id(), theirs);
 
     // Managing webhooks needs its own scope.
     let scoped = api_key::create(

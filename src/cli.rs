@@ -339,6 +339,9 @@ async fn connect(
 /// welcome is one of them, and the demo key is on stdout alone.
 async fn serve(config: Config, json: bool) -> anyhow::Result<()> {
     let app = Application::build(config).await?;
+    // Before anything says the server is up: a SIGTERM sent on seeing
+    // that must find its handler in place.
+    let stop = crate::app::shutdown_signal();
     let url = format!("{}/graphql", app.base_url());
     match app.demo() {
         Some(demo) if json => {
@@ -379,7 +382,7 @@ async fn serve(config: Config, json: bool) -> anyhow::Result<()> {
         }
     }
     tracing::info!(%url, "listening");
-    app.run_until_stopped().await
+    app.run_until(stop).await
 }
 
 /// How this binary was started, so that a command it suggests can be

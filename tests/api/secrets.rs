@@ -124,16 +124,29 @@ async fn keys_stay_out_of_logs_and_responses_and_revocation_is_immediate() {
     let prefix = other["prefix"].as_str().unwrap();
     assert!(listed.iter().any(|k| k["prefix"] == prefix));
 
-    // Revoked from the CLI while the server runs: refused on the next request.
+    // Revoked from the CLI while the server runs: refused as soon as the
+    // server hears of it. On PostgreSQL that is its NOTIFY, delivered on
+    // commit (a gap of milliseconds, documented in key_cache.rs, that a
+    // loaded CI machine once lost to the next request): allowed 2 s here.
     let revoked = run_json(&url, &["api-key", "revoke", "--prefix", prefix]);
     assert!(revoked["revokedAt"].is_string());
-    let response = client
-        .post(&graphql)
-        .bearer_auth(&other_key)
-        .json(&json!({ "query": "{ __typename }" }))
-        .send()
-        .await
-        .unwrap();
+    let patience = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    // Requests accepted in that gap (each an access line of 200).
+    let mut late = 0;
+    let response = loop {
+        let response = client
+            .post(&graphql)
+            .bearer_auth(&other_key)
+            .json(&json!({ "query": "{ __typename }" }))
+            .send()
+            .await
+            .unwrap();
+        if response.status() != StatusCode::OK || std::time::Instant::now() > patience {
+            break response;
+        }
+        late += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     bodies.push(response.text().await.unwrap());
 
@@ -155,7 +168,7 @@ async fn keys_stay_out_of_logs_and_responses_and_revocation_is_immediate() {
         .iter()
         .filter(|line| line["target"] == "chat_gateway::access")
         .collect();
-    assert_eq!(access.len(), 7, "{access:#?}");
+    assert_eq!(access.len(), 7 + late, "{access:#?}");
     assert!(access.iter().all(|line| line["path"] == "/graphql"
         && line["request_id"].as_str().is_some_and(|id| id.len() == 36)
         && line["duration_ms"].is_number()));
@@ -163,7 +176,9 @@ async fn keys_stay_out_of_logs_and_responses_and_revocation_is_immediate() {
         .iter()
         .map(|l| l["status"].as_u64().unwrap())
         .collect();
-    assert_eq!(statuses, [200, 200, 200, 401, 200, 200, 401]);
+    let mut expected = vec![200; 3 + late];
+    expected.extend([401, 200, 200, 401]);
+    assert_eq!(statuses, expected);
     assert_eq!(access[0]["principal"], w.key[..20]);
     assert_eq!(access[0]["operation_type"], "query");
     // Slow operations name their document by its hash, never its text.

@@ -348,13 +348,9 @@ impl Application {
         self.demo.as_ref()
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish
-    /// for at most the configured grace period.
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.run_until(shutdown_signal()).await
-    }
-
-    /// Serves until `stop` completes, then drains like [`Self::run_until_stopped`].
+    /// Serves until `stop` completes ([`shutdown_signal`] for SIGTERM or
+    /// Ctrl-C), then lets in-flight requests finish for at most the
+    /// configured grace period.
     pub async fn run_until(
         self,
         stop: impl Future<Output = ()> + Send + 'static,

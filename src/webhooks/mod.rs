@@ -37,8 +37,8 @@ use crate::{
         events::{Position, since},
         webhook::{
             delivery::{self, NewDelivery},
-            endpoint, filter,
-            kinds::EventType,
+            filter,
+            kinds::{self, EventType},
             target::Targets,
         },
     },
@@ -112,6 +112,8 @@ pub fn spawn(
     let retention = chrono::Duration::hours(retention_hours as i64);
     let mut next_prune = tokio::time::Instant::now();
     tokio::spawn(async move {
+        // A settled delivery frees a slot, not an event to read.
+        let mut events_moved = true;
         loop {
             if tokio::time::Instant::now() >= next_prune {
                 next_prune += PRUNE_EVERY;
@@ -120,17 +122,17 @@ pub fn spawn(
                     tracing::warn!(?error, "cannot prune webhook deliveries");
                 }
             }
-            if let Err(error) = worker.enqueue_all().await {
+            if events_moved && let Err(error) = worker.enqueue_all().await {
                 tracing::warn!(?error, "cannot turn chat events into webhook deliveries");
             }
             if let Err(error) = worker.clone().send_due().await {
                 tracing::warn!(?error, "cannot claim webhook deliveries");
             }
-            tokio::select! {
-                _ = read.changed() => {}
-                _ = worker.settled.notified() => {}
-                _ = tokio::time::sleep(POLL) => {}
-            }
+            events_moved = tokio::select! {
+                _ = read.changed() => true,
+                _ = worker.settled.notified() => false,
+                _ = tokio::time::sleep(POLL) => true,
+            };
         }
     });
     Ok(())
@@ -200,6 +202,7 @@ impl Worker {
         };
         let full = batch.events.len() as u64 == BATCH;
         let chat_filter = endpoint.filter.as_deref().map(filter::load).transpose()?;
+        let takes = kinds::load(&endpoint.event_kinds);
         let loaded = events::load(&txn, batch.events).await?;
         let deliveries = loaded
             .iter()
@@ -211,7 +214,7 @@ impl Worker {
                     },
                     None => EventType::Chat(event.kind),
                 };
-                endpoint::takes(&endpoint, seen).then(|| NewDelivery {
+                takes.contains(&seen).then(|| NewDelivery {
                     chat_id: event.chat_id,
                     position: event.position,
                     kind: event.kind,
@@ -243,7 +246,8 @@ impl Worker {
             .filter(|(_, n)| **n >= per_endpoint)
             .map(|(id, _)| *id)
             .collect();
-        for endpoint_id in delivery::sending_endpoints(&self.db, &busy).await? {
+        for endpoint in delivery::sending_endpoints(&self.db, &busy).await? {
+            let endpoint_id = endpoint.id;
             let (held, total) = {
                 let claimed = self.claimed();
                 let held = claimed.get(&endpoint_id).copied().unwrap_or(0);
@@ -259,12 +263,6 @@ impl Worker {
             if claimed.is_empty() {
                 continue;
             }
-            let Some(endpoint) = webhook_endpoint::Entity::find_by_id(endpoint_id)
-                .one(&self.db)
-                .await?
-            else {
-                continue;
-            };
             let endpoint = Arc::new(endpoint);
             let lane = self.lane(endpoint_id);
             *self.claimed().entry(endpoint_id).or_default() += claimed.len();

@@ -156,16 +156,15 @@ pub async fn add(
 /// The enabled endpoints, other than `busy` (each then claims what it has
 /// due: a plan that does not depend on how many deliveries wait, which a
 /// probe of the deliveries here did, with statistics gone stale).
-pub async fn sending_endpoints(db: &impl ConnectionTrait, busy: &[Uuid]) -> AppResult<Vec<Uuid>> {
-    let ids: Vec<Uuid> = webhook_endpoint::Entity::find()
-        .select_only()
-        .column(webhook_endpoint::Column::Id)
+pub async fn sending_endpoints(
+    db: &impl ConnectionTrait,
+    busy: &[Uuid],
+) -> AppResult<Vec<webhook_endpoint::Model>> {
+    Ok(webhook_endpoint::Entity::find()
         .filter(webhook_endpoint::Column::Enabled.eq(true))
         .filter(webhook_endpoint::Column::Id.is_not_in(busy.iter().copied()))
-        .into_tuple()
         .all(db)
-        .await?;
-    Ok(ids)
+        .await?)
 }
 
 /// Claims up to `limit` deliveries of `endpoint_id` that are due: first

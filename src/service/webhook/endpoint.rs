@@ -2,7 +2,7 @@
 //! secret, replay from a position.
 
 use chrono::Duration;
-use entity::webhook_endpoint::{self, ActiveModel, Column, Entity, Model};
+use entity::webhook_endpoint::{ActiveModel, Column, Entity, Model};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter, QueryOrder, prelude::*,
@@ -235,9 +235,4 @@ fn check_description(field: &str, description: Option<&str>) -> AppResult<()> {
         ));
     }
     Ok(())
-}
-
-/// Whether the endpoint takes `kind` of events.
-pub fn takes(endpoint: &webhook_endpoint::Model, kind: EventType) -> bool {
-    kinds::load(&endpoint.event_kinds).contains(&kind)
 }

@@ -45,12 +45,13 @@ pub fn load(text: &str) -> Vec<EventType> {
 
 /// `kinds` as stored, without repeats.
 pub fn store(kinds: &[EventType]) -> String {
-    let mut names: Vec<String> = Vec::new();
-    for kind in kinds {
-        let name = kind.as_str();
-        if !names.contains(&name) {
-            names.push(name);
-        }
-    }
+    // A set, not a scan of what was kept: the list comes from a request
+    // and may be as long as its body allows.
+    let mut seen = std::collections::HashSet::new();
+    let names: Vec<String> = kinds
+        .iter()
+        .filter(|kind| seen.insert(**kind))
+        .map(|kind| kind.as_str())
+        .collect();
     names.join(" ")
 }

@@ -26,7 +26,10 @@ use uuid::Uuid;
 
 use crate::{
     error::{AppError, AppResult},
-    service::{self, events::Position},
+    service::{
+        self,
+        events::{Binds, Position},
+    },
 };
 
 /// Most deliveries one page of [`list`] holds.
@@ -191,10 +194,12 @@ pub async fn claim(
     // The heads are the database's own integers: written out, they give
     // the planner a list of primary keys, whatever its statistics say.
     let heads: Vec<String> = heads.iter().map(i64::to_string).collect();
-    let (p, lock): (fn(usize) -> String, &str) = match backend {
-        DbBackend::Postgres => (|i| format!("${i}"), "FOR UPDATE SKIP LOCKED"),
-        _ => (|_| "?".to_owned(), ""),
+    let lock = match backend {
+        DbBackend::Postgres => "FOR UPDATE SKIP LOCKED",
+        _ => "",
     };
+    // Placeholders in the order they appear, as SQLite binds them.
+    let mut binds = Binds::new(backend);
     let sql = format!(
         "UPDATE webhook_deliveries SET claimed_until = {until} WHERE seq IN ( \
          SELECT seq FROM webhook_deliveries WHERE seq IN ({heads}) \
@@ -202,18 +207,13 @@ pub async fn claim(
          AND (claimed_until IS NULL OR claimed_until < {now_b}) \
          ORDER BY seq LIMIT {limit} {lock}) \
          RETURNING *",
-        until = p(1),
+        until = binds.bind((now + Duration::from_std(hold).unwrap_or(Duration::minutes(5))).into()),
         heads = heads.join(", "),
-        now_a = p(2),
-        now_b = p(3),
-        limit = p(4),
+        now_a = binds.bind(now.into()),
+        now_b = binds.bind(now.into()),
+        limit = binds.bind((limit as i64).into()),
     );
-    let values: Vec<sea_orm::Value> = vec![
-        (now + Duration::from_std(hold).unwrap_or(Duration::minutes(5))).into(),
-        now.into(),
-        now.into(),
-        (limit as i64).into(),
-    ];
+    let values = binds.values;
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?;

@@ -100,6 +100,14 @@ async fn a_token_signed_with_each_algorithm_works_like_a_key_on_both_transports(
         assert_eq!(created["data"]["chatEvents"]["actor"], actor, "{}", key.kid);
         let posted = app.data(&token, POST, json!({ "chat": chat })).await;
         assert_eq!(posted["postMessage"]["message"]["author"], actor);
+        // Read to the post's event before the socket goes: a live
+        // subscription attached next may still be handed an event the
+        // bus had not read yet, and the next round expects its CREATED.
+        let event = socket.next("1").await;
+        assert_eq!(
+            event["data"]["chatEvents"]["kind"], "MESSAGE_POSTED",
+            "{event}"
+        );
 
         // A query over the socket answers as over HTTP.
         socket

@@ -3,8 +3,6 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::enums::ChatEventKind;
-
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "webhook_deliveries")]
 pub struct Model {
@@ -19,7 +17,9 @@ pub struct Model {
     /// The event's position in the outbox.
     pub event_tx: i64,
     pub event_seq: i64,
-    pub kind: ChatEventKind,
+    /// What the endpoint receives it as: the event's kind, or
+    /// `left_filter` (the body's `type` without its `chat.`).
+    pub event_type: String,
     /// The JSON body sent.
     pub payload: String,
     /// `pending`, `delivered` or `failed`.

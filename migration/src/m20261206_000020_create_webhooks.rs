@@ -4,8 +4,8 @@
 //! An endpoint keeps its own position in the event outbox (`cursor_tx`,
 //! `cursor_seq`): whichever process holds its row lock turns the events
 //! after it into deliveries and moves it, in one transaction. A delivery
-//! is one event for one endpoint, with its body fixed when it was made
-//! (so a retry sends the same bytes under the same `webhook-id`); `seq`
+//! is one event for one endpoint, with its type and body fixed when it was
+//! made (so a retry sends the same bytes under the same `webhook-id`); `seq`
 //! orders an endpoint's deliveries as their events were ordered, which is
 //! what holds a chat's later deliveries behind a failing one. Its attempts
 //! are a JSON list: a handful per delivery, always read with it.
@@ -53,7 +53,7 @@ enum WebhookDeliveries {
     ChatId,
     EventTx,
     EventSeq,
-    Kind,
+    EventType,
     Payload,
     Status,
     Attempts,
@@ -117,7 +117,7 @@ impl MigrationTrait for Migration {
                     .col(uuid(WebhookDeliveries::ChatId))
                     .col(big_integer(WebhookDeliveries::EventTx))
                     .col(big_integer(WebhookDeliveries::EventSeq))
-                    .col(string_len(WebhookDeliveries::Kind, 16))
+                    .col(string_len(WebhookDeliveries::EventType, 32))
                     .col(text(WebhookDeliveries::Payload))
                     .col(string_len(WebhookDeliveries::Status, 16))
                     .col(text(WebhookDeliveries::Attempts))

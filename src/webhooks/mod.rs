@@ -217,7 +217,7 @@ impl Worker {
                 takes.contains(&seen).then(|| NewDelivery {
                     chat_id: event.chat_id,
                     position: event.position,
-                    kind: event.kind,
+                    event_type: seen,
                     payload: payload::body(
                         event,
                         seen,

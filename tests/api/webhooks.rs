@@ -931,7 +931,7 @@ async fn a_filtered_endpoint_gets_its_chats_events_and_left_filter_when_one_leav
     let receiver = Receiver::start(|_, _| Reply::Status(200)).await;
     let filter = json!({ "responderSuperIdentityIds": [w.agent.super_identity_id] });
     let kinds = json!(["CREATED", "UPDATED", "LEFT_FILTER"]);
-    register(&app, &w.key, &receiver.url(), kinds, filter).await;
+    let (endpoint, _) = register(&app, &w.key, &receiver.url(), kinds, filter).await;
     let create = "mutation($input: CreateChatInput!) { createChat(input: $input) { id } }";
     let mut chats = Vec::new();
     for (title, responder) in [
@@ -980,6 +980,21 @@ async fn a_filtered_endpoint_gets_its_chats_events_and_left_filter_when_one_leav
         ],
         "the squad's chat is never in the filter"
     );
+    // The API lists each delivery under the type it was sent as.
+    let listed = app
+        .data(&w.key, DELIVERIES, json!({ "id": endpoint }))
+        .await;
+    let types: Vec<&str> = listed["webhookEndpoint"]["deliveries"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|edge| edge["node"]["eventType"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        ["chat.left_filter", "chat.updated", "chat.created"],
+        "newest first"
+    );
     let stored = app
         .data(
             &w.key,
@@ -997,7 +1012,8 @@ async fn a_filtered_endpoint_gets_its_chats_events_and_left_filter_when_one_leav
         stored["webhookEndpoints"][0]["eventKinds"],
         json!(["CREATED", "UPDATED", "LEFT_FILTER"])
     );
-    // A search cannot filter events, and RESYNC_REQUIRED is no webhook event.
+    // A search cannot filter events, RESYNC_REQUIRED is no webhook event,
+    // and a list longer than the five kinds repeats itself. None is kept.
     for (input, field) in [
         (
             json!({ "url": receiver.url(), "eventKinds": ["CREATED"], "filter": { "search": "refund" } }),
@@ -1011,6 +1027,10 @@ async fn a_filtered_endpoint_gets_its_chats_events_and_left_filter_when_one_leav
             json!({ "url": receiver.url(), "eventKinds": [] }),
             "input.eventKinds",
         ),
+        (
+            json!({ "url": receiver.url(), "eventKinds": vec!["CREATED"; 6] }),
+            "input.eventKinds",
+        ),
     ] {
         let body = app
             .gql(&w.key, CREATE_ENDPOINT, json!({ "input": input }))
@@ -1018,6 +1038,10 @@ async fn a_filtered_endpoint_gets_its_chats_events_and_left_filter_when_one_leav
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
         assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
     }
+    let listed = app
+        .data(&w.key, "{ webhookEndpoints { id } }", json!({}))
+        .await;
+    assert_eq!(listed["webhookEndpoints"].as_array().unwrap().len(), 1);
 }
 
 /// The ```LANG block of the README's "### Webhooks" section.

@@ -169,10 +169,7 @@ impl WebhookDelivery {
 
     /// The body's `type`, such as `chat.message_posted`.
     async fn event_type(&self) -> String {
-        serde_json::from_str::<serde_json::Value>(&self.0.payload)
-            .ok()
-            .and_then(|body| body.get("type")?.as_str().map(str::to_owned))
-            .unwrap_or_default()
+        format!("chat.{}", self.0.event_type)
     }
 
     /// The chat the event is about.
@@ -243,7 +240,7 @@ pub struct CreateWebhookEndpointInput {
     /// Where to POST events: https (http only where the gateway allows it),
     /// to a public address.
     url: String,
-    /// The kinds of events to send: at least one. LEFT_FILTER is sent
+    /// The kinds of events to send: one to five. LEFT_FILTER is sent
     /// when a change takes a chat out of `filter`; RESYNC_REQUIRED is not
     /// a webhook event.
     event_kinds: Vec<ChatEventKind>,
@@ -274,7 +271,7 @@ impl CreateWebhookEndpointInput {
 pub struct UpdateWebhookEndpointInput {
     /// Where to POST events from now on (checked as when registering).
     url: Option<String>,
-    /// The kinds of events to send from now on: at least one.
+    /// The kinds of events to send from now on: one to five.
     event_kinds: Option<Vec<ChatEventKind>>,
     /// Null: events of every chat.
     filter: MaybeUndefined<ChatFilterInput>,

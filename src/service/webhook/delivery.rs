@@ -13,7 +13,6 @@
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{
-    enums::ChatEventKind,
     webhook_delivery::{ActiveModel, Column, Entity, Model},
     webhook_endpoint,
 };
@@ -29,6 +28,7 @@ use crate::{
     service::{
         self,
         events::{Binds, Position},
+        webhook::kinds::EventType,
     },
 };
 
@@ -86,7 +86,7 @@ pub fn attempts(delivery: &Model) -> Vec<Attempt> {
 pub struct NewDelivery {
     pub chat_id: Uuid,
     pub position: Position,
-    pub kind: ChatEventKind,
+    pub event_type: EventType,
     /// The body, exactly as it will be sent.
     pub payload: String,
 }
@@ -127,7 +127,7 @@ pub async fn add(
             chat_id: Set(new.chat_id),
             event_tx: Set(new.position.tx),
             event_seq: Set(new.position.seq),
-            kind: Set(new.kind),
+            event_type: Set(new.event_type.as_str()),
             payload: Set(new.payload),
             status: Set(Status::Pending.as_str().to_owned()),
             attempts: Set("[]".to_owned()),

@@ -223,6 +223,17 @@ fn check_kinds(field: &str, kinds: &[EventType]) -> AppResult<()> {
             "must name at least one event kind",
         ));
     }
+    // A longer list repeats itself.
+    if kinds.len() > EventType::COUNT {
+        return Err(AppError::invalid(
+            field,
+            format!(
+                "lists {} kinds; an endpoint takes at most {}, each once",
+                kinds.len(),
+                EventType::COUNT
+            ),
+        ));
+    }
     Ok(())
 }
 

@@ -13,6 +13,9 @@ pub enum EventType {
 }
 
 impl EventType {
+    /// How many there are: the four chat event kinds, and LEFT_FILTER.
+    pub const COUNT: usize = 5;
+
     /// As stored and as the body's `type` ends: `message_posted`.
     pub fn as_str(self) -> String {
         match self {

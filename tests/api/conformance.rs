@@ -10,8 +10,15 @@ use crate::helpers::TestApp;
 
 pub const CONFORMANCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/conformance");
 
-/// Installs the pinned packages once (`npm ci`), if missing.
+/// Installs the pinned packages once (`npm ci`), if missing. Tests run
+/// in parallel, and `npm ci` starts by deleting `node_modules`: a lock
+/// keeps a second install from pulling the packages from under a test
+/// that is already using them.
 pub fn install_audit() {
+    let lock =
+        std::fs::File::create(Path::new(env!("CARGO_TARGET_TMPDIR")).join("conformance-npm.lock"))
+            .unwrap();
+    lock.lock().unwrap();
     let installed = ["graphql-http", "playwright-core", "graphql-ws", "ws"]
         .iter()
         .all(|package| {

@@ -71,11 +71,8 @@ struct Worker {
     per_endpoint: usize,
     overall: usize,
     slots: Arc<Semaphore>,
-    /// Each endpoint's send slots.
-    lanes: Mutex<HashMap<Uuid, Arc<Semaphore>>>,
-    /// Deliveries claimed and not yet settled (queued or in flight), per
-    /// endpoint.
-    claimed: Mutex<HashMap<Uuid, usize>>,
+    /// The endpoints with deliveries claimed and not yet settled.
+    lanes: Mutex<HashMap<Uuid, Lane>>,
     /// Told when a delivery is settled (a slot is free again).
     settled: Notify,
 }
@@ -105,7 +102,6 @@ pub fn spawn(
         overall: config.webhook_concurrency as usize,
         slots: Arc::new(Semaphore::new(config.webhook_concurrency as usize)),
         lanes: Mutex::new(HashMap::new()),
-        claimed: Mutex::new(HashMap::new()),
         settled: Notify::new(),
     });
     let mut read = bus.watch_position();
@@ -241,17 +237,17 @@ impl Worker {
         let per_endpoint = self.per_endpoint * QUEUED_PER_SLOT;
         let overall = self.overall * QUEUED_PER_SLOT;
         let busy: Vec<Uuid> = self
-            .claimed()
+            .lanes()
             .iter()
-            .filter(|(_, n)| **n >= per_endpoint)
+            .filter(|(_, lane)| lane.claimed >= per_endpoint)
             .map(|(id, _)| *id)
             .collect();
         for endpoint in delivery::sending_endpoints(&self.db, &busy).await? {
             let endpoint_id = endpoint.id;
             let (held, total) = {
-                let claimed = self.claimed();
-                let held = claimed.get(&endpoint_id).copied().unwrap_or(0);
-                (held, claimed.values().sum::<usize>())
+                let lanes = self.lanes();
+                let held = lanes.get(&endpoint_id).map_or(0, |lane| lane.claimed);
+                (held, lanes.values().map(|lane| lane.claimed).sum::<usize>())
             };
             let limit = per_endpoint
                 .saturating_sub(held)
@@ -264,8 +260,7 @@ impl Worker {
                 continue;
             }
             let endpoint = Arc::new(endpoint);
-            let lane = self.lane(endpoint_id);
-            *self.claimed().entry(endpoint_id).or_default() += claimed.len();
+            let lane = self.take_lane(endpoint_id, claimed.len());
             for claimed in claimed {
                 let worker = self.clone();
                 let endpoint = endpoint.clone();
@@ -279,9 +274,7 @@ impl Worker {
                     ) {
                         worker.deliver(&endpoint, &claimed).await;
                     }
-                    if let Some(n) = worker.claimed().get_mut(&endpoint_id) {
-                        *n = n.saturating_sub(1);
-                    }
+                    worker.leave_lane(endpoint_id);
                     worker.settled.notify_one();
                 });
             }
@@ -289,14 +282,30 @@ impl Worker {
         Ok(())
     }
 
-    /// The in-flight limit of `endpoint_id`'s sends.
-    fn lane(&self, endpoint_id: Uuid) -> Arc<Semaphore> {
-        self.lanes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(endpoint_id)
-            .or_insert_with(|| Arc::new(Semaphore::new(self.per_endpoint)))
-            .clone()
+    /// Counts `n` more deliveries claimed for `endpoint_id`; returns the
+    /// slots its sends take turns in.
+    fn take_lane(&self, endpoint_id: Uuid, n: usize) -> Arc<Semaphore> {
+        let mut lanes = self.lanes();
+        let lane = lanes.entry(endpoint_id).or_insert_with(|| Lane {
+            slots: Arc::new(Semaphore::new(self.per_endpoint)),
+            claimed: 0,
+        });
+        lane.claimed += n;
+        lane.slots.clone()
+    }
+
+    /// One of `endpoint_id`'s claimed deliveries is settled. The lane goes
+    /// with its last one (under the same lock as `take_lane`, so no send
+    /// is left holding slots another lane of its endpoint does not know):
+    /// endpoints come and go, and the map keeps only those being sent to.
+    fn leave_lane(&self, endpoint_id: Uuid) {
+        let mut lanes = self.lanes();
+        if let Some(lane) = lanes.get_mut(&endpoint_id) {
+            lane.claimed = lane.claimed.saturating_sub(1);
+            if lane.claimed == 0 {
+                lanes.remove(&endpoint_id);
+            }
+        }
     }
 
     async fn deliver(
@@ -330,7 +339,14 @@ impl Worker {
         }
     }
 
-    fn claimed(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, usize>> {
-        self.claimed.lock().unwrap_or_else(|e| e.into_inner())
+    fn lanes(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Lane>> {
+        self.lanes.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// One endpoint's sends: the slots they take turns in, and how many
+/// claimed deliveries (queued or in flight) are not settled yet.
+struct Lane {
+    slots: Arc<Semaphore>,
+    claimed: usize,
 }

@@ -126,8 +126,9 @@ impl WebhookMutation {
     }
 
     /// Gives an endpoint a new signing secret, returned only here. The old
-    /// one keeps signing beside it for 24 hours (each request carries both
-    /// signatures), so receivers can switch without losing a delivery.
+    /// one keeps signing beside it for `previousSecretHours` (each request
+    /// carries both signatures), so receivers can switch without losing a
+    /// delivery; 0 retires it at once, for a secret that leaked.
     ///
     /// Needs the scope `webhooks:manage`.
     #[graphql(directive = requires_scopes::apply(all_of(WEBHOOKS_MANAGE)))]
@@ -135,11 +136,28 @@ impl WebhookMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The endpoint ID.")] id: Uuid,
+        #[graphql(
+            desc = "Hours the old secret keeps signing beside the new one: 0 to 24.",
+            default = 24
+        )]
+        previous_secret_hours: i32,
     ) -> Result<WebhookSecretPayload> {
         require(ctx, WEBHOOKS_MANAGE)?;
+        let hours = u32::try_from(previous_secret_hours)
+            .ok()
+            .filter(|hours| *hours <= endpoint::ROTATION_OVERLAP_HOURS)
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "previousSecretHours",
+                    format!(
+                        "must be 0 to {}, got {previous_secret_hours}",
+                        endpoint::ROTATION_OVERLAP_HOURS
+                    ),
+                )
+            })?;
         let session = ctx.session()?;
         let (endpoint, secret) =
-            endpoint::rotate_secret(&session.db, session.workspace_id(), id).await?;
+            endpoint::rotate_secret(&session.db, session.workspace_id(), id, hours).await?;
         Ok(WebhookSecretPayload {
             endpoint: WebhookEndpoint(endpoint),
             secret,

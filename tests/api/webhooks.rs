@@ -365,6 +365,44 @@ async fn every_event_kind_reaches_a_matching_endpoint_signed_as_the_reference_li
         let verdict = &verify(secret, std::slice::from_ref(&last)).await[0];
         assert_eq!(verdict["ok"], true, "{verdict}");
     }
+
+    // A leaked secret is retired at once with no overlap; hours out of
+    // range are refused and change nothing.
+    let rotate = "mutation($id: UUID!, $hours: Int!) {
+      rotateWebhookSecret(id: $id, previousSecretHours: $hours) { secret endpoint { previousSecretExpiresAt } } }";
+    for hours in [-1, 25] {
+        let body = app
+            .gql(&w.key, rotate, json!({ "id": endpoint, "hours": hours }))
+            .await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["field"],
+            "previousSecretHours"
+        );
+    }
+    let rotated = app
+        .data(&w.key, rotate, json!({ "id": endpoint, "hours": 0 }))
+        .await;
+    assert_eq!(
+        rotated["rotateWebhookSecret"]["endpoint"]["previousSecretExpiresAt"],
+        Value::Null
+    );
+    let newest = rotated["rotateWebhookSecret"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    create_chat(&app, &w, "After the second rotation").await;
+    let got = receiver
+        .until("the sixth event", |got| got.len() >= 6)
+        .await;
+    let last = (got[5].headers.clone(), got[5].body.clone());
+    assert_eq!(got[5].headers["webhook-signature"].split(' ').count(), 1);
+    let verdict = &verify(&newest, std::slice::from_ref(&last)).await[0];
+    assert_eq!(verdict["ok"], true, "{verdict}");
+    for retired in [&secret, &new_secret] {
+        let verdict = &verify(retired, std::slice::from_ref(&last)).await[0];
+        assert_eq!(verdict["ok"], false, "a retired secret still verifies");
+    }
 }
 
 #[tokio::test]

@@ -20,8 +20,8 @@ use crate::{
 pub const MAX_ENDPOINTS: u64 = 25;
 /// Longest description accepted, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
-/// How long a rotated-out secret still signs.
-pub const ROTATION_OVERLAP: Duration = Duration::hours(24);
+/// How long a rotated-out secret still signs, at most (and by default).
+pub const ROTATION_OVERLAP_HOURS: u32 = 24;
 
 /// An endpoint to register.
 pub struct NewEndpoint {
@@ -165,13 +165,22 @@ pub async fn rotate_secret(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
     id: Uuid,
+    overlap_hours: u32,
 ) -> AppResult<(Model, String)> {
     let endpoint = get(db, workspace_id, id).await?;
     let key = sign::new_key()?;
     let now = service::now();
     let mut active = endpoint.clone().into_active_model();
-    active.previous_secret = Set(Some(endpoint.secret));
-    active.previous_secret_until = Set(Some(now + ROTATION_OVERLAP));
+    // No overlap: the old secret (a leaked one) signs nothing from now on.
+    let (previous, until) = match overlap_hours.min(ROTATION_OVERLAP_HOURS) {
+        0 => (None, None),
+        hours => (
+            Some(endpoint.secret),
+            Some(now + Duration::hours(i64::from(hours))),
+        ),
+    };
+    active.previous_secret = Set(previous);
+    active.previous_secret_until = Set(until);
     active.secret = Set(key.clone());
     active.updated_at = Set(now);
     Ok((active.update(db).await?, sign::secret(&key)))

@@ -275,6 +275,7 @@ impl Application {
             &config.webhooks,
             config.event_retention_hours,
             sessions.cursors.clone(),
+            telemetry.clone(),
         )
         .context("cannot start the webhook sender")?;
         Ok(Self {

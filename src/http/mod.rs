@@ -14,7 +14,7 @@ use axum::{
 };
 
 pub use self::graphql::{graphql_get, graphql_post};
-use crate::{state::AppState, telemetry::metrics::Snapshot};
+use crate::{service::webhook::backlog, state::AppState, telemetry::metrics::Snapshot};
 
 /// `GET /healthz`: the process is up.
 pub async fn healthz() -> &'static str {
@@ -61,6 +61,13 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             Ok(behind) => Some(behind),
             Err(error) => {
                 tracing::warn!(?error, "cannot tell how far the event reader is behind");
+                None
+            }
+        },
+        webhooks: match backlog::read(&state.db).await {
+            Ok(backlog) => Some(backlog),
+            Err(error) => {
+                tracing::warn!(?error, "cannot tell how the webhooks stand");
                 None
             }
         },

@@ -21,6 +21,7 @@ use prometheus::{
 use uuid::Uuid;
 
 use super::{Transport, operation_type};
+use crate::service::webhook::backlog::Backlog;
 
 /// Operation durations' buckets, in seconds: a one-chat read takes about a
 /// millisecond, the request timeout is tens of seconds.
@@ -30,6 +31,16 @@ const DURATION_BUCKETS: &[f64] = &[
 /// Waits for a pooled connection, in seconds: none while the pool has one
 /// idle, up to `--db-acquire-timeout-secs` when it is exhausted.
 const ACQUIRE_BUCKETS: &[f64] = &[0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0];
+/// From a webhook delivery's making to its acknowledgement, in seconds:
+/// tens of milliseconds when the receiver is up, through the retry
+/// schedule (a day and more) when it is not.
+const WEBHOOK_LAG_BUCKETS: &[f64] = &[
+    0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0,
+    21600.0, 86400.0,
+];
+/// What a webhook attempt can come to (`webhook_attempts_total`'s
+/// `outcome`).
+pub const WEBHOOK_OUTCOMES: [&str; 4] = ["acknowledged", "gone", "http_error", "no_answer"];
 
 /// The name an operation is counted under past `--metrics-max-operations`
 /// distinct names.
@@ -68,6 +79,8 @@ pub struct Snapshot {
     /// Events committed that the process's reader has not read yet, and
     /// how many seconds the newest is ahead of the last one read.
     pub reader_behind: Option<(u64, f64)>,
+    /// The webhooks, database-wide.
+    pub webhooks: Option<Backlog>,
 }
 
 /// One instance's metrics.
@@ -83,6 +96,12 @@ pub struct Metrics {
     statements: IntCounter,
     reader_behind_events: IntGauge,
     reader_behind_seconds: prometheus::Gauge,
+    webhook_attempts: IntCounterVec,
+    webhook_attempt_duration: Histogram,
+    webhook_lag: Histogram,
+    webhook_pending: IntGauge,
+    webhook_oldest_pending: prometheus::Gauge,
+    webhook_endpoints: IntGaugeVec,
     names: OperationNames,
     workspace_label: bool,
     /// Whether anything is recorded: without a metrics listener nobody
@@ -165,6 +184,52 @@ impl Metrics {
             "How long the oldest chat event this process's reader has yet to read has waited.",
         )
         .expect("a valid gauge");
+        let webhook_attempts = IntCounterVec::new(
+            Opts::new(
+                "webhook_attempts_total",
+                "Webhook requests this process made, by outcome: acknowledged (2xx), gone \
+                 (410), http_error (another status) or no_answer (a timeout, a refused \
+                 address, no connection).",
+            ),
+            &["outcome"],
+        )
+        .expect("a valid counter");
+        let webhook_attempt_duration = Histogram::with_opts(
+            HistogramOpts::new(
+                "webhook_attempt_duration_seconds",
+                "How long each webhook request this process made took, whatever its outcome.",
+            )
+            .buckets(DURATION_BUCKETS.to_vec()),
+        )
+        .expect("a valid histogram");
+        let webhook_lag = Histogram::with_opts(
+            HistogramOpts::new(
+                "webhook_delivery_lag_seconds",
+                "From a webhook delivery's making (its event read from the outbox) to its \
+                 acknowledgement, retries included, for the deliveries this process sent.",
+            )
+            .buckets(WEBHOOK_LAG_BUCKETS.to_vec()),
+        )
+        .expect("a valid histogram");
+        let webhook_pending = IntGauge::new(
+            "webhook_deliveries_pending",
+            "Webhook deliveries neither acknowledged nor given up, database-wide (every \
+             replica reports the same).",
+        )
+        .expect("a valid gauge");
+        let webhook_oldest_pending = prometheus::Gauge::new(
+            "webhook_deliveries_oldest_pending_seconds",
+            "How long the oldest pending webhook delivery has waited, database-wide.",
+        )
+        .expect("a valid gauge");
+        let webhook_endpoints = IntGaugeVec::new(
+            Opts::new(
+                "webhook_endpoints",
+                "Webhook endpoints by state (enabled, disabled), database-wide.",
+            ),
+            &["state"],
+        )
+        .expect("a valid gauge");
         for collector in [
             Box::new(operations.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_requests.clone()),
@@ -177,6 +242,12 @@ impl Metrics {
             Box::new(statements.clone()),
             Box::new(reader_behind_events.clone()),
             Box::new(reader_behind_seconds.clone()),
+            Box::new(webhook_attempts.clone()),
+            Box::new(webhook_attempt_duration.clone()),
+            Box::new(webhook_lag.clone()),
+            Box::new(webhook_pending.clone()),
+            Box::new(webhook_oldest_pending.clone()),
+            Box::new(webhook_endpoints.clone()),
             Box::new(POOL_ACQUIRE.clone()),
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
         ] {
@@ -187,6 +258,9 @@ impl Metrics {
         // Zero from the start, so that a rate over them is defined.
         for transport in [Transport::Http, Transport::Ws] {
             rate_limited.with_label_values(&[transport.as_str()]);
+        }
+        for outcome in WEBHOOK_OUTCOMES {
+            webhook_attempts.with_label_values(&[outcome]);
         }
         Self {
             registry,
@@ -200,6 +274,12 @@ impl Metrics {
             statements,
             reader_behind_events,
             reader_behind_seconds,
+            webhook_attempts,
+            webhook_attempt_duration,
+            webhook_lag,
+            webhook_pending,
+            webhook_oldest_pending,
+            webhook_endpoints,
             names: OperationNames::new(max_operations),
             workspace_label,
             recording,
@@ -256,6 +336,19 @@ impl Metrics {
         self.delivery_lag.observe(lag.as_secs_f64());
     }
 
+    /// One webhook request made: its outcome (one of [`WEBHOOK_OUTCOMES`])
+    /// and how long it took; `lag` when it acknowledged a delivery.
+    pub fn webhook_attempt(&self, outcome: &str, took: Duration, lag: Option<Duration>) {
+        if !self.recording {
+            return;
+        }
+        self.webhook_attempts.with_label_values(&[outcome]).inc();
+        self.webhook_attempt_duration.observe(took.as_secs_f64());
+        if let Some(lag) = lag {
+            self.webhook_lag.observe(lag.as_secs_f64());
+        }
+    }
+
     /// The metrics in the Prometheus text format, with `now` read in.
     pub fn render(&self, now: &Snapshot) -> String {
         let in_use = (now.pool_size as usize).saturating_sub(now.pool_idle);
@@ -273,6 +366,16 @@ impl Metrics {
         let (events, seconds) = now.reader_behind.unwrap_or_default();
         self.reader_behind_events.set(events as i64);
         self.reader_behind_seconds.set(seconds);
+        let webhooks = now.webhooks.unwrap_or_default();
+        self.webhook_pending.set(webhooks.pending as i64);
+        self.webhook_oldest_pending
+            .set(webhooks.oldest_pending_seconds);
+        self.webhook_endpoints
+            .with_label_values(&["enabled"])
+            .set(webhooks.endpoints_enabled as i64);
+        self.webhook_endpoints
+            .with_label_values(&["disabled"])
+            .set(webhooks.endpoints_disabled as i64);
         let mut text = Vec::new();
         // Encoding into memory fails only on a metric the registry refused.
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut text);

@@ -36,12 +36,13 @@ use crate::{
         self,
         events::{Position, since},
         webhook::{
-            delivery::{self, NewDelivery},
+            delivery::{self, Attempt, NewDelivery, Outcome},
             filter,
             kinds::{self, EventType},
             target::Targets,
         },
     },
+    telemetry::Telemetry,
 };
 
 pub use send::Sender;
@@ -63,6 +64,7 @@ struct Worker {
     db: DatabaseConnection,
     sender: Sender,
     cursors: EventCursors,
+    telemetry: Arc<Telemetry>,
     schedule: Vec<Duration>,
     /// How long a claim holds: the queued rounds of the longest attempt,
     /// and a margin.
@@ -85,6 +87,7 @@ pub fn spawn(
     config: &WebhookConfig,
     retention_hours: u64,
     cursors: EventCursors,
+    telemetry: Arc<Telemetry>,
 ) -> anyhow::Result<()> {
     let targets = Targets {
         allow_http: config.webhook_allow_http,
@@ -95,6 +98,7 @@ pub fn spawn(
         db,
         sender,
         cursors,
+        telemetry,
         schedule: config.webhook_retry_schedule.0.clone(),
         hold: Duration::from_secs(config.webhook_timeout_secs) * (QUEUED_PER_SLOT as u32 + 1)
             + Duration::from_secs(30),
@@ -314,6 +318,7 @@ impl Worker {
         claimed: &entity::webhook_delivery::Model,
     ) {
         let (attempt, outcome) = self.sender.send(endpoint, claimed).await;
+        self.count(&attempt, outcome, claimed);
         // A database that went away meanwhile (a restart) is retried for a
         // while: an attempt not recorded is sent again once its claim runs
         // out, which a receiver that acknowledged it sees as a repeat.
@@ -337,6 +342,26 @@ impl Worker {
             }
             return;
         }
+    }
+
+    /// Counts the attempt in the metrics.
+    fn count(
+        &self,
+        attempt: &Attempt,
+        outcome: Outcome,
+        claimed: &entity::webhook_delivery::Model,
+    ) {
+        let (label, lag) = match (outcome, attempt.status) {
+            (Outcome::Acknowledged, _) => (
+                "acknowledged",
+                (service::now() - claimed.created_at).to_std().ok(),
+            ),
+            (Outcome::Gone, _) => ("gone", None),
+            (Outcome::Failed, Some(_)) => ("http_error", None),
+            (Outcome::Failed, None) => ("no_answer", None),
+        };
+        let took = Duration::from_millis(attempt.duration_ms);
+        self.telemetry.metrics.webhook_attempt(label, took, lag);
     }
 
     fn lanes(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Lane>> {

@@ -183,6 +183,92 @@ async fn the_metrics_pass_promtool_and_read_the_pool_reader_and_deliveries() {
 }
 
 #[tokio::test]
+async fn the_readmes_alert_rules_pass_promtool_and_name_only_metrics_the_gateway_exports() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("```yaml\ngroups:").expect("the alert rules") + 8;
+    let rules = &readme[start..start + readme[start..].find("```\n").unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.yml");
+    std::fs::write(&path, rules).unwrap();
+    let checked = std::process::Command::new("promtool")
+        .args(["check", "rules"])
+        .arg(&path)
+        .output()
+        .expect("promtool runs (Debian package `prometheus`; .ci/run installs it)");
+    assert!(
+        checked.status.success(),
+        "promtool check rules: {}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let app = TestApp::spawn().await;
+    let w = app.world("Acme").await;
+    // A labelled family shows once it has a series.
+    app.data(&w.key, "{ chats { totalCount } }", json!({}))
+        .await;
+    let text = scrape(&app).await;
+    // Each series a rule reads is one the gateway exports, so a renamed
+    // metric breaks this test rather than an alert that silently never
+    // fires. A rule's words, label matchers and ranges left out, are
+    // PromQL's functions and keywords or series names.
+    const PROMQL: &[&str] = &[
+        "sum",
+        "rate",
+        "max",
+        "min",
+        "avg",
+        "histogram_quantile",
+        "increase",
+        "by",
+        "without",
+        "or",
+        "and",
+        "unless",
+        "le",
+        "on",
+        "ignoring",
+        "bool",
+        "up",
+    ];
+    let mut read = 0;
+    for expr in rules.split("expr:").skip(1) {
+        let expr = &expr[..expr.find("for:").unwrap_or(expr.len())];
+        let mut words = String::new();
+        let mut depth = 0;
+        for c in expr.chars() {
+            match c {
+                '{' | '[' => depth += 1,
+                '}' | ']' => depth -= 1,
+                _ if depth == 0 => words.push(c),
+                _ => {}
+            }
+            if depth > 0 {
+                words.push(' ');
+            }
+        }
+        for name in words.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+            if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+                continue;
+            }
+            if PROMQL.contains(&name) {
+                continue;
+            }
+            let family = ["_bucket", "_count", "_sum"]
+                .iter()
+                .find_map(|suffix| name.strip_suffix(suffix))
+                .unwrap_or(name);
+            assert!(
+                text.contains(&format!("# TYPE {family} ")),
+                "an alert reads {name}, which the gateway does not export"
+            );
+            read += 1;
+        }
+    }
+    assert!(read >= 8, "only {read} series read by the rules");
+}
+
+#[tokio::test]
 async fn operation_names_past_the_bound_are_counted_as_other_and_refusals_by_the_rate_limit() {
     let app = TestApp::spawn_with(|config| {
         config.telemetry.metrics_max_operations = 2;

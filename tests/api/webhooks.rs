@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use crate::{
     conformance::CONFORMANCE,
-    helpers::{TestApp, World, error_code},
+    helpers::{TestApp, World, error_code, metric},
 };
 
 /// What a receiver answers.
@@ -480,6 +480,87 @@ async fn a_failing_delivery_is_retried_under_one_id_and_holds_back_only_its_own_
     assert_eq!(statuses, [&json!(500), &json!(500), &json!(200)]);
     assert_eq!(retried["status"], "DELIVERED");
     assert_eq!(data["webhookEndpoint"]["enabled"], true);
+
+    // The metrics count each attempt, each acknowledged delivery's lag, and
+    // nothing left pending.
+    metrics_reach(
+        &app,
+        &[
+            (r#"webhook_attempts_total{outcome="acknowledged"}"#, 5),
+            (r#"webhook_attempts_total{outcome="http_error"}"#, 2),
+            (r#"webhook_attempts_total{outcome="no_answer"}"#, 0),
+            ("webhook_attempt_duration_seconds_count", 7),
+            ("webhook_delivery_lag_seconds_count", 5),
+            ("webhook_deliveries_pending", 0),
+            (r#"webhook_endpoints{state="enabled"}"#, 1),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_metrics_show_deliveries_waiting_for_a_retry_and_how_long() {
+    let app = TestApp::spawn_with(|c| {
+        c.webhooks.webhook_allow_http = true;
+        c.webhooks.webhook_allow_private = true;
+        c.webhooks.webhook_retry_schedule = Schedule(vec![Duration::from_secs(600)]);
+    })
+    .await;
+    let w = app.world("Acme").await;
+    let receiver = Receiver::start(|_, _| Reply::Status(503)).await;
+    register(
+        &app,
+        &w.key,
+        &receiver.url(),
+        json!(["CREATED"]),
+        Value::Null,
+    )
+    .await;
+    create_chat(&app, &w, "One").await;
+    create_chat(&app, &w, "Two").await;
+    // Both fail once and wait ten minutes for their retry.
+    metrics_reach(
+        &app,
+        &[
+            (r#"webhook_attempts_total{outcome="http_error"}"#, 2),
+            ("webhook_deliveries_pending", 2),
+        ],
+    )
+    .await;
+    let text = reqwest::get(format!("{}/metrics", app.metrics_url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let waited: f64 = text
+        .lines()
+        .find_map(|line| line.strip_prefix("webhook_deliveries_oldest_pending_seconds "))
+        .expect("the oldest pending delivery's wait")
+        .parse()
+        .unwrap();
+    assert!(waited > 0.0 && waited < 600.0, "{waited}");
+}
+
+/// Waits until each metric of the gateway reads its value; fails naming
+/// those that do not after a while (a bound against hanging, not a speed
+/// check: attempts are counted when their answer arrives, a moment after
+/// the receiver saw them).
+async fn metrics_reach(app: &TestApp, expected: &[(&str, u64)]) {
+    let read = || async {
+        let mut now = Vec::new();
+        for (name, _) in expected {
+            now.push((*name, metric(&app.metrics_url(), name).await));
+        }
+        now
+    };
+    for _ in 0..300 {
+        if read().await == expected {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(read().await, expected);
 }
 
 #[tokio::test]
@@ -560,6 +641,19 @@ async fn a_receiver_that_hangs_is_retried_and_one_that_answers_410_is_disabled_a
         assert_eq!(attempt["error"], "redirects are not followed");
     }
     assert_eq!(healthy.got().len(), 2, "a redirect was followed");
+    metrics_reach(
+        &app,
+        &[
+            (r#"webhook_attempts_total{outcome="acknowledged"}"#, 2),
+            (r#"webhook_attempts_total{outcome="gone"}"#, 1),
+            (r#"webhook_attempts_total{outcome="http_error"}"#, 2),
+            (r#"webhook_attempts_total{outcome="no_answer"}"#, 2),
+            ("webhook_deliveries_pending", 0),
+            (r#"webhook_endpoints{state="enabled"}"#, 1),
+            (r#"webhook_endpoints{state="disabled"}"#, 3),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]

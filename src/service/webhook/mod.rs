@@ -2,6 +2,7 @@
 //! events to them (made, claimed and settled here; sent by
 //! [`crate::webhooks`]).
 
+pub mod backlog;
 pub mod delivery;
 pub mod endpoint;
 pub mod filter;

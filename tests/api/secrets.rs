@@ -52,6 +52,8 @@ async fn keys_stay_out_of_logs_and_responses_and_revocation_is_immediate() {
         .unwrap();
     // The address is in the "listening" log line.
     let mut stderr = BufReader::new(server.stderr.take().unwrap());
+    // A failed assertion must not leave the server running past the suite.
+    let _stop = Stop(server.id());
     let mut logs = String::new();
     let addr = loop {
         let mut line = String::new();
@@ -215,5 +217,19 @@ async fn keys_stay_out_of_logs_and_responses_and_revocation_is_immediate() {
             !text.contains(other_key.rsplit('_').next().unwrap())
                 && row.get("secretHash").is_none()
         );
+    }
+}
+
+/// Kills the process when dropped by a failing test (a passing one has
+/// stopped it and checked how it exited).
+struct Stop(u32);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let _ = Command::new("kill")
+                .args(["-KILL", &self.0.to_string()])
+                .status();
+        }
     }
 }

@@ -116,16 +116,19 @@ fn serve_with(app: &TestApp, endpoint: &str, ratio: &str, more: &[&str]) -> Gate
         .spawn()
         .unwrap();
     let stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut url = None;
+    // Held from here, so that a failed start is killed too.
+    let mut gateway = Gateway {
+        child,
+        url: String::new(),
+    };
     for line in stderr.lines() {
         let line: Value = serde_json::from_str(&line.unwrap()).expect("JSON log lines");
         if line["message"] == "listening" {
-            url = line["url"].as_str().map(str::to_owned);
-            break;
+            gateway.url = line["url"].as_str().expect("a listening url").to_owned();
+            return gateway;
         }
     }
-    let url = url.expect("a listening line");
-    Gateway { child, url }
+    panic!("no listening line");
 }
 
 /// Waits until `received` holds spans that `done` is satisfied with.

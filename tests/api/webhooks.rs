@@ -542,6 +542,66 @@ async fn the_metrics_show_deliveries_waiting_for_a_retry_and_how_long() {
     assert!(waited > 0.0 && waited < 600.0, "{waited}");
 }
 
+/// Webhook management as a web app does it (conformance/webhooks.mjs):
+/// Apollo Client registers, lists, pages deliveries, disables (the cached
+/// list follows the mutation's result) and meets a refused URL under both
+/// error policies; graphql-ws rotates the secret over the socket.
+#[tokio::test]
+async fn apollo_client_and_graphql_ws_manage_endpoints_as_a_web_app_does() {
+    let app = gateway(1).await;
+    let w = app.world("Acme").await;
+    let receiver = Receiver::start(|_, _| Reply::Status(200)).await;
+    let args = vec![
+        app.url("/graphql"),
+        w.key.clone(),
+        receiver.url(),
+        w.channels[0].id.to_string(),
+        w.customer.super_identity_id.to_string(),
+    ];
+    let (findings, stderr, _) = crate::conformance::run_node("webhooks.mjs", args).await;
+    assert_eq!(findings["error"], Value::Null, "{findings}\n{stderr}");
+    assert_eq!(findings["warnings"], json!([]), "{findings}");
+    assert_eq!(findings["secretPrefix"], "whsec_");
+    let endpoint = &findings["endpoint"];
+    assert_eq!(findings["listed"], json!([endpoint]), "{findings}");
+    assert_eq!(endpoint["__typename"], "WebhookEndpoint");
+
+    // Newest first, one a page, each acknowledged once.
+    let chats = &findings["chats"];
+    let pages = findings["pages"].as_array().unwrap();
+    for (page, chat, more) in [(&pages[0], &chats[1], true), (&pages[1], &chats[0], false)] {
+        let node = &page["edges"][0]["node"];
+        assert_eq!(node["chatId"], *chat, "{page}");
+        assert_eq!(node["eventType"], "chat.created");
+        assert_eq!(
+            node["attempts"],
+            json!([{ "httpStatus": 200, "__typename": "WebhookAttempt" }])
+        );
+        assert_eq!(page["pageInfo"]["hasNextPage"], more, "{page}");
+    }
+
+    assert_eq!(
+        findings["cachedAfterDisable"][0]["enabled"], false,
+        "the cached list did not follow the mutation: {findings}"
+    );
+    let refused = &findings["refusedAll"];
+    assert_eq!(refused["data"], Value::Null, "{refused}");
+    assert_eq!(
+        refused["errors"],
+        json!([{ "code": "BAD_USER_INPUT", "field": "input.url", "path": ["createWebhookEndpoint"] }])
+    );
+    assert_eq!(findings["refusedThrew"], "CombinedGraphQLErrors");
+    assert_eq!(findings["afterRefusals"], 1, "a refused URL was registered");
+
+    let rotated = &findings["rotated"]["data"]["rotateWebhookSecret"];
+    assert!(
+        rotated["secret"].as_str().unwrap().starts_with("whsec_"),
+        "{findings}"
+    );
+    assert_eq!(rotated["endpoint"]["id"], endpoint["id"]);
+    assert_eq!(rotated["endpoint"]["previousSecretExpiresAt"], Value::Null);
+}
+
 /// Waits until each metric of the gateway reads its value; fails naming
 /// those that do not after a while (a bound against hanging, not a speed
 /// check: attempts are counted when their answer arrives, a moment after

@@ -270,7 +270,7 @@ impl Application {
         let (webhook_db, _) =
             db::connect(&webhook_config, statement_timeout, db::Create::IfMissing).await?;
         webhooks::spawn(
-            webhook_db,
+            webhook_db.clone(),
             &events,
             &config.webhooks,
             config.event_retention_hours,
@@ -284,6 +284,7 @@ impl Application {
             metrics,
             state: AppState {
                 db,
+                webhook_db,
                 schema: graphql::serving(),
                 traced_schema: config
                     .telemetry

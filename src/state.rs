@@ -24,6 +24,9 @@ use crate::{
 pub struct AppState {
     /// The connection pool.
     pub db: DatabaseConnection,
+    /// The webhook worker's own pool, which `/metrics` also reads the
+    /// webhooks with (not counted as requests' statements).
+    pub webhook_db: DatabaseConnection,
     /// The GraphQL schema that runs requests (documents are validated in
     /// full by [`Admission`] first).
     pub schema: AppSchema,

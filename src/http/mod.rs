@@ -64,7 +64,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
                 None
             }
         },
-        webhooks: match backlog::read(&state.db).await {
+        webhooks: match backlog::read(&state.webhook_db).await {
             Ok(backlog) => Some(backlog),
             Err(error) => {
                 tracing::warn!(?error, "cannot tell how the webhooks stand");

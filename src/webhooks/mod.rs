@@ -18,7 +18,10 @@ mod send;
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::Duration,
 };
 
@@ -77,6 +80,8 @@ struct Worker {
     lanes: Mutex<HashMap<Uuid, Lane>>,
     /// Told when a delivery is settled (a slot is free again).
     settled: Notify,
+    /// Claim rounds so far (where the next one starts).
+    rounds: AtomicUsize,
 }
 
 /// Starts the worker: it wakes when `bus` reads events, and keeps settled
@@ -107,6 +112,7 @@ pub fn spawn(
         slots: Arc::new(Semaphore::new(config.webhook_concurrency as usize)),
         lanes: Mutex::new(HashMap::new()),
         settled: Notify::new(),
+        rounds: AtomicUsize::new(0),
     });
     let mut read = bus.watch_position();
     let retention = chrono::Duration::hours(retention_hours as i64);
@@ -246,7 +252,16 @@ impl Worker {
             .filter(|(_, lane)| lane.claimed >= per_endpoint)
             .map(|(id, _)| *id)
             .collect();
-        for endpoint in delivery::sending_endpoints(&self.db, &busy).await? {
+        // Each round starts one endpoint further along: the first ones
+        // take the overall bound's share first, and with more busy
+        // endpoints than it holds, a fixed order would leave the last
+        // ones waiting for as long as the first ones have work.
+        let mut endpoints = delivery::sending_endpoints(&self.db, &busy).await?;
+        if !endpoints.is_empty() {
+            let first = self.rounds.fetch_add(1, Ordering::Relaxed) % endpoints.len();
+            endpoints.rotate_left(first);
+        }
+        for endpoint in endpoints {
             let endpoint_id = endpoint.id;
             let (held, total) = {
                 let lanes = self.lanes();

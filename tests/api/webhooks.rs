@@ -28,6 +28,8 @@ use crate::{
 #[derive(Clone)]
 enum Reply {
     Status(u16),
+    /// This status, after a while.
+    Slow(u16, Duration),
     Hang,
     /// 307 to this address.
     Redirect(SocketAddr),
@@ -127,6 +129,10 @@ async fn receive(
     };
     match script(&received, before) {
         Reply::Status(status) => StatusCode::from_u16(status).unwrap().into_response(),
+        Reply::Slow(status, after) => {
+            tokio::time::sleep(after).await;
+            StatusCode::from_u16(status).unwrap().into_response()
+        }
         Reply::Hang => {
             tokio::time::sleep(Duration::from_secs(3_600)).await;
             StatusCode::OK.into_response()
@@ -540,6 +546,72 @@ async fn the_metrics_show_deliveries_waiting_for_a_retry_and_how_long() {
         .parse()
         .unwrap();
     assert!(waited > 0.0 && waited < 600.0, "{waited}");
+}
+
+/// With more busy endpoints than the overall bound holds, each still gets
+/// its turn: claims start one endpoint further along every round, so the
+/// first in order cannot take every slot that frees while it has work.
+#[tokio::test]
+async fn busy_endpoints_beyond_the_overall_bound_take_turns() {
+    // One send at a time over all, four claimed ahead: room for one
+    // endpoint's claims only.
+    let app = TestApp::spawn_with(|c| {
+        c.webhooks.webhook_allow_http = true;
+        c.webhooks.webhook_allow_private = true;
+        c.webhooks.webhook_concurrency = 1;
+        c.webhooks.webhook_concurrency_per_endpoint = 1;
+    })
+    .await;
+    let w = app.world("Acme").await;
+    let arrivals: Arc<Mutex<Vec<&'static str>>> = Arc::default();
+    let mut receivers = Vec::new();
+    let mut endpoints = Vec::new();
+    for name in ["a", "b"] {
+        let arrivals = arrivals.clone();
+        let receiver = Receiver::start(move |_, _| {
+            arrivals.lock().unwrap().push(name);
+            Reply::Slow(200, Duration::from_millis(100))
+        })
+        .await;
+        let (id, _) = register(
+            &app,
+            &w.key,
+            &receiver.url(),
+            json!(["CREATED"]),
+            Value::Null,
+        )
+        .await;
+        receivers.push(receiver);
+        endpoints.push(id);
+    }
+    // Every delivery waits before the first is claimed: both endpoints
+    // are disabled while the chats are made, then enabled together.
+    let enable = |enabled: bool| {
+        format!(
+            "mutation($a: UUID!, $b: UUID!) {{
+               a: updateWebhookEndpoint(id: $a, input: {{ enabled: {enabled} }}) {{ id }}
+               b: updateWebhookEndpoint(id: $b, input: {{ enabled: {enabled} }}) {{ id }} }}"
+        )
+    };
+    let ids = json!({ "a": endpoints[0], "b": endpoints[1] });
+    app.data(&w.key, &enable(false), ids.clone()).await;
+    for n in 0..12 {
+        create_chat(&app, &w, &format!("Chat {n}")).await;
+    }
+    app.data(&w.key, &enable(true), ids).await;
+    for receiver in &receivers {
+        receiver.until("all twelve", |got| got.len() == 12).await;
+    }
+    // In a fixed order the other would wait until the first had claimed
+    // all its twelve (ten sent); taking turns, it waits for the four the
+    // first claimed at once, and a round or two more.
+    let arrivals = arrivals.lock().unwrap().clone();
+    let first = arrivals[0];
+    let turn = arrivals.iter().position(|name| *name != first).unwrap();
+    assert!(
+        turn <= 6,
+        "{first} had {turn} deliveries before the other got one: {arrivals:?}"
+    );
 }
 
 /// Webhook management as a web app does it (conformance/webhooks.mjs):

@@ -156,9 +156,10 @@ pub async fn add(
     Ok(())
 }
 
-/// The enabled endpoints, other than `busy` (each then claims what it has
-/// due: a plan that does not depend on how many deliveries wait, which a
-/// probe of the deliveries here did, with statistics gone stale).
+/// The enabled endpoints, other than `busy`, in a stable order (the
+/// worker rotates it). Each then claims what it has due: a plan that does
+/// not depend on how many deliveries wait, which a probe of the
+/// deliveries here did, with statistics gone stale.
 pub async fn sending_endpoints(
     db: &impl ConnectionTrait,
     busy: &[Uuid],
@@ -166,6 +167,7 @@ pub async fn sending_endpoints(
     Ok(webhook_endpoint::Entity::find()
         .filter(webhook_endpoint::Column::Enabled.eq(true))
         .filter(webhook_endpoint::Column::Id.is_not_in(busy.iter().copied()))
+        .order_by_asc(webhook_endpoint::Column::Id)
         .all(db)
         .await?)
 }

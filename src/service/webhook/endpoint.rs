@@ -233,13 +233,13 @@ fn check_kinds(field: &str, kinds: &[EventType]) -> AppResult<()> {
         ));
     }
     // A longer list repeats itself.
-    if kinds.len() > EventType::COUNT {
+    let most = EventType::count();
+    if kinds.len() > most {
         return Err(AppError::invalid(
             field,
             format!(
-                "lists {} kinds; an endpoint takes at most {}, each once",
-                kinds.len(),
-                EventType::COUNT
+                "lists {} kinds; an endpoint takes at most {most}, each once",
+                kinds.len()
             ),
         ));
     }

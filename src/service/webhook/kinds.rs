@@ -13,8 +13,10 @@ pub enum EventType {
 }
 
 impl EventType {
-    /// How many there are: the four chat event kinds, and LEFT_FILTER.
-    pub const COUNT: usize = 5;
+    /// How many there are: the chat event kinds, and LEFT_FILTER.
+    pub fn count() -> usize {
+        <ChatEventKind as sea_orm::Iterable>::iter().count() + 1
+    }
 
     /// As stored and as the body's `type` ends: `message_posted`.
     pub fn as_str(self) -> String {
@@ -48,8 +50,6 @@ pub fn load(text: &str) -> Vec<EventType> {
 
 /// `kinds` as stored, without repeats.
 pub fn store(kinds: &[EventType]) -> String {
-    // A set, not a scan of what was kept: the list comes from a request
-    // and may be as long as its body allows.
     let mut seen = std::collections::HashSet::new();
     let names: Vec<String> = kinds
         .iter()

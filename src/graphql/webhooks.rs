@@ -143,21 +143,15 @@ impl WebhookMutation {
         previous_secret_hours: i32,
     ) -> Result<WebhookSecretPayload> {
         require(ctx, WEBHOOKS_MANAGE)?;
-        let hours = u32::try_from(previous_secret_hours)
-            .ok()
-            .filter(|hours| *hours <= endpoint::ROTATION_OVERLAP_HOURS)
-            .ok_or_else(|| {
-                AppError::invalid(
-                    "previousSecretHours",
-                    format!(
-                        "must be 0 to {}, got {previous_secret_hours}",
-                        endpoint::ROTATION_OVERLAP_HOURS
-                    ),
-                )
-            })?;
         let session = ctx.session()?;
-        let (endpoint, secret) =
-            endpoint::rotate_secret(&session.db, session.workspace_id(), id, hours).await?;
+        let (endpoint, secret) = endpoint::rotate_secret(
+            &session.db,
+            session.workspace_id(),
+            id,
+            previous_secret_hours,
+            "previousSecretHours",
+        )
+        .await?;
         Ok(WebhookSecretPayload {
             endpoint: WebhookEndpoint(endpoint),
             secret,

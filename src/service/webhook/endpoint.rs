@@ -21,7 +21,7 @@ pub const MAX_ENDPOINTS: u64 = 25;
 /// Longest description accepted, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
 /// How long a rotated-out secret still signs, at most (and by default).
-pub const ROTATION_OVERLAP_HOURS: u32 = 24;
+pub const ROTATION_OVERLAP_HOURS: i32 = 24;
 
 /// An endpoint to register.
 pub struct NewEndpoint {
@@ -160,19 +160,27 @@ pub async fn remove(db: &impl ConnectionTrait, workspace_id: Uuid, id: Uuid) -> 
 }
 
 /// Gives the endpoint a new secret; the old one keeps signing beside it
-/// for [`ROTATION_OVERLAP`]. Returns the endpoint and the new secret.
+/// for `overlap_hours` (0 to [`ROTATION_OVERLAP_HOURS`]; BAD_USER_INPUT
+/// naming `field` otherwise). Returns the endpoint and the new secret.
 pub async fn rotate_secret(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
     id: Uuid,
-    overlap_hours: u32,
+    overlap_hours: i32,
+    field: &str,
 ) -> AppResult<(Model, String)> {
+    if !(0..=ROTATION_OVERLAP_HOURS).contains(&overlap_hours) {
+        return Err(AppError::invalid(
+            field,
+            format!("must be 0 to {ROTATION_OVERLAP_HOURS}, got {overlap_hours}"),
+        ));
+    }
     let endpoint = get(db, workspace_id, id).await?;
     let key = sign::new_key()?;
     let now = service::now();
     let mut active = endpoint.clone().into_active_model();
     // No overlap: the old secret (a leaked one) signs nothing from now on.
-    let (previous, until) = match overlap_hours.min(ROTATION_OVERLAP_HOURS) {
+    let (previous, until) = match overlap_hours {
         0 => (None, None),
         hours => (
             Some(endpoint.secret),

@@ -3,7 +3,7 @@
 // deliveries, disables it with a mutation whose result updates the cached
 // list in place, and meets a refused URL with errorPolicy "all" and with
 // the default policy; the stock graphql-ws client rotates the secret over
-// the WebSocket. Prints one JSON line of findings.
+// the WebSocket (and is refused an overlap out of range, as over HTTP). Prints one JSON line of findings.
 //
 //   node webhooks.mjs GRAPHQL_URL API_KEY RECEIVER_URL CHANNEL_ID OWNER_ID
 import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';
@@ -133,20 +133,24 @@ try {
     webSocketImpl: WebSocket,
     connectionParams: { Authorization: `Bearer ${key}` },
   });
-  findings.rotated = await new Promise((resolve, reject) => {
-    let result;
-    client.subscribe(
-      {
-        query: `mutation Rotate($id: UUID!) {
-          rotateWebhookSecret(id: $id, previousSecretHours: 0) {
-            secret endpoint { id previousSecretExpiresAt }
-          }
-        }`,
-        variables: { id: endpoint.id },
-      },
-      { next: (value) => (result = value), error: reject, complete: () => resolve(result) },
-    );
-  });
+  const rotate = (hours) =>
+    new Promise((resolve, reject) => {
+      let result;
+      client.subscribe(
+        {
+          query: `mutation Rotate($id: UUID!, $hours: Int!) {
+            rotateWebhookSecret(id: $id, previousSecretHours: $hours) {
+              secret endpoint { id previousSecretExpiresAt }
+            }
+          }`,
+          variables: { id: endpoint.id, hours },
+        },
+        { next: (value) => (result = value), error: reject, complete: () => resolve(result) },
+      );
+    });
+  // Out of range, refused as over HTTP; then retired at once.
+  findings.rotateRefused = await rotate(25);
+  findings.rotated = await rotate(0);
   await client.dispose();
 } catch (error) {
   findings.error = String(error?.stack ?? error);

@@ -602,6 +602,12 @@ pub fn uuids(list: &Value, field: &str) -> Vec<Uuid> {
 /// The value of `name` on the `/metrics` of the metrics listener at
 /// `base` (`http://host:port`).
 pub async fn metric(base: &str, name: &str) -> u64 {
+    metric_as(base, name).await
+}
+
+/// The value of the series `name` (with its labels), read as a `T`: a
+/// gauge of seconds is an `f64`.
+pub async fn metric_as<T: std::str::FromStr>(base: &str, name: &str) -> T {
     let text = reqwest::get(format!("{base}/metrics"))
         .await
         .expect("metrics answered")
@@ -612,7 +618,7 @@ pub async fn metric(base: &str, name: &str) -> u64 {
         .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
         .unwrap_or_else(|| panic!("no {name} in {text}"))
         .parse()
-        .expect("a number")
+        .unwrap_or_else(|_| panic!("{name} is not a number of that type"))
 }
 
 /// Waits until the gateway whose metrics are at `base` has exactly `n` subscriptions

@@ -16,12 +16,15 @@ use axum::{
     http::{HeaderMap, StatusCode},
     routing::post,
 };
-use chat_gateway::{config::Schedule, service::api_key};
+use chat_gateway::{
+    config::{Config, Schedule},
+    service::api_key,
+};
 use serde_json::{Value, json};
 
 use crate::{
     conformance::CONFORMANCE,
-    helpers::{TestApp, World, error_code, metric},
+    helpers::{TestApp, World, error_code, metric, metric_as},
 };
 
 /// What a receiver answers.
@@ -147,11 +150,19 @@ async fn receive(
 
 /// A gateway that may send to loopback over http, retrying after 1 s.
 async fn gateway(retries: usize) -> TestApp {
+    gateway_with(|c| {
+        c.webhooks.webhook_retry_schedule = Schedule(vec![Duration::from_secs(1); retries]);
+        c.webhooks.webhook_timeout_secs = 2;
+    })
+    .await
+}
+
+/// A gateway that may send to loopback over http, with more settings.
+async fn gateway_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     TestApp::spawn_with(|c| {
         c.webhooks.webhook_allow_http = true;
         c.webhooks.webhook_allow_private = true;
-        c.webhooks.webhook_retry_schedule = Schedule(vec![Duration::from_secs(1); retries]);
-        c.webhooks.webhook_timeout_secs = 2;
+        configure(c);
     })
     .await
 }
@@ -506,9 +517,7 @@ async fn a_failing_delivery_is_retried_under_one_id_and_holds_back_only_its_own_
 
 #[tokio::test]
 async fn the_metrics_show_deliveries_waiting_for_a_retry_and_how_long() {
-    let app = TestApp::spawn_with(|c| {
-        c.webhooks.webhook_allow_http = true;
-        c.webhooks.webhook_allow_private = true;
+    let app = gateway_with(|c| {
         c.webhooks.webhook_retry_schedule = Schedule(vec![Duration::from_secs(600)]);
     })
     .await;
@@ -533,18 +542,11 @@ async fn the_metrics_show_deliveries_waiting_for_a_retry_and_how_long() {
         ],
     )
     .await;
-    let text = reqwest::get(format!("{}/metrics", app.metrics_url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let waited: f64 = text
-        .lines()
-        .find_map(|line| line.strip_prefix("webhook_deliveries_oldest_pending_seconds "))
-        .expect("the oldest pending delivery's wait")
-        .parse()
-        .unwrap();
+    let waited: f64 = metric_as(
+        &app.metrics_url(),
+        "webhook_deliveries_oldest_pending_seconds",
+    )
+    .await;
     assert!(waited > 0.0 && waited < 600.0, "{waited}");
 }
 
@@ -555,9 +557,7 @@ async fn the_metrics_show_deliveries_waiting_for_a_retry_and_how_long() {
 async fn busy_endpoints_beyond_the_overall_bound_take_turns() {
     // One send at a time over all, four claimed ahead: room for one
     // endpoint's claims only.
-    let app = TestApp::spawn_with(|c| {
-        c.webhooks.webhook_allow_http = true;
-        c.webhooks.webhook_allow_private = true;
+    let app = gateway_with(|c| {
         c.webhooks.webhook_concurrency = 1;
         c.webhooks.webhook_concurrency_per_endpoint = 1;
     })
@@ -665,6 +665,14 @@ async fn apollo_client_and_graphql_ws_manage_endpoints_as_a_web_app_does() {
     assert_eq!(findings["refusedThrew"], "CombinedGraphQLErrors");
     assert_eq!(findings["afterRefusals"], 1, "a refused URL was registered");
 
+    // The socket refuses what HTTP refuses, the same way.
+    let refused = &findings["rotateRefused"];
+    assert_eq!(refused["data"], Value::Null, "{refused}");
+    assert_eq!(error_code(refused), "BAD_USER_INPUT", "{refused}");
+    assert_eq!(
+        refused["errors"][0]["extensions"]["field"],
+        "previousSecretHours"
+    );
     let rotated = &findings["rotated"]["data"]["rotateWebhookSecret"];
     assert!(
         rotated["secret"].as_str().unwrap().starts_with("whsec_"),

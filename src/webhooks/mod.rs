@@ -120,7 +120,15 @@ pub fn spawn(
     tokio::spawn(async move {
         // A settled delivery frees a slot, not an event to read.
         let mut events_moved = true;
+        // The poll is a deadline that settled deliveries do not move: a
+        // sleep started anew on each wake never ran out while another
+        // endpoint drained, and an endpoint enabled or replayed meanwhile
+        // waited for the drain to end.
+        let mut next_poll = tokio::time::Instant::now();
         loop {
+            if events_moved {
+                next_poll = tokio::time::Instant::now() + POLL;
+            }
             if tokio::time::Instant::now() >= next_prune {
                 next_prune += PRUNE_EVERY;
                 let before = service::now() - retention;
@@ -137,7 +145,7 @@ pub fn spawn(
             events_moved = tokio::select! {
                 _ = read.changed() => true,
                 _ = worker.settled.notified() => false,
-                _ = tokio::time::sleep(POLL) => true,
+                _ = tokio::time::sleep_until(next_poll) => true,
             };
         }
     });

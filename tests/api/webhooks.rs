@@ -599,11 +599,14 @@ async fn busy_endpoints_beyond_the_overall_bound_take_turns() {
         create_chat(&app, &w, &format!("Chat {n}")).await;
     }
     app.data(&w.key, &enable(true), ids).await;
+    // One more event wakes the worker with both enabled (its poll may have
+    // come between the two updates and taken the first alone).
+    create_chat(&app, &w, "Chat 12").await;
     for receiver in &receivers {
-        receiver.until("all twelve", |got| got.len() == 12).await;
+        receiver.until("all thirteen", |got| got.len() == 13).await;
     }
     // In a fixed order the other would wait until the first had claimed
-    // all its twelve (ten sent); taking turns, it waits for the four the
+    // all its thirteen; taking turns, it waits for the four the
     // first claimed at once, and a round or two more.
     let arrivals = arrivals.lock().unwrap().clone();
     let first = arrivals[0];
@@ -611,6 +614,51 @@ async fn busy_endpoints_beyond_the_overall_bound_take_turns() {
     assert!(
         turn <= 6,
         "{first} had {turn} deliveries before the other got one: {arrivals:?}"
+    );
+}
+
+/// An endpoint enabled while another drains its backlog is read at the
+/// next poll, not when the drain ends: each settled delivery wakes the
+/// worker, and the poll must still come due.
+#[tokio::test]
+async fn an_endpoint_enabled_during_another_ones_drain_is_not_kept_waiting() {
+    let app = gateway_with(|c| c.webhooks.webhook_concurrency_per_endpoint = 1).await;
+    let w = app.world("Acme").await;
+    let arrivals: Arc<Mutex<Vec<&'static str>>> = Arc::default();
+    let log = arrivals.clone();
+    let busy = Receiver::start(move |_, _| {
+        log.lock().unwrap().push("busy");
+        Reply::Slow(200, Duration::from_millis(100))
+    })
+    .await;
+    let log = arrivals.clone();
+    let late = Receiver::start(move |_, _| {
+        log.lock().unwrap().push("late");
+        Reply::Status(200)
+    })
+    .await;
+    let kinds = json!(["CREATED"]);
+    register(&app, &w.key, &busy.url(), kinds.clone(), Value::Null).await;
+    let (late_id, _) = register(&app, &w.key, &late.url(), kinds, Value::Null).await;
+    let toggle = "mutation($id: UUID!, $on: Boolean!) {
+      updateWebhookEndpoint(id: $id, input: { enabled: $on }) { id } }";
+    app.data(&w.key, toggle, json!({ "id": late_id, "on": false }))
+        .await;
+    // Forty deliveries, one at a time: four seconds of settling.
+    for n in 0..40 {
+        create_chat(&app, &w, &format!("Chat {n}")).await;
+    }
+    busy.until("the drain under way", |got| !got.is_empty())
+        .await;
+    app.data(&w.key, toggle, json!({ "id": late_id, "on": true }))
+        .await;
+    late.until("the late endpoint's first", |got| !got.is_empty())
+        .await;
+    let arrivals = arrivals.lock().unwrap().clone();
+    let before = arrivals.iter().filter(|name| **name == "busy").count();
+    assert!(
+        before < 40,
+        "the late endpoint waited for the whole drain: {arrivals:?}"
     );
 }
 
